@@ -1,0 +1,43 @@
+"""Table-lookup proxies: the benchmark's own validation accuracy after 12 or 200 epochs.
+
+`lookup-12` is the NATS-Bench search protocol (hp=12); `lookup-200` is the oracle. Simulated
+cost is the table's training time for that many epochs; labels used is the size of the labeled
+set the benchmark trained the cell on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.benchmarks.nb201 import NB201Benchmark
+from harness.proxies.base import Direction, Evaluation
+from harness.spaces.nb201 import NB201Cell
+
+
+@dataclass
+class LookupProxy:
+    epochs: int = 12
+    name: str = "lookup-12"
+    direction: Direction = "maximize"
+    deterministic: bool = True
+
+    def settings(self) -> dict[str, Any]:
+        return {"epochs": self.epochs}
+
+    def evaluate(self, arch: NB201Cell, benchmark: NB201Benchmark, seed: int) -> Evaluation:
+        return Evaluation(
+            score=benchmark.search_value(arch, self.epochs),
+            direction=self.direction,
+            simulated_s=benchmark.train_seconds(arch, self.epochs),
+            labels_used=benchmark.train_images,
+            device="table",
+        )
+
+
+def lookup_12(**overrides: Any) -> LookupProxy:
+    return LookupProxy(epochs=12, name="lookup-12", **overrides)
+
+
+def lookup_200(**overrides: Any) -> LookupProxy:
+    return LookupProxy(epochs=200, name="lookup-200", **overrides)
