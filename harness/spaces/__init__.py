@@ -9,4 +9,12 @@ from harness.spaces.nb201 import NB201Cell, NB201Space
 SPACES: Registry[SearchSpace] = Registry("search space")
 SPACES.register("nb201", NB201Space())
 
-__all__ = ["SPACES", "Categorical", "NB201Cell", "NB201Space", "ParamSpace", "Params", "SearchSpace"]
+__all__ = [
+    "SPACES",
+    "Categorical",
+    "NB201Cell",
+    "NB201Space",
+    "ParamSpace",
+    "Params",
+    "SearchSpace",
+]

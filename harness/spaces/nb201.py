@@ -121,9 +121,7 @@ class NB201Space:
     """The space as strategies and the runner see it."""
 
     name = "nb201"
-    param_space = ParamSpace(
-        tuple(Categorical(f"edge_{dst}_{src}", OPS) for dst, src in EDGES)
-    )
+    param_space = ParamSpace(tuple(Categorical(f"edge_{dst}_{src}", OPS) for dst, src in EDGES))
 
     def parse(self, text: str) -> NB201Cell:
         return parse_cell(text)

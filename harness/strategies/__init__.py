@@ -10,9 +10,9 @@ from harness.strategies.base import Strategy, StrategyFactory, Suggestion
 
 
 def _load_plugins() -> None:
-    import harness.strategies.tpe_hyperopt  # noqa: F401
-    import harness.strategies.tpe_optuna  # noqa: F401
     import baselines  # noqa: F401
+    import harness.strategies.tpe_hyperopt
+    import harness.strategies.tpe_optuna  # noqa: F401
 
 
 STRATEGIES: Registry[StrategyFactory] = Registry("strategy", loader=_load_plugins)
