@@ -1,0 +1,64 @@
+"""The `harness` command line: thin click commands that parse, call and print.
+
+Every user error becomes one line on stderr and exit code 2 (`main` below), including
+click's own usage errors, so scripts and people get the same short answer.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from harness import HarnessError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="csnas-harness", prog_name="harness")
+def cli() -> None:
+    """Label-free NAS benchmark harness: CSNAS vs TPE, random, BO and evolution on NB201."""
+
+
+def _attach() -> None:
+    from harness.cli import run as run_cmds
+
+    for cmd in run_cmds.COMMANDS:
+        cli.add_command(cmd)
+    try:
+        from harness.cli import report as report_cmds
+
+        cli.add_command(report_cmds.report)
+        cli.add_command(report_cmds.figures)
+    except ImportError:  # pragma: no cover - report package not installed
+        pass
+    try:
+        from harness.cli import data as data_cmds
+
+        cli.add_command(data_cmds.data)
+        cli.add_command(data_cmds.correlate)
+        cli.add_command(data_cmds.bench_proxies)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+_attach()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="harness", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        name = exc.ctx.command_path if exc.ctx else "harness"
+        click.echo(f"{name}: error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except HarnessError as exc:
+        click.echo(f"harness: error: {exc}", err=True)
+        sys.exit(2)
+    except click.Abort:
+        click.echo("harness: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("harness: interrupted; run the same command again to resume", err=True)
+        sys.exit(130)

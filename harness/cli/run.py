@@ -1,0 +1,184 @@
+"""`harness run`, `list`, `export`, `bench`: the search side of the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harness import HarnessError
+from harness.store import DEFAULT_URL
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return list(dict.fromkeys(out))
+
+
+def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
+    """`--set key=value` proxy overrides; values parsed as JSON where they parse."""
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise HarnessError(f"--set expects key=value, got {item!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def _use_table(path: str | None) -> None:
+    if path is not None:
+        os.environ["HARNESS_NB201_TABLE"] = str(Path(path).resolve())
+    from harness.benchmarks.table import load_table
+
+    load_table()  # a missing or wrong-schema table fails here, before the store is touched
+
+
+@click.command()
+@click.option(
+    "--method", "methods", multiple=True, required=True, help="Method(s); comma lists ok."
+)
+@click.option(
+    "--benchmark", "benchmarks", multiple=True, default=("nb201-cifar10",), show_default=True
+)
+@click.option("--seeds", type=int, default=5, show_default=True, help="Repetitions per method.")
+@click.option("--trials", type=int, default=None, help="Evaluations per run [method default].")
+@click.option("--budget-seconds", type=float, default=None, help="Simulated cost limit per run.")
+@click.option("--master-seed", type=int, default=0, show_default=True)
+@click.option("--proxy", default=None, help="Override the method's proxy.")
+@click.option("--profile", default=None, help="Trained-proxy profile: smoke, quick, paper.")
+@click.option("--set", "sets", multiple=True, help="Proxy setting override key=value.")
+@click.option("--storage", default=DEFAULT_URL, show_default=True, help="Database URL.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--table", "table", default=None, help="NB201 table file (.npz) to use.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "md", "csv", "latex"]), default="table"
+)
+def run(
+    methods: tuple[str, ...],
+    benchmarks: tuple[str, ...],
+    seeds: int,
+    trials: int | None,
+    budget_seconds: float | None,
+    master_seed: int,
+    proxy: str | None,
+    profile: str | None,
+    sets: tuple[str, ...],
+    storage: str,
+    workers: int,
+    table: str | None,
+    quiet: bool,
+    fmt: str,
+) -> None:
+    """Search: methods x benchmarks x seeds, resumable; ends with the summary table."""
+    from harness.runner import execute_plan, make_plan
+    from harness.store import open_store
+
+    _use_table(table)
+    proxy_settings = _parse_set(sets)
+    if profile is not None:
+        proxy_settings["profile"] = profile
+    plan = make_plan(
+        _split(methods),
+        _split(benchmarks),
+        seeds=seeds,
+        master_seed=master_seed,
+        trials=trials,
+        budget_seconds=budget_seconds,
+        proxy=proxy,
+        proxy_settings=proxy_settings,
+    )
+    if workers < 1:
+        raise HarnessError(f"--workers must be positive, got {workers}")
+    statuses = execute_plan(plan, storage, workers=workers, progress=not quiet)
+    skipped = sum(s == "skipped" for s in statuses.values())
+    if skipped and not quiet:
+        click.echo(
+            f"{skipped} of {len(statuses)} runs were already complete in {storage}", err=True
+        )
+    store = open_store(storage, create=False)
+    frame = store.trials_frame(plan.run_ids)
+    store.engine.dispose()
+    if frame.empty:
+        click.echo("no trials: every run stopped before its first evaluation (budget too small?)")
+        return
+    from harness.report.tables import render, summarize
+
+    click.echo(render(summarize(frame), fmt))
+
+
+@click.command("list")
+def list_cmd() -> None:
+    """Print every registered space, benchmark, proxy, strategy and method."""
+    from harness.benchmarks import BENCHMARKS
+    from harness.methods import METHODS
+    from harness.proxies import PROXIES
+    from harness.spaces import SPACES
+    from harness.strategies import STRATEGIES
+
+    click.echo("spaces:     " + ", ".join(SPACES.names()))
+    click.echo("benchmarks:")
+    for name, b in BENCHMARKS.items():
+        click.echo(f"  {name:18s} {b.describe()}")
+    click.echo("proxies:    " + ", ".join(PROXIES.names()))
+    click.echo("strategies: " + ", ".join(STRATEGIES.names()))
+    click.echo("methods:")
+    for name, m in METHODS.items():
+        click.echo(f"  {name:16s} {m.strategy} + {m.proxy}: {m.description}")
+
+
+@click.command()
+@click.option("--storage", default=DEFAULT_URL, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="File [stdout].")
+@click.option("--manifests", is_flag=True, help="Export run manifests instead of trials.")
+def export(storage: str, fmt: str, out: str | None, manifests: bool) -> None:
+    """Write the long-format trial rows (one per run x trial), or the run manifests."""
+    from harness.store import open_store
+
+    store = open_store(storage, create=False)
+    try:
+        if manifests:
+            text = json.dumps([r["manifest"] for r in store.runs()], indent=1, sort_keys=True)
+        else:
+            frame = store.trials_frame()
+            if fmt == "csv":
+                text = frame.to_csv(index=False)
+            else:
+                text = frame.to_json(orient="records", indent=1)
+    finally:
+        store.engine.dispose()
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        Path(out).write_text(text)
+
+
+@click.command()
+@click.option("--seeds", type=int, default=10, show_default=True)
+@click.option("--trials", type=int, default=100, show_default=True)
+@click.option("--workers", type=int, default=2, show_default=True)
+@click.option("--gp-trials", type=int, default=100, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
+def bench(seeds: int, trials: int, workers: int, gp_trials: int, out: str | None) -> None:
+    """Measure harness overhead per lookup trial and the lookup-grid throughput."""
+    from harness.bench import run_bench
+
+    figures = run_bench(seeds=seeds, trials=trials, workers=workers, gp_trials=gp_trials)
+    for line in figures["lines"]:
+        click.echo(line)
+    if out:
+        Path(out).write_text(json.dumps(figures, indent=1))
+
+
+COMMANDS = [run, list_cmd, export, bench]

@@ -1,0 +1,43 @@
+"""Methods: named presets of strategy + proxy + settings (`csnas` = hyperopt TPE + contrastive)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.registry import Registry
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    strategy: str
+    proxy: str
+    description: str
+    strategy_settings: dict[str, Any] = field(default_factory=dict)
+    proxy_settings: dict[str, Any] = field(default_factory=dict)
+    default_trials: int = 100
+
+
+METHODS: Registry[Method] = Registry("method")
+
+for _m in (
+    Method("random", "random", "lookup-12", "uniform random search"),
+    Method("rea", "rea", "lookup-12", "regularised evolution (population 10, sample 3)"),
+    Method("tpe", "tpe-hyperopt", "lookup-12", "hyperopt TPE with CSNAS's settings"),
+    Method("tpe-optuna", "tpe-optuna", "lookup-12", "optuna TPE, every flag explicit"),
+    Method("bo-gp", "gp", "lookup-12", "GP Bayesian optimisation (scikit-optimize)"),
+    Method(
+        "csnas",
+        "tpe-hyperopt",
+        "contrastive",
+        "CSNAS: hyperopt TPE + contrastive self-supervised proxy (no labels)",
+    ),
+    Method(
+        "supervised-tpe",
+        "tpe-hyperopt",
+        "supervised",
+        "the same TPE + supervised proxy at the same compute",
+    ),
+):
+    METHODS.register(_m.name, _m)
