@@ -1,0 +1,190 @@
+"""Statistics for multi-seed NAS comparisons, each a thin wrapper over a kept library.
+
+Conventions: accuracies are "higher is better"; rank 1 is the best method; every resampling
+takes an explicit seed so that a report is byte-identical when rerun on the same store.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Below this many non-zero paired differences, a two-sided exact Wilcoxon test cannot reach
+#: p < 0.05 (its smallest p is 2 / 2**n = 0.0625 for n = 5), so results are flagged underpowered.
+WILCOXON_MIN_PAIRS = 6
+
+
+def bootstrap_ci(
+    values: np.ndarray | list[float] | pd.Series,
+    *,
+    level: float = 0.95,
+    n_resamples: int = 9999,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean (scipy.stats.bootstrap with a seeded Generator).
+
+    NaNs are dropped. One value gives a zero-width interval (there is no spread to resample);
+    no values give (nan, nan). The percentile method, not BCa, because BCa is undefined for the
+    degenerate samples that small seed counts often give (all seeds find the same cell).
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return (math.nan, math.nan)
+    if x.size == 1 or np.all(x == x[0]):
+        return (float(x[0]), float(x[0]))
+    res = stats.bootstrap(
+        (x,),
+        np.mean,
+        n_resamples=n_resamples,
+        confidence_level=level,
+        method="percentile",
+        vectorized=True,
+        rng=np.random.default_rng(seed),
+    )
+    return (float(res.confidence_interval.low), float(res.confidence_interval.high))
+
+
+def bootstrap_band(
+    curves: np.ndarray, *, level: float = 0.95, n_resamples: int = 1000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and percentile-bootstrap band of many curves at once (rows = runs, cols = x).
+
+    Resamples whole runs (rows), so the band at each x respects that points of one run are
+    dependent. Returns (mean, lo, hi), each of length curves.shape[1].
+    """
+    y = np.asarray(curves, dtype=float)
+    mean = np.nanmean(y, axis=0)
+    if y.shape[0] < 2:
+        return mean, mean.copy(), mean.copy()
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, y.shape[0], size=(n_resamples, y.shape[0]))
+    boot = np.nanmean(y[idx], axis=1)  # (n_resamples, n_x)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.nanpercentile(boot, [100 * alpha, 100 * (1 - alpha)], axis=0)
+    return mean, lo, hi
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """A two-sided Wilcoxon signed-rank test of a - b over paired seeds."""
+
+    n_pairs: int  # pairs with both values present
+    n_nonzero: int  # pairs with a non-zero difference (the ones Wilcoxon ranks)
+    statistic: float
+    p: float
+    median_diff: float  # median of a - b over all pairs
+    underpowered: bool  # fewer than WILCOXON_MIN_PAIRS non-zero differences
+
+
+def wilcoxon_paired(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> PairedTest:
+    """Wilcoxon signed-rank test over seed pairs, with the degenerate cases made explicit.
+
+    - Pairs with a NaN on either side are dropped.
+    - Zero differences are dropped before ranking (Wilcoxon's own convention, scipy's
+      `zero_method="wilcox"`); if every difference is zero the methods are indistinguishable
+      on these seeds: statistic 0, p = 1.
+    - No pairs at all: statistic and p are NaN.
+    - Fewer than 6 non-zero differences: the exact p is still reported, but it can never be
+      below 0.0625, so `underpowered` is set and such a comparison can only come out a tie.
+    """
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"paired samples differ in length: {x.shape} vs {y.shape}")
+    keep = ~(np.isnan(x) | np.isnan(y))
+    d = x[keep] - y[keep]
+    n = int(d.size)
+    nonzero = int(np.count_nonzero(d))
+    underpowered = nonzero < WILCOXON_MIN_PAIRS
+    if n == 0:
+        return PairedTest(0, 0, math.nan, math.nan, math.nan, True)
+    median = float(np.median(d))
+    if nonzero == 0:
+        return PairedTest(n, 0, 0.0, 1.0, median, True)
+    res = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided")
+    return PairedTest(n, nonzero, float(res.statistic), float(res.pvalue), median, underpowered)
+
+
+def holm(pvalues: np.ndarray | list[float]) -> np.ndarray:
+    """Holm step-down adjusted p-values (statsmodels' multipletests); NaNs stay NaN.
+
+    Holm controls the family-wise error over all comparisons of one report without assuming
+    independence, and is uniformly more powerful than Bonferroni.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, math.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
+    return out
+
+
+def average_ranks(scores: pd.DataFrame) -> pd.Series:
+    """Mean rank of each column over rows (blocks), rank 1 = highest score, ties averaged.
+
+    Rows with any NaN are dropped: a rank is only comparable within a complete block.
+    """
+    block = scores.dropna(axis=0, how="any")
+    if block.empty:
+        return pd.Series(math.nan, index=scores.columns, dtype=float)
+    ranks = stats.rankdata(-block.to_numpy(dtype=float), axis=1)
+    return pd.Series(ranks.mean(axis=0), index=scores.columns, dtype=float)
+
+
+@dataclass(frozen=True)
+class FriedmanResult:
+    statistic: float
+    p: float
+    n_blocks: int
+    n_methods: int
+
+
+def friedman(scores: pd.DataFrame) -> FriedmanResult:
+    """Friedman chi-square over complete blocks (rows) of methods (columns).
+
+    scipy needs at least 3 methods and 2 blocks; with fewer the statistic and p are NaN
+    rather than an error, because a report over two methods is still a valid report.
+    """
+    block = scores.dropna(axis=0, how="any")
+    n, k = block.shape
+    if k < 3 or n < 2:
+        return FriedmanResult(math.nan, math.nan, n, k)
+    arr = block.to_numpy(dtype=float)
+    if np.all(arr == arr[:, :1]):  # every method tied in every block: no evidence at all
+        return FriedmanResult(0.0, 1.0, n, k)
+    res = stats.friedmanchisquare(*arr.T)
+    return FriedmanResult(float(res.statistic), float(res.pvalue), n, k)
+
+
+def nemenyi_cd(n_methods: int, n_blocks: int, alpha: float = 0.05) -> float:
+    """Nemenyi critical difference of average ranks (Demšar 2006).
+
+    CD = q_alpha * sqrt(k (k + 1) / (6 N)), with q_alpha the studentized-range quantile
+    (infinite df) divided by sqrt(2); Demšar's table gives q_0.05 = 2.343 for k = 3.
+    """
+    if n_methods < 2 or n_blocks < 1:
+        return math.nan
+    q = stats.studentized_range.ppf(1 - alpha, n_methods, np.inf) / math.sqrt(2)
+    return float(q * math.sqrt(n_methods * (n_methods + 1) / (6.0 * n_blocks)))
+
+
+def nemenyi_pvalues(scores: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise Nemenyi p-values after Friedman (scikit-posthocs), higher score = better.
+
+    Used for the critical-difference diagram; needs at least 3 complete blocks.
+    """
+    import scikit_posthocs as sp
+
+    block = scores.dropna(axis=0, how="any")
+    return (
+        sp.posthoc_nemenyi_friedman(block.to_numpy(dtype=float))
+        .set_axis(list(block.columns), axis=0)
+        .set_axis(list(block.columns), axis=1)
+    )

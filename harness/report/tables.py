@@ -1,0 +1,429 @@
+"""Tables from the trials frame: per-method summary, paired comparison, average ranks.
+
+Every table is a plain DataFrame first (tests and notebooks use those); `render` turns one into
+terminal text, Markdown, CSV or booktabs LaTeX. The report metric is what the searches would
+return (the final incumbent's ground truth), never the best truth a search happened to see.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harness import HarnessError
+from harness.report import stats
+from harness.report.frame import check_trials, final_rows, methods_of
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "benchmark",
+    "method",
+    "proxy",
+    "n_seeds",
+    "test_acc_mean",
+    "test_acc_std",
+    "test_acc_median",
+    "test_acc_ci_lo",
+    "test_acc_ci_hi",
+    "regret_mean",
+    "regret_std",
+    "labels_used_mean",
+    "evaluations_mean",
+    "simulated_seconds_mean",
+    "wall_seconds_mean",
+    "search_metric",
+    "report_metric",
+    "best",
+)
+
+COMPARE_COLUMNS: tuple[str, ...] = (
+    "benchmark",
+    "versus",
+    "method",
+    "n_pairs",
+    "versus_mean",
+    "method_mean",
+    "median_diff",
+    "statistic",
+    "p",
+    "p_holm",
+    "significant",
+    "direction",
+    "search_metric",
+    "report_metric",
+)
+
+FORMATS: tuple[str, ...] = ("table", "md", "csv", "latex")
+_METRIC_COLUMNS = ("search_metric", "report_metric")
+_P_COLUMNS = ("p", "p_holm", "friedman_p")
+
+
+def _joined(values: pd.Series) -> str:
+    return ", ".join(sorted({str(v) for v in values.dropna()}))
+
+
+def summarize(trials: pd.DataFrame, *, seed: int = 0, n_resamples: int = 9999) -> pd.DataFrame:
+    """One row per (benchmark, method) over its seeds (runs); columns SUMMARY_COLUMNS.
+
+    test_acc_* is each run's final best_truth (the report metric of the cell the search
+    returns, picked by proxy score); std is the sample std (ddof 1, NaN for one seed); the CI
+    is a seeded percentile bootstrap of the mean over seeds. `best` marks the highest
+    test_acc_mean per benchmark (all tied maxima).
+    """
+    final = final_rows(trials)
+    rows = []
+    for (benchmark, method), g in final.groupby(["benchmark", "method"], sort=True):
+        acc = g["best_truth"].astype(float)
+        lo, hi = stats.bootstrap_ci(acc, seed=seed, n_resamples=n_resamples)
+        rows.append(
+            {
+                "benchmark": benchmark,
+                "method": method,
+                "proxy": _joined(g["proxy"]),
+                "n_seeds": len(g),
+                "test_acc_mean": acc.mean(),
+                "test_acc_std": acc.std(ddof=1),
+                "test_acc_median": acc.median(),
+                "test_acc_ci_lo": lo,
+                "test_acc_ci_hi": hi,
+                "regret_mean": g["regret"].astype(float).mean(),
+                "regret_std": g["regret"].astype(float).std(ddof=1),
+                "labels_used_mean": g["labels_used"].astype(float).mean(),
+                "evaluations_mean": g["evaluations"].astype(float).mean(),
+                "simulated_seconds_mean": g["cum_simulated_s"].astype(float).mean(),
+                "wall_seconds_mean": g["cum_wall_s"].astype(float).mean(),
+                "search_metric": _joined(g["search_metric"]),
+                "report_metric": _joined(g["report_metric"]),
+            }
+        )
+    out = pd.DataFrame(rows)
+    top = out.groupby("benchmark")["test_acc_mean"].transform("max")
+    out["best"] = out["test_acc_mean"].eq(top) & top.notna()
+    return out.loc[:, list(SUMMARY_COLUMNS)].reset_index(drop=True)
+
+
+def default_versus(trials: pd.DataFrame) -> str:
+    methods = methods_of(trials)
+    return "csnas" if "csnas" in methods else methods[0]
+
+
+def compare(
+    trials: pd.DataFrame, versus: str | None = None, *, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Paired Wilcoxon of `versus` against every other method, per benchmark, over seeds.
+
+    Runs are paired by repetition (the seed index: same derived seed stream per method).
+    median_diff = median over pairs of (versus - method) in report-metric points; p_holm is
+    Holm-adjusted over every row of the table. direction reads "versus is better/worse than
+    method" and is 'tie' unless p_holm < alpha (so with fewer than 6 seeds it is always 'tie':
+    see stats.wilcoxon_paired).
+    """
+    check_trials(trials)
+    methods = methods_of(trials)
+    versus = default_versus(trials) if versus is None else versus
+    if versus not in methods:
+        raise HarnessError(f"unknown --versus method {versus!r} (methods: {', '.join(methods)})")
+    final = final_rows(trials)
+    rows = []
+    for benchmark, g in final.groupby("benchmark", sort=True):
+        acc = g.pivot_table(
+            index="repetition", columns="method", values="best_truth", aggfunc="mean"
+        )
+        if versus not in acc.columns:
+            continue
+        for method in acc.columns:
+            if method == versus:
+                continue
+            pair = acc[[versus, method]].dropna()
+            test = stats.wilcoxon_paired(pair[versus].to_numpy(), pair[method].to_numpy())
+            rows.append(
+                {
+                    "benchmark": benchmark,
+                    "versus": versus,
+                    "method": method,
+                    "n_pairs": test.n_pairs,
+                    "versus_mean": pair[versus].mean(),
+                    "method_mean": pair[method].mean(),
+                    "median_diff": test.median_diff,
+                    "statistic": test.statistic,
+                    "p": test.p,
+                    "mean_diff": float((pair[versus] - pair[method]).mean()),
+                    "search_metric": _joined(g["search_metric"]),
+                    "report_metric": _joined(g["report_metric"]),
+                }
+            )
+    if not rows:
+        return pd.DataFrame(columns=list(COMPARE_COLUMNS))
+    out = pd.DataFrame(rows)
+    out["p_holm"] = stats.holm(out["p"].to_numpy())
+    out["significant"] = out["p_holm"] < alpha
+    sign = np.sign(out["median_diff"].where(out["median_diff"] != 0, out["mean_diff"]))
+    out["direction"] = np.where(
+        out["significant"], np.where(sign > 0, "better", "worse"), "tie"
+    ).astype(object)
+    return out.loc[:, list(COMPARE_COLUMNS)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """Average ranks over benchmarks plus the omnibus test and the Nemenyi CD."""
+
+    table: pd.DataFrame  # method, average_rank, rank_<benchmark>...; sorted best first
+    friedman: stats.FriedmanResult
+    cd: float
+    alpha: float = 0.05
+
+    def caption(self) -> str:
+        f = self.friedman
+        return (
+            f"Average rank by test_acc_mean (1 = best) over {f.n_blocks} benchmark(s) with all "
+            f"{f.n_methods} methods; Friedman chi2 = {_fmt_num(f.statistic)}, "
+            f"p = {_fmt_p(f.p)}; Nemenyi CD (alpha {self.alpha}) = {_fmt_num(self.cd)}"
+        )
+
+
+def rank_methods(summary: pd.DataFrame, *, alpha: float = 0.05) -> Ranks:
+    """Ranks of each method's test_acc_mean within each benchmark, averaged over benchmarks.
+
+    Only benchmarks where every method has a result count (a Friedman block must be complete).
+    """
+    scores = summary.pivot(index="benchmark", columns="method", values="test_acc_mean")
+    complete = scores.dropna(axis=0, how="any")
+    avg = stats.average_ranks(scores)
+    table = pd.DataFrame({"method": avg.index, "average_rank": avg.to_numpy()})
+    for benchmark, row in complete.iterrows():
+        per = stats.average_ranks(row.to_frame().T)
+        table[f"rank_{benchmark}"] = per.reindex(table["method"]).to_numpy()
+    table = table.sort_values(["average_rank", "method"], kind="stable").reset_index(drop=True)
+    fried = stats.friedman(scores)
+    cd = stats.nemenyi_cd(scores.shape[1], len(complete), alpha)
+    return Ranks(table, fried, cd, alpha)
+
+
+def metrics_caption(frame: pd.DataFrame) -> str:
+    """One line per benchmark naming both metrics: what the search saw, what the table shows."""
+    if not all(c in frame.columns for c in _METRIC_COLUMNS):
+        return ""
+    cols = ["benchmark", *_METRIC_COLUMNS] if "benchmark" in frame.columns else _METRIC_COLUMNS
+    seen = frame.loc[:, list(cols)].drop_duplicates()
+    lines = []
+    for _, r in seen.iterrows():
+        head = f"{r['benchmark']}: " if "benchmark" in r else ""
+        lines.append(
+            f"{head}search metric {r['search_metric']}; report metric {r['report_metric']}"
+        )
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _fmt_num(v: object, digits: int = 2) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.{digits}f}"
+    return str(v)
+
+
+def _fmt_p(v: object) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    f = float(v)  # type: ignore[arg-type]
+    return "<0.001" if f < 0.001 else f"{f:.3f}"
+
+
+def _cells(df: pd.DataFrame, digits: int) -> list[list[str]]:
+    # a float column whose values are all whole numbers (labels, evaluations) prints as such
+    whole = {
+        c
+        for c in df.columns
+        if pd.api.types.is_float_dtype(df[c])
+        and df[c].notna().any()
+        and bool(np.all(np.mod(df[c].dropna(), 1) == 0))
+        and not c.startswith(("rank", "average_rank", "test_acc", "regret"))
+    }
+    out = []
+    for _, row in df.iterrows():
+        cells = []
+        for col in df.columns:
+            v = row[col]
+            if col in _P_COLUMNS:
+                cells.append(_fmt_p(v))
+            else:
+                cells.append(_fmt_num(v, 0 if col in whole else digits))
+        out.append(cells)
+    return out
+
+
+def _numeric(df: pd.DataFrame) -> list[bool]:
+    return [pd.api.types.is_numeric_dtype(df[c]) and df[c].dtype != bool for c in df.columns]
+
+
+def _latex_escape(text: str) -> str:
+    repl = {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }
+    return "".join(repl.get(ch, ch) for ch in text)
+
+
+def render(
+    df: pd.DataFrame,
+    fmt: str = "table",
+    *,
+    caption: str | None = None,
+    digits: int = 2,
+) -> str:
+    """Render a table; the metric columns become the caption and `best` rows are emphasised.
+
+    csv keeps every column as-is (full precision, metric columns included) for machines. The
+    other formats move search_metric/report_metric into a caption (so every table names both)
+    and show `best` by emphasising that row's test_acc_mean: **bold** (md), \\textbf (latex),
+    a trailing `*` (table).
+    """
+    if fmt not in FORMATS:
+        raise HarnessError(f"unknown table format {fmt!r} (formats: {', '.join(FORMATS)})")
+    if fmt == "csv":
+        return df.to_csv(index=False)
+    if caption is None:
+        caption = metrics_caption(df)
+    best = df["best"].to_numpy(dtype=bool) if "best" in df.columns else np.zeros(len(df), bool)
+    view = df.drop(columns=[c for c in (*_METRIC_COLUMNS, "best") if c in df.columns])
+    header = [str(c) for c in view.columns]
+    body = _cells(view, digits)
+    numeric = _numeric(view)
+    emph = list(view.columns).index("test_acc_mean") if "test_acc_mean" in view.columns else None
+    if fmt == "latex":
+        return _render_latex(view, header, body, numeric, best, emph, caption)
+    if emph is not None:
+        mark = "**{}**" if fmt == "md" else "{}*"
+        for i, row in enumerate(body):
+            if best[i]:
+                row[emph] = mark.format(row[emph])
+    if fmt == "md":
+        lines = [f"{line}  " for line in caption.splitlines()] if caption else []
+        if lines:
+            lines.append("")
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
+        lines.extend("| " + " | ".join(r) + " |" for r in body)
+        if emph is not None and best.any():
+            lines += ["", "Bold: best test_acc_mean per benchmark."]
+        return "\n".join(lines) + "\n"
+    widths = [
+        max(len(h), *(len(r[j]) for r in body)) if body else len(h) for j, h in enumerate(header)
+    ]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric)
+        ).rstrip()
+
+    lines = caption.splitlines() if caption else []
+    lines += [line(header), "  ".join("-" * w for w in widths)]
+    lines += [line(r) for r in body]
+    if emph is not None and best.any():
+        lines.append("* best test_acc_mean per benchmark")
+    return "\n".join(lines) + "\n"
+
+
+def _render_latex(
+    view: pd.DataFrame,
+    header: list[str],
+    body: list[list[str]],
+    numeric: list[bool],
+    best: np.ndarray,
+    emph: int | None,
+    caption: str | None,
+) -> str:
+    spec = "".join("r" if n else "l" for n in numeric)
+    out = ["\\begin{table}[t]", "\\centering"]
+    if caption:
+        out.append("\\caption{" + _latex_escape("; ".join(caption.splitlines())) + "}")
+    out += [f"\\begin{{tabular}}{{{spec}}}", "\\toprule"]
+    out.append(" & ".join(_latex_escape(h) for h in header) + " \\\\")
+    out.append("\\midrule")
+    groups = view["benchmark"].tolist() if "benchmark" in view.columns else [None] * len(body)
+    for i, row in enumerate(body):
+        if i > 0 and groups[i] != groups[i - 1]:
+            out.append("\\midrule")
+        cells = [_latex_escape(c) for c in row]
+        if emph is not None and best[i]:
+            cells[emph] = "\\textbf{" + cells[emph] + "}"
+        out.append(" & ".join(cells) + " \\\\")
+    out += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+def report_text(
+    trials: pd.DataFrame,
+    fmt: str = "table",
+    *,
+    versus: str | None = None,
+    seed: int = 0,
+) -> str:
+    """The whole `harness report` output: summary, paired comparison, ranks, in one string.
+
+    For csv the three tables are separate CSV blocks, each after a `# name` line and a blank
+    line between them (`harness report --table summary --format csv` gives one clean CSV).
+    """
+    return "\n".join(report_tables(trials, fmt, versus=versus, seed=seed).values())
+
+
+def report_tables(
+    trials: pd.DataFrame,
+    fmt: str = "table",
+    *,
+    versus: str | None = None,
+    seed: int = 0,
+    which: tuple[str, ...] = ("summary", "compare", "ranks"),
+) -> dict[str, str]:
+    """Each requested table rendered in `fmt`, keyed by name (summary, compare, ranks)."""
+    check_trials(trials)
+    if fmt not in FORMATS:
+        raise HarnessError(f"unknown table format {fmt!r} (formats: {', '.join(FORMATS)})")
+    metrics = metrics_caption(trials)
+    summary = summarize(trials, seed=seed)
+    out: dict[str, str] = {}
+    many = len(which) > 1 and fmt == "csv"
+    if "summary" in which:
+        text = render(summary, fmt)
+        out["summary"] = ("# summary\n" + text) if many else text
+    if "compare" in which:
+        comp = compare(trials, versus)
+        vs = default_versus(trials) if versus is None else versus
+        cap = (
+            f"Paired Wilcoxon over seeds, {vs} vs each method; median_diff = {vs} - method "
+            f"(report-metric points); Holm-adjusted p; direction 'better'/'worse' only if "
+            f"p_holm < 0.05\n{metrics}"
+        )
+        text = render(comp, fmt, caption=cap)
+        out["compare"] = ("# compare\n" + text) if many else text
+    if "ranks" in which:
+        r = rank_methods(summary)
+        table = r.table
+        if fmt == "csv":  # the omnibus test rides along as constant columns: still one CSV
+            table = table.assign(
+                friedman_statistic=r.friedman.statistic,
+                friedman_p=r.friedman.p,
+                nemenyi_cd=r.cd,
+                n_benchmarks=r.friedman.n_blocks,
+            )
+        text = render(table, fmt, caption=f"{r.caption()}\n{metrics}")
+        out["ranks"] = ("# ranks\n" + text) if many else text
+    return out
