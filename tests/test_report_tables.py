@@ -1,0 +1,197 @@
+"""summarize/compare/rank_methods on a hand-made frame with known answers; every renderer."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+import pytest
+
+from harness import HarnessError
+from harness.report import compare, rank_methods, render, report_tables, summarize
+from harness.report.tables import SUMMARY_COLUMNS
+
+OPTIMUM = {"b1": 94.0, "b2": 75.0}
+# final best_truth per seed (repetition 0, 1, 2)
+FINALS = {
+    ("b1", "csnas"): [90.0, 91.0, 92.0],
+    ("b1", "random"): [88.0, 88.0, 91.0],
+    ("b2", "csnas"): [69.0, 71.0, 76.0],
+    ("b2", "random"): [73.0, 73.0, 73.0],
+}
+ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|none~1|avg_pool_3x3~2|"
+
+
+def make_frame(finals: dict[tuple[str, str], list[float]] = FINALS) -> pd.DataFrame:
+    """3 trials per run; the incumbent improves by 1 point per trial to the listed final."""
+    rows = []
+    for (bench, method), values in finals.items():
+        for rep, final in enumerate(values):
+            cum_sim = cum_wall = 0.0
+            for n in range(3):
+                best = final - (2 - n)
+                sim = 10.0 if method == "csnas" else (2.0, 3.0, 5.0)[n]
+                wall = 1.5 if method == "csnas" else 0.25
+                cum_sim += sim
+                cum_wall += wall
+                rows.append(
+                    {
+                        "run_id": f"{bench}-{method}-{rep}",
+                        "method": method,
+                        "benchmark": bench,
+                        "proxy": "contrastive" if method == "csnas" else "lookup-12",
+                        "strategy": "tpe",
+                        "repetition": rep,
+                        "seed": 100 + rep,
+                        "number": n,
+                        "arch": ARCH,
+                        "arch_key": "k",
+                        "status": "ok",
+                        "score": float(n),
+                        "direction": "maximize",
+                        "truth": best,
+                        "best_score": float(n),
+                        "best_arch": ARCH,
+                        "best_truth": best,
+                        "regret": OPTIMUM[bench] - best,
+                        "optimum": OPTIMUM[bench],
+                        "wall_s": wall,
+                        "simulated_s": sim,
+                        "cum_wall_s": cum_wall,
+                        "cum_simulated_s": cum_sim,
+                        "labels_used": 0 if method == "csnas" else (50, 100, 100)[n],
+                        "cached": False,
+                        "search_metric": f"{bench} x-valid accuracy (%)",
+                        "report_metric": f"{bench} x-test accuracy after 200 epochs (%)",
+                    }
+                )
+    # shuffled: the report must find each run's last trial by number, not by row order
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def summary() -> pd.DataFrame:
+    return summarize(make_frame())
+
+
+def test_summary_exact_values(summary: pd.DataFrame) -> None:
+    assert list(summary.columns) == list(SUMMARY_COLUMNS)
+    s = summary.set_index(["benchmark", "method"])
+    assert list(s.index) == [("b1", "csnas"), ("b1", "random"), ("b2", "csnas"), ("b2", "random")]
+    assert s["n_seeds"].tolist() == [3, 3, 3, 3]
+    assert s["test_acc_mean"].tolist() == pytest.approx([91.0, 89.0, 72.0, 73.0])
+    # sample std (ddof 1): sqrt(2/2), sqrt((1+1+4)/2), sqrt((9+1+16)/2), 0
+    assert s["test_acc_std"].tolist() == pytest.approx([1.0, math.sqrt(3), math.sqrt(13), 0.0])
+    assert s["test_acc_median"].tolist() == pytest.approx([91.0, 88.0, 71.0, 73.0])
+    # percentile bootstrap of 3 values: extremes each have mass 1/27 > 2.5%
+    assert s["test_acc_ci_lo"].tolist() == pytest.approx([90.0, 88.0, 69.0, 73.0])
+    assert s["test_acc_ci_hi"].tolist() == pytest.approx([92.0, 91.0, 76.0, 73.0])
+    assert s["regret_mean"].tolist() == pytest.approx([3.0, 5.0, 3.0, 2.0])
+    assert s["regret_std"].tolist() == pytest.approx([1.0, math.sqrt(3), math.sqrt(13), 0.0])
+    # labels: a run's max over trials (0 / 100), not the sum 250
+    assert s["labels_used_mean"].tolist() == pytest.approx([0.0, 100.0, 0.0, 100.0])
+    assert s["evaluations_mean"].tolist() == pytest.approx([3.0] * 4)
+    assert s["simulated_seconds_mean"].tolist() == pytest.approx([30.0, 10.0, 30.0, 10.0])
+    assert s["wall_seconds_mean"].tolist() == pytest.approx([4.5, 0.75, 4.5, 0.75])
+    assert s["best"].tolist() == [True, False, False, True]
+    assert s["proxy"].tolist() == ["contrastive", "lookup-12"] * 2
+    assert s.loc[("b2", "csnas"), "search_metric"] == "b2 x-valid accuracy (%)"
+    assert s.loc[("b2", "csnas"), "report_metric"] == "b2 x-test accuracy after 200 epochs (%)"
+
+
+def test_compare_exact_values() -> None:
+    c = compare(make_frame())  # versus defaults to csnas
+    assert c["versus"].tolist() == ["csnas", "csnas"]
+    assert c["method"].tolist() == ["random", "random"]
+    # b1: d = [2, 3, 1] -> W- = 0, p = 2/8; b2: d = [-4, -2, 3] -> W+ = 2, p = 2*3/8
+    assert c["median_diff"].tolist() == pytest.approx([2.0, -2.0])
+    assert c["statistic"].tolist() == pytest.approx([0.0, 2.0])
+    assert c["p"].tolist() == pytest.approx([0.25, 0.75])
+    assert c["p_holm"].tolist() == pytest.approx([0.5, 0.75])  # 0.25*2, max(0.75*1, 0.5)
+    assert c["direction"].tolist() == ["tie", "tie"]
+    assert c["n_pairs"].tolist() == [3, 3]
+    back = compare(make_frame(), versus="random")
+    assert back["median_diff"].tolist() == pytest.approx([-2.0, 2.0])
+
+
+def test_compare_significant_direction() -> None:
+    eight = {
+        ("b1", "csnas"): [90.0 + i for i in range(8)],
+        ("b1", "random"): [90.0 - 0.1 * (i + 1) for i in range(8)],
+        ("b1", "rea"): [95.0 + i for i in range(8)],
+    }
+    c = compare(make_frame(eight)).set_index("method")
+    # all 8 differences share a sign: p = 2 / 2**8, Holm over 2 rows doubles the smaller
+    assert c.loc["random", "p"] == pytest.approx(2 / 256)
+    assert c.loc["random", "p_holm"] == pytest.approx(2 / 256 * 2)
+    assert c.loc["random", "direction"] == "better"
+    assert c.loc["rea", "direction"] == "worse"
+    assert bool(c.loc["rea", "significant"])
+
+
+def test_compare_errors() -> None:
+    with pytest.raises(HarnessError, match="nope"):
+        compare(make_frame(), versus="nope")
+    with pytest.raises(HarnessError, match="empty"):
+        summarize(make_frame().iloc[0:0])
+
+
+def test_ranks(summary: pd.DataFrame) -> None:
+    r = rank_methods(summary)
+    # csnas first on b1, random first on b2: both average 1.5; Friedman needs 3 methods
+    assert r.table["average_rank"].tolist() == [1.5, 1.5]
+    assert r.table["rank_b1"].tolist() == [1.0, 2.0]
+    assert math.isnan(r.friedman.statistic)
+    assert r.cd == pytest.approx(1.95996 * math.sqrt(2 * 3 / (6 * 2)), abs=1e-4)
+    assert "Friedman" in r.caption() and "CD" in r.caption()
+
+
+def test_render_csv_roundtrip(summary: pd.DataFrame) -> None:
+    back = pd.read_csv(io.StringIO(render(summary, "csv")))
+    assert list(back.columns) == list(SUMMARY_COLUMNS)
+    assert back["test_acc_mean"].tolist() == pytest.approx([91.0, 89.0, 72.0, 73.0])
+
+
+def test_render_latex(summary: pd.DataFrame) -> None:
+    tex = render(summary, "latex")
+    for rule in ("\\toprule", "\\midrule", "\\bottomrule", "\\begin{tabular}", "\\caption{"):
+        assert rule in tex
+    assert "\\textbf{91.00}" in tex and "\\textbf{73.00}" in tex
+    assert tex.count("\\textbf{") == 2
+    assert "test\\_acc\\_mean" in tex and "test_acc_mean" not in tex
+    assert "b1 x-valid accuracy (\\%)" in tex  # both metrics named, % escaped
+    assert "b1 x-test accuracy after 200 epochs (\\%)" in tex
+
+
+def test_render_md_and_table(summary: pd.DataFrame) -> None:
+    md = render(summary, "md")
+    lines = md.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("| benchmark"))
+    assert lines[header + 1].startswith("|:---")
+    assert "**91.00**" in md and "**73.00**" in md
+    assert "b2 x-valid accuracy (%)" in md and "x-test accuracy after 200 epochs" in md
+    assert all(line.count("|") == lines[header].count("|") for line in lines[header : header + 6])
+    text = render(summary, "table")
+    assert "report metric b1 x-test accuracy after 200 epochs (%)" in text
+    assert "91.00*" in text
+    lines = text.splitlines()
+    rows = [line for line in lines if line.startswith(("b1 ", "b2 "))]
+    assert len(rows) == 4
+    # aligned: every data row puts the proxy column where the header puts it
+    col = next(line for line in lines if line.startswith("benchmark")).index("proxy")
+    assert all(r[col - 2 : col] == "  " and r[col] != " " for r in rows)
+    with pytest.raises(HarnessError, match="format"):
+        render(summary, "html")
+
+
+def test_report_tables_all_formats() -> None:
+    frame = make_frame()
+    for fmt in ("table", "md", "latex", "csv"):
+        out = report_tables(frame, fmt)
+        assert set(out) == {"summary", "compare", "ranks"}
+        assert all(text.strip() for text in out.values())
+    only = report_tables(frame, "csv", which=("summary",))["summary"]
+    assert list(pd.read_csv(io.StringIO(only)).columns) == list(SUMMARY_COLUMNS)
+    ranks = pd.read_csv(io.StringIO(report_tables(frame, "csv", which=("ranks",))["ranks"]))
+    assert {"average_rank", "friedman_p", "nemenyi_cd"} <= set(ranks.columns)
