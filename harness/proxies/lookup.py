@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness import HarnessError
 from harness.benchmarks.nb201 import NB201Benchmark
 from harness.proxies.base import Direction, Evaluation
 from harness.spaces.nb201 import NB201Cell
@@ -35,9 +36,18 @@ class LookupProxy:
         )
 
 
+def _make(name: str, epochs: int, overrides: dict[str, Any]) -> LookupProxy:
+    unknown = set(overrides) - {"epochs"}
+    if unknown:
+        raise HarnessError(f"proxy {name} has no setting(s) {sorted(unknown)} (settings: epochs)")
+    if overrides.get("epochs", epochs) != epochs:
+        raise HarnessError(f"proxy {name} looks up {epochs} epochs, not {overrides['epochs']}")
+    return LookupProxy(epochs=epochs, name=name)
+
+
 def lookup_12(**overrides: Any) -> LookupProxy:
-    return LookupProxy(epochs=12, name="lookup-12", **overrides)
+    return _make("lookup-12", 12, overrides)
 
 
 def lookup_200(**overrides: Any) -> LookupProxy:
-    return LookupProxy(epochs=200, name="lookup-200", **overrides)
+    return _make("lookup-200", 200, overrides)

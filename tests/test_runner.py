@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from harness import HarnessError
+from harness.runner import execute_plan, make_plan
+from harness.seeds import derive_seed
+from harness.store import open_store
+
+LOOKUP_METHODS = ["random", "rea", "tpe", "tpe-optuna", "bo-gp"]
+
+
+def _trials(url, run_ids=None):
+    store = open_store(url, create=False)
+    try:
+        return store.trials_frame(run_ids)
+    finally:
+        store.engine.dispose()
+
+
+def _key(frame):
+    return list(zip(frame.run_id, frame.number, frame.arch, frame.score, frame.best_truth))
+
+
+def test_seeds_are_independent_of_order_and_of_other_methods():
+    alone = make_plan(["tpe"], ["nb201-cifar10"], seeds=3, trials=5)
+    mixed = make_plan(["random", "tpe"], ["nb201-cifar100", "nb201-cifar10"], seeds=3, trials=5)
+    by_id = {r.run_id: r for r in mixed.runs}
+    for spec in alone.runs:
+        assert spec.run_id in by_id and by_id[spec.run_id].seed == spec.seed
+    seeds = {r.seed for r in mixed.runs}
+    assert len(seeds) == len(mixed.runs)
+    assert derive_seed(0, "a", 1) == derive_seed(0, "a", 1) != derive_seed(1, "a", 1)
+
+
+@pytest.mark.parametrize("method", LOOKUP_METHODS)
+def test_every_lookup_method_runs_and_records_complete_trials(method, store_url):
+    plan = make_plan([method], ["nb201-cifar10"], seeds=1, trials=12)
+    execute_plan(plan, store_url, progress=False)
+    df = _trials(store_url)
+    assert list(df.number) == list(range(12))
+    assert (df.status == "ok").all() and (df.direction == "maximize").all()
+    # the incumbent is chosen by proxy score, and its truth is what the table says
+    best = df.loc[df.score.idxmax()]
+    assert df.best_score.iloc[-1] == best.score
+    assert df.best_truth.iloc[-1] == best.truth
+    assert df.regret.iloc[-1] == pytest.approx(94.37333333 - best.truth, abs=1e-6)
+    assert df.cum_simulated_s.iloc[-1] == pytest.approx(df.simulated_s.sum())
+    assert (df.labels_used == 25_000).all()
+
+
+def test_same_plan_gives_identical_trials_in_a_fresh_store(tmp_path):
+    plan = make_plan(["tpe", "rea"], ["nb201-cifar100"], seeds=2, trials=25, master_seed=7)
+    a, b = (f"sqlite:///{tmp_path / n}" for n in ("a.db", "b.db"))
+    execute_plan(plan, a, progress=False)
+    execute_plan(plan, b, progress=False)
+    assert _key(_trials(a)) == _key(_trials(b))
+    other = make_plan(["tpe", "rea"], ["nb201-cifar100"], seeds=2, trials=25, master_seed=8)
+    execute_plan(other, a, progress=False)
+    assert _key(_trials(a, other.run_ids)) != _key(_trials(b))
+
+
+def test_completed_runs_are_not_redone(store_url):
+    plan = make_plan(["random"], ["nb201-cifar10"], seeds=2, trials=5)
+    assert set(execute_plan(plan, store_url, progress=False).values()) == {"done"}
+    assert set(execute_plan(plan, store_url, progress=False).values()) == {"skipped"}
+    assert len(_trials(store_url)) == 10
+
+
+def test_crash_mid_run_resumes_without_loss_or_duplicates(store_url, tmp_path, monkeypatch):
+    plan = make_plan(["tpe", "rea"], ["nb201-cifar10"], seeds=2, trials=30)
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    execute_plan(plan, reference, progress=False)
+
+    from harness import store as store_mod
+
+    real_add = store_mod.Store.add_trial
+    calls = {"n": 0}
+
+    def crashing_add(self, row):
+        calls["n"] += 1
+        if calls["n"] == 47:  # dies in the second run, before trial 17 is stored
+            raise KeyboardInterrupt
+        real_add(self, row)
+
+    monkeypatch.setattr(store_mod.Store, "add_trial", crashing_add)
+    with pytest.raises(KeyboardInterrupt):
+        execute_plan(plan, store_url, progress=False)
+    monkeypatch.setattr(store_mod.Store, "add_trial", real_add)
+    assert len(_trials(store_url)) == 46
+    statuses = execute_plan(plan, store_url, progress=False)
+    assert sorted(statuses.values()) == ["done", "done", "resumed", "skipped"]
+    assert _key(_trials(store_url)) == _key(_trials(reference))
+
+
+def test_kill_9_mid_run_then_resume(tmp_path):
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    args = ["--method", "tpe", "--seeds", "1", "--trials", "150", "--quiet"]
+    cmd = [sys.executable, "-m", "harness.cli", "run", *args, "--storage", url]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    count = 0
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        try:
+            count = len(_trials(url))
+        except HarnessError:
+            continue
+        if count >= 40:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    killed = _trials(url)
+    assert list(killed.number) == list(range(150))
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    subprocess.run([*cmd[:-1], fresh], check=True, capture_output=True)
+    assert _key(_trials(fresh)) == _key(killed)
+
+
+def test_budget_stops_before_the_simulated_cost_would_exceed_it(store_url):
+    plan = make_plan(["random"], ["nb201-cifar10"], seeds=1, budget_seconds=2_000.0)
+    assert plan.runs[0].trials is None
+    execute_plan(plan, store_url, progress=False)
+    df = _trials(store_url)
+    assert 0 < df.cum_simulated_s.iloc[-1] <= 2_000.0
+    # the next trial of the same seeded search would have crossed the budget
+    longer = make_plan(["random"], ["nb201-cifar10"], seeds=1, trials=len(df) + 1)
+    other = store_url.replace("harness.db", "longer.db")
+    execute_plan(longer, other, progress=False)
+    assert _trials(other).cum_simulated_s.iloc[-1] > 2_000.0
+
+
+def test_parallel_workers_give_the_same_trials(tmp_path):
+    plan = make_plan(["random", "tpe"], ["nb201-cifar10"], seeds=2, trials=15)
+    a, b = (f"sqlite:///{tmp_path / n}" for n in ("serial.db", "parallel.db"))
+    execute_plan(plan, a, workers=1, progress=False)
+    execute_plan(plan, b, workers=2, progress=False)
+    assert _key(_trials(a)) == _key(_trials(b))
+
+
+def test_manifest_records_config_seed_versions_and_table_hash(store_url):
+    plan = make_plan(["tpe"], ["nb201-imagenet16"], seeds=1, trials=3)
+    execute_plan(plan, store_url, progress=False)
+    store = open_store(store_url, create=False)
+    (run,) = store.runs()
+    m = run["manifest"]
+    assert m["seed"] == plan.runs[0].seed == run["seed"]
+    assert m["config"]["trials"] == 3 and m["config"]["method"] == "tpe"
+    assert m["strategy_settings"]["gamma"] == 0.25
+    assert len(m["benchmark"]["table_sha256"]) == 64
+    assert m["versions"]["hyperopt"] != "absent"
+    assert "x-valid" in m["benchmark"]["search_metric"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(methods=["nope"]), "unknown method 'nope'"),
+        (dict(benchmarks=["nb201-mnist"]), "unknown benchmark"),
+        (dict(seeds=0), "--seeds"),
+        (dict(trials=0), "--trials"),
+        (dict(proxy="telepathy"), "unknown proxy"),
+        (dict(proxy_settings={"epochs": 5}), "epochs"),
+    ],
+)
+def test_bad_plans_fail_before_anything_is_stored(kwargs, match):
+    args = dict(methods=["tpe"], benchmarks=["nb201-cifar10"], seeds=1, trials=3)
+    args.update(kwargs)
+    with pytest.raises(HarnessError, match=match):
+        make_plan(**args)
