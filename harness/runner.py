@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness import HarnessError, __version__
-from harness.benchmarks import BENCHMARKS
+from harness.benchmarks import BENCHMARKS, NB201Benchmark
 from harness.methods import METHODS
 from harness.proxies import PROXIES, Evaluation, make_proxy
 from harness.seeds import derive_seed
@@ -44,6 +44,13 @@ class RunSpec:
     budget_seconds: float | None = None
     strategy_settings: dict[str, Any] = field(default_factory=dict)
     proxy_settings: dict[str, Any] = field(default_factory=dict)
+    benchmark_settings: dict[str, Any] = field(default_factory=dict)
+
+    def resolve_benchmark(self) -> NB201Benchmark:
+        benchmark = BENCHMARKS.get(self.benchmark)
+        return (
+            benchmark.configure(**self.benchmark_settings) if self.benchmark_settings else benchmark
+        )
 
     @property
     def seed(self) -> int:
@@ -82,6 +89,7 @@ def make_plan(
     budget_seconds: float | None = None,
     proxy: str | None = None,
     proxy_settings: dict[str, Any] | None = None,
+    benchmark_settings: dict[str, Any] | None = None,
 ) -> Plan:
     """Resolve names and settings up front, so bad input fails before anything is stored."""
     if seeds < 1:
@@ -105,6 +113,8 @@ def make_plan(
         for bench_name in benchmarks:
             benchmark = BENCHMARKS.get(bench_name)
             SPACES.get(benchmark.space)
+            if benchmark_settings:
+                benchmark.configure(**benchmark_settings)._nats()  # fail early on bad files
             for rep in range(seeds):
                 runs.append(
                     RunSpec(
@@ -118,6 +128,7 @@ def make_plan(
                         budget_seconds=budget_seconds,
                         strategy_settings=dict(method.strategy_settings),
                         proxy_settings=resolved.settings(),
+                        benchmark_settings=dict(benchmark_settings or {}),
                     )
                 )
     return Plan(runs)
@@ -136,7 +147,7 @@ def _versions() -> dict[str, str]:
 
 
 def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> dict[str, Any]:
-    benchmark = BENCHMARKS.get(spec.benchmark)
+    benchmark = spec.resolve_benchmark()
     table = benchmark.table
     return {
         "run_id": spec.run_id,
@@ -170,7 +181,7 @@ def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | N
     run_id = spec.run_id
     if store.run_status(run_id) == "done":
         return "skipped"
-    benchmark = BENCHMARKS.get(spec.benchmark)
+    benchmark = spec.resolve_benchmark()
     space = SPACES.get(benchmark.space)
     strategy = make_strategy(spec.strategy, space.param_space, spec.seed, **spec.strategy_settings)
     proxy = make_proxy(spec.proxy, **spec.proxy_settings)

@@ -12,12 +12,17 @@ CIFAR-100 x2 (50k 32x32), ImageNet16-120 x151,700/25,000/4 (16x16 images, a quar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from harness import HarnessError
 from harness.benchmarks.table import NB201Table, load_table
 from harness.spaces.nb201 import NB201Cell, NB201Space
+
+if TYPE_CHECKING:
+    from harness.benchmarks.nats import NatsSource
 
 _SPACE = NB201Space()
 
@@ -35,8 +40,29 @@ class NB201Benchmark:
     time_factor: float  # training seconds relative to NATS cifar10-valid (25k 32x32 images)
     n_classes: int
     space: str = "nb201"
-    release: str = "NAS-Bench-201 v1.1"
+    #: official NATS-Bench tss files: search and report lookups then go through `nats_bench`
+    nats_path: str | None = None
+    #: "mean" over recorded training seeds, or one "sample"d seed (seeded), NATS only
+    nats_trial: str = "mean"
     table_path: str | None = None
+
+    def configure(self, nats_path: str | None = None, nats_trial: str = "mean") -> NB201Benchmark:
+        """This benchmark with its lookups sent through the official NATS-Bench files."""
+        from harness.benchmarks.nats import TRIAL_MODES
+
+        if nats_trial not in TRIAL_MODES:
+            raise HarnessError(f"unknown NATS trial mode {nats_trial!r} (modes: mean, sample)")
+        return replace(self, nats_path=nats_path, nats_trial=nats_trial)
+
+    @property
+    def release(self) -> str:
+        return "NATS-Bench tss v1.0" if self.nats_path else "NAS-Bench-201 v1.1"
+
+    def _nats(self) -> NatsSource:
+        from harness.benchmarks.nats import nats_source
+
+        assert self.nats_path is not None
+        return nats_source(self.nats_path)
 
     @property
     def table(self) -> NB201Table:
@@ -55,7 +81,17 @@ class NB201Benchmark:
 
     def report(self, arch: NB201Cell) -> float:
         """Ground truth for the found cell: the 200-epoch test accuracy (%)."""
+        if self.nats_path:
+            return self._nats().report(_SPACE.format(arch), self.prefix)
         return float(self.table[self.report_column][self.index(arch)])
+
+    def lookup(self, arch: NB201Cell, epochs: int, seed: int) -> tuple[float, float]:
+        """(search-metric value, simulated training seconds) after `epochs` epochs."""
+        if self.nats_path:
+            return self._nats().search(
+                _SPACE.format(arch), self.prefix, epochs, self.nats_trial, seed
+            )
+        return self.search_value(arch, epochs), self.train_seconds(arch, epochs)
 
     def search_value(self, arch: NB201Cell, epochs: int) -> float:
         return float(self.table[f"{self.search_column}_{epochs}"][self.index(arch)])
@@ -66,7 +102,8 @@ class NB201Benchmark:
 
     @property
     def optimum(self) -> float:
-        return float(np.max(self.table[self.report_column]))
+        column = f"nats_{self.prefix}_test_acc_200" if self.nats_path else self.report_column
+        return float(np.max(self.table[column]))
 
     def regret(self, report_value: float) -> float:
         return self.optimum - report_value

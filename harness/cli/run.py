@@ -60,6 +60,10 @@ def _use_table(path: str | None) -> None:
 @click.option("--storage", default=DEFAULT_URL, show_default=True, help="Database URL.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
 @click.option("--table", "table", default=None, help="NB201 table file (.npz) to use.")
+@click.option("--nats-path", default=None, help="Official NATS-Bench tss files: look up there.")
+@click.option(
+    "--nats-trial", type=click.Choice(["mean", "sample"]), default="mean", show_default=True
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "md", "csv", "latex"]), default="table"
@@ -77,6 +81,8 @@ def run(
     storage: str,
     workers: int,
     table: str | None,
+    nats_path: str | None,
+    nats_trial: str,
     quiet: bool,
     fmt: str,
 ) -> None:
@@ -97,6 +103,9 @@ def run(
         budget_seconds=budget_seconds,
         proxy=proxy,
         proxy_settings=proxy_settings,
+        benchmark_settings={"nats_path": nats_path, "nats_trial": nats_trial}
+        if nats_path
+        else None,
     )
     if workers < 1:
         raise HarnessError(f"--workers must be positive, got {workers}")
