@@ -1,0 +1,417 @@
+"""Figures from stored results (PNG + PDF): anytime curves, ranks, proxy quality, labels, cells.
+
+Drawn on bare `matplotlib.figure.Figure` objects (no pyplot state, no GUI backend), in
+seaborn's paper style. Every figure colours a method the same way (`frame.method_colors`
+over all methods in the frame), and legends sit outside the axes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.report import stats
+from harness.report.frame import check_trials, final_rows, method_colors, methods_of, sort_trials
+
+_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "<", ">", "*")
+_COST_AXES = {
+    "cum_simulated_s": ("simulated", "simulated training cost (s, cumulative, log)"),
+    "cum_wall_s": ("wall", "wall-clock time (s, cumulative, log)"),
+}
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    import matplotlib as mpl
+    import seaborn as sns
+
+    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("paper", font_scale=1.1)}
+    rc.update({"pdf.fonttype": 42, "legend.frameon": False})
+    with mpl.rc_context(rc):
+        yield
+
+
+def _grid(n: int, ncols_max: int = 3, w: float = 4.2, h: float = 3.2) -> tuple[Any, list[Any]]:
+    from matplotlib.figure import Figure
+
+    ncols = min(n, ncols_max)
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(w * ncols, h * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
+    paths = []
+    for ext in ("png", "pdf"):
+        path = out_dir / f"{name}.{ext}"
+        fig.savefig(path, dpi=150)
+        paths.append(path)
+    return paths
+
+
+def _method_legend(fig: Any, colors: dict[str, Any], methods: list[str]) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=colors[m], marker=_MARKERS[i % len(_MARKERS)], lw=2, label=m)
+        for i, m in enumerate(methods)
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(methods), 6))
+
+
+def _metric_of(trials: pd.DataFrame, benchmark: str) -> str:
+    col = trials.loc[trials["benchmark"] == benchmark, "report_metric"].dropna()
+    return str(col.iloc[0]) if len(col) else "report metric (%)"
+
+
+# ----------------------------------------------------------------------------- curves
+
+
+def curves_by_evaluations(runs: pd.DataFrame, column: str = "best_truth") -> np.ndarray:
+    """(runs x evaluations) matrix of `column` after each evaluation; a finished run's value
+    carries forward to the longest run's length (its answer does not change)."""
+    ids = list(dict.fromkeys(runs["run_id"]))
+    n = int(runs.groupby("run_id").size().max())
+    out = np.full((len(ids), n), np.nan)
+    for i, (_, g) in enumerate(runs.groupby("run_id", sort=False)):
+        v = g.sort_values("number")[column].to_numpy(dtype=float)
+        out[i, : len(v)] = v
+        out[i, len(v) :] = v[-1]
+    return pd.DataFrame(out).ffill(axis=1).to_numpy()
+
+
+def curves_by_cost(
+    runs: pd.DataFrame, cost: str, grid: np.ndarray, column: str = "best_truth"
+) -> np.ndarray:
+    """(runs x grid) matrix: the incumbent's `column` once `cost` has reached each grid value
+    (NaN before a run's first evaluation finished; carried forward after its last)."""
+    out = []
+    for _, g in runs.groupby("run_id", sort=False):
+        g = g.sort_values("number")
+        c = g[cost].to_numpy(dtype=float)
+        v = pd.Series(g[column].to_numpy(dtype=float)).ffill().to_numpy()
+        idx = np.searchsorted(c, grid, side="right") - 1
+        out.append(np.where(idx >= 0, v[np.clip(idx, 0, None)], np.nan))
+    return np.vstack(out)
+
+
+def _band(ax: Any, x: np.ndarray, curves: np.ndarray, color: Any, label: str, seed: int) -> None:
+    mean, lo, hi = stats.bootstrap_band(curves, seed=seed)
+    ax.fill_between(x, lo, hi, color=color, alpha=0.2, lw=0, step="post")
+    ax.plot(x, mean, color=color, lw=1.6, label=label, drawstyle="steps-post")
+
+
+def _anytime(
+    trials: pd.DataFrame, colors: dict[str, Any], x: str, column: str, seed: int
+) -> Any | None:
+    benchmarks = sorted(trials["benchmark"].unique())
+    methods = methods_of(trials)
+    fig, axes = _grid(len(benchmarks))
+    drawn = False
+    for ax, bench in zip(axes, benchmarks):
+        tb = trials[trials["benchmark"] == bench]
+        if x != "evaluations":
+            positive = tb[x][tb[x] > 0]
+            if positive.empty:
+                ax.text(0.5, 0.5, f"no {x} recorded", ha="center", transform=ax.transAxes)
+                continue
+            grid = np.geomspace(positive.min(), positive.max(), 200)
+        for method in methods:
+            runs = tb[tb["method"] == method]
+            if runs.empty:
+                continue
+            if x == "evaluations":
+                curves = curves_by_evaluations(runs, column)
+                xs = np.arange(1, curves.shape[1] + 1)
+            else:
+                curves = curves_by_cost(runs, x, grid, column)
+                # start where every seed of this method has an answer
+                started = ~np.isnan(curves).any(axis=0)
+                if not started.any():
+                    continue
+                xs, curves = grid[started], curves[:, started]
+            _band(ax, xs, curves, colors[method], method, seed)
+            drawn = True
+        metric = _metric_of(trials, bench)
+        if column == "regret":
+            ax.set_yscale("symlog", linthresh=0.1)
+            ax.set_ylim(bottom=0)
+            ax.set_ylabel("regret of returned cell (pp, symlog)")
+        else:
+            ax.set_ylabel("report metric of returned cell (%)")
+        if x == "evaluations":
+            ax.set_xlabel("evaluations (proxy queries)")
+        else:
+            ax.set_xscale("log")
+            ax.set_xlabel(_COST_AXES[x][1])
+        ax.set_title(f"{bench}\n{metric}", fontsize=9)
+    if not drawn:
+        return None
+    _method_legend(fig, colors, methods)
+    what = "regret" if column == "regret" else "report metric of the incumbent"
+    fig.suptitle(f"Anytime performance: {what} (mean over seeds, 95% bootstrap band)")
+    return fig
+
+
+def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
+    from matplotlib.figure import Figure
+
+    methods = methods_of(trials)
+    if len(methods) < 2:
+        return None
+    per = []  # (benchmark, method) -> mean incumbent per evaluation count
+    for (bench, method), g in trials.groupby(["benchmark", "method"]):
+        mean = np.nanmean(curves_by_evaluations(g), axis=0)
+        per.append(
+            pd.DataFrame(
+                {
+                    "benchmark": bench,
+                    "method": method,
+                    "evaluations": np.arange(1, len(mean) + 1),
+                    "acc": mean,
+                }
+            )
+        )
+    long = pd.concat(per)
+    n_max = int(long["evaluations"].max())
+    # a shorter (benchmark, method) keeps its final answer to the longest budget
+    wide = long.pivot_table(index=["benchmark", "evaluations"], columns="method", values="acc")
+    wide = wide.groupby(level="benchmark").ffill()
+    ranks = {m: [] for m in methods}
+    for t in range(1, n_max + 1):
+        block = wide.xs(t, level="evaluations") if t in wide.index.get_level_values(1) else None
+        r = stats.average_ranks(block) if block is not None else pd.Series(np.nan, methods)
+        for m in methods:
+            ranks[m].append(r.get(m, np.nan))
+    fig = Figure(figsize=(6.4, 3.8), layout="constrained")
+    ax = fig.subplots()
+    xs = np.arange(1, n_max + 1)
+    for i, m in enumerate(methods):
+        ax.plot(
+            xs,
+            ranks[m],
+            color=colors[m],
+            lw=1.8,
+            drawstyle="steps-post",
+            marker=_MARKERS[i % len(_MARKERS)],
+            markevery=max(1, n_max // 8),
+            label=m,
+        )
+    ax.set_ylim(len(methods) + 0.3, 0.7)
+    ax.set_yticks(range(1, len(methods) + 1))
+    ax.set_xlabel("evaluations (proxy queries)")
+    ax.set_ylabel("average rank (1 = best)")
+    n_b = trials["benchmark"].nunique()
+    ax.set_title(f"Rank of mean report metric over {n_b} benchmark(s) vs budget")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+def _labels_vs_accuracy(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
+    from harness.report.tables import summarize
+
+    summary = summarize(trials, n_resamples=2000)
+    benchmarks = sorted(summary["benchmark"].unique())
+    methods = methods_of(trials)
+    fig, axes = _grid(len(benchmarks))
+    for ax, bench in zip(axes, benchmarks):
+        s = summary[summary["benchmark"] == bench]
+        for i, m in enumerate(methods):
+            r = s[s["method"] == m]
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            y = r["test_acc_mean"]
+            err = np.array([[y - r["test_acc_ci_lo"]], [r["test_acc_ci_hi"] - y]])
+            ax.errorbar(
+                r["labels_used_mean"],
+                y,
+                yerr=np.nan_to_num(err),
+                color=colors[m],
+                marker=_MARKERS[i % len(_MARKERS)],
+                ms=7,
+                capsize=3,
+                lw=1.2,
+                ls="none",
+                label=m,
+                alpha=0.9,
+            )
+        ax.set_xscale("symlog", linthresh=100)
+        ax.set_xlim(left=-20)
+        ax.set_xlabel("labels used per run (labeled images, symlog)")
+        ax.set_ylabel("final report metric (%)")
+        ax.set_title(f"{bench}\n{_metric_of(trials, bench)}", fontsize=9)
+    _method_legend(fig, colors, methods)
+    fig.suptitle("Labels used vs final report metric (mean over seeds, 95% bootstrap CI)")
+    return fig
+
+
+def _found_cells(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
+    from matplotlib.figure import Figure
+
+    from harness.report.cell_drawing import draw_cell, op_legend_handles
+
+    final = final_rows(trials)
+    benchmarks = sorted(final["benchmark"].unique())
+    methods = methods_of(trials)
+    fig = Figure(figsize=(2.5 * len(methods), 1.45 * len(benchmarks) + 0.6), layout="constrained")
+    axes = fig.subplots(len(benchmarks), len(methods), squeeze=False)
+    for i, bench in enumerate(benchmarks):
+        for j, m in enumerate(methods):
+            ax = axes[i, j]
+            g = final[(final["benchmark"] == bench) & (final["method"] == m)]
+            g = g[g["best_arch"].notna() & (g["best_arch"] != "")]
+            if g.empty:
+                ax.axis("off")
+                continue
+            # most common returned cell; ties go to the higher mean report metric
+            by = g.groupby("best_arch")["best_truth"].agg(["size", "mean"])
+            arch, row = next(iter(by.sort_values(["size", "mean"], ascending=False).iterrows()))
+            sub = f"{int(row['size'])}/{len(g)} seeds, {row['mean']:.2f}%"
+            draw_cell(ax, str(arch), title=m, title_color=colors[m], subtitle=sub)
+            if j == 0:
+                ax.text(
+                    -0.55,
+                    0.0,
+                    bench,
+                    rotation=90,
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    weight="bold",
+                )
+    fig.legend(handles=op_legend_handles(), loc="outside lower center", ncols=5, fontsize=7)
+    fig.suptitle("Most common returned cell per benchmark and method", fontsize=10)
+    return fig
+
+
+def _proxy_vs_truth(cells: pd.DataFrame, report_metrics: dict[str, str]) -> Any | None:
+    from scipy import stats as sst
+
+    need = {"benchmark", "proxy", "score", "truth", "direction"}
+    if cells is None or cells.empty or not need <= set(cells.columns):
+        return None
+    cells = cells.copy()
+    if "budget" in cells.columns and cells["budget"].notna().any():
+        top = cells.groupby(["benchmark", "proxy"])["budget"].transform("max")
+        cells = cells[(cells["budget"] == top) | top.isna()]
+    keys = sorted(cells.groupby(["benchmark", "proxy"]).groups)
+    fig, axes = _grid(len(keys), ncols_max=3, w=3.8, h=3.3)
+    for ax, (bench, proxy) in zip(axes, keys):
+        g = cells[(cells["benchmark"] == bench) & (cells["proxy"] == proxy)].dropna(
+            subset=["score", "truth"]
+        )
+        minimize = (g["direction"] == "minimize").all()
+        oriented = -g["score"] if minimize else g["score"]
+        rho = sst.spearmanr(oriented, g["truth"]).statistic if len(g) > 2 else math.nan
+        tau = sst.kendalltau(oriented, g["truth"]).statistic if len(g) > 2 else math.nan
+        ax.scatter(g["score"], g["truth"], s=6, alpha=0.35, color="#3b6fb6", lw=0, rasterized=True)
+        budget = ""
+        if "budget" in g.columns and g["budget"].notna().any():
+            budget = f", budget {g['budget'].iloc[0]:g}"
+        ax.set_title(
+            f"{proxy} on {bench}{budget}\nρ = {rho:.2f}, τ = {tau:.2f}, n = {len(g)}", fontsize=9
+        )
+        ax.set_xlabel(f"proxy score ({'lower' if minimize else 'higher'} = better)")
+        ax.set_ylabel(report_metrics.get(bench, "ground truth (%)"), fontsize=8)
+    fig.suptitle(
+        "Proxy score vs ground truth (ρ Spearman, τ Kendall; score oriented so > 0 "
+        "means agreement)",
+        fontsize=10,
+    )
+    return fig
+
+
+def _cd_diagram(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
+    import scikit_posthocs as sp
+    from matplotlib.figure import Figure
+
+    from harness.report.tables import rank_methods, summarize
+
+    summary = summarize(trials, n_resamples=200)
+    scores = summary.pivot(index="benchmark", columns="method", values="test_acc_mean").dropna()
+    if scores.shape[1] < 3 or scores.shape[0] < 2:
+        return None
+    ranks = rank_methods(summary)
+    avg = stats.average_ranks(scores)
+    sig = stats.nemenyi_pvalues(scores)
+    fig = Figure(figsize=(6.4, 0.45 * scores.shape[1] + 1.2), layout="constrained")
+    ax = fig.subplots()
+    sp.critical_difference_diagram(
+        avg,
+        sig,
+        ax=ax,
+        color_palette={m: colors[m] for m in avg.index},
+        label_fmt_left="{label} ({rank:.2f})",
+        label_fmt_right="({rank:.2f}) {label}",
+    )
+    f = ranks.friedman
+    ax.set_title(
+        f"Average rank over {f.n_blocks} benchmarks (Nemenyi, bars join n.s.); Friedman "
+        f"p = {f.p:.3g}, CD = {ranks.cd:.2f}",
+        fontsize=9,
+    )
+    return fig
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def make_figures(
+    trials: pd.DataFrame,
+    out_dir: str | Path,
+    correlate_cells: pd.DataFrame | str | Path | None = None,
+    seed: int = 0,
+    *,
+    regret: bool = True,
+) -> list[Path]:
+    """Render every figure the data allows into out_dir as PNG and PDF; returns the paths.
+
+    Figures needing what is absent (a correlate CSV, 3+ methods for the CD diagram, recorded
+    wall time) are skipped, not faked.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    trials = sort_trials(check_trials(trials))
+    colors = method_colors(methods_of(trials))
+    if isinstance(correlate_cells, (str, Path)):
+        correlate_cells = pd.read_csv(correlate_cells)
+    report_metrics = {b: _metric_of(trials, b) for b in trials["benchmark"].unique()}
+    paths: list[Path] = []
+    with _style():
+        jobs: list[tuple[str, Any]] = [
+            (
+                "anytime_evaluations",
+                lambda: _anytime(trials, colors, "evaluations", "best_truth", seed),
+            ),
+            (
+                "anytime_simulated",
+                lambda: _anytime(trials, colors, "cum_simulated_s", "best_truth", seed),
+            ),
+            ("anytime_wall", lambda: _anytime(trials, colors, "cum_wall_s", "best_truth", seed)),
+        ]
+        if regret:
+            jobs.append(
+                ("anytime_regret", lambda: _anytime(trials, colors, "evaluations", "regret", seed))
+            )
+        jobs += [
+            ("rank_vs_budget", lambda: _rank_vs_budget(trials, colors)),
+            ("critical_difference", lambda: _cd_diagram(trials, colors)),
+            ("labels_vs_accuracy", lambda: _labels_vs_accuracy(trials, colors)),
+            ("found_cells", lambda: _found_cells(trials, colors)),
+            ("proxy_vs_truth", lambda: _proxy_vs_truth(correlate_cells, report_metrics)),
+        ]
+        for name, build in jobs:
+            fig = build()
+            if fig is not None:
+                paths += _save(fig, out, name)
+    return paths
