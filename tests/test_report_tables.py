@@ -195,3 +195,34 @@ def test_report_tables_all_formats() -> None:
     assert list(pd.read_csv(io.StringIO(only)).columns) == list(SUMMARY_COLUMNS)
     ranks = pd.read_csv(io.StringIO(report_tables(frame, "csv", which=("ranks",))["ranks"]))
     assert {"average_rank", "friedman_p", "nemenyi_cd"} <= set(ranks.columns)
+
+
+def test_report_command(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.cli import main
+    from harness.cli import report as cmds
+
+    monkeypatch.setattr(cmds, "load_trials", lambda storage: make_frame())
+    main(["report", "--format", "latex"])
+    out = capsys.readouterr().out
+    assert out.count("\\toprule") == 3 and "\\textbf{91.00}" in out
+    main(["report", "--format", "csv", "--table", "summary", "--out", str(tmp_path / "s.csv")])
+    written = pd.read_csv(tmp_path / "s.csv")
+    assert list(written.columns) == list(SUMMARY_COLUMNS)
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--versus", "nope"])
+    assert exc.value.code == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_empty_store_is_a_harness_error(tmp_path) -> None:
+    from harness.cli.report import load_trials
+    from harness.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    open_store(url, create=True).engine.dispose()
+    with pytest.raises(HarnessError, match="no trials"):
+        load_trials(url)
+    with pytest.raises(HarnessError):
+        load_trials(f"sqlite:///{tmp_path / 'missing.db'}")

@@ -49,11 +49,11 @@ def _grid(n: int, ncols_max: int = 3, w: float = 4.2, h: float = 3.2) -> tuple[A
     return fig, axes[:n]
 
 
-def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
+def _save(fig: Any, out_dir: Path, name: str, dpi: int) -> list[Path]:
     paths = []
     for ext in ("png", "pdf"):
         path = out_dir / f"{name}.{ext}"
-        fig.savefig(path, dpi=150)
+        fig.savefig(path, dpi=dpi)
         paths.append(path)
     return paths
 
@@ -373,6 +373,7 @@ def make_figures(
     seed: int = 0,
     *,
     regret: bool = True,
+    dpi: int = 150,
 ) -> list[Path]:
     """Render every figure the data allows into out_dir as PNG and PDF; returns the paths.
 
@@ -413,5 +414,5 @@ def make_figures(
         for name, build in jobs:
             fig = build()
             if fig is not None:
-                paths += _save(fig, out, name)
+                paths += _save(fig, out, name, dpi)
     return paths

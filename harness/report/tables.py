@@ -397,6 +397,12 @@ def report_tables(
     check_trials(trials)
     if fmt not in FORMATS:
         raise HarnessError(f"unknown table format {fmt!r} (formats: {', '.join(FORMATS)})")
+    unknown = [w for w in which if w not in ("summary", "compare", "ranks")]
+    if unknown:
+        raise HarnessError(f"unknown table {unknown[0]!r} (tables: summary, compare, ranks)")
+    if versus is not None and versus not in methods_of(trials):
+        methods = ", ".join(methods_of(trials))
+        raise HarnessError(f"unknown --versus method {versus!r} (methods: {methods})")
     metrics = metrics_caption(trials)
     summary = summarize(trials, seed=seed)
     out: dict[str, str] = {}
