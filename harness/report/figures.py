@@ -8,6 +8,7 @@ over all methods in the frame), and legends sit outside the axes.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -170,7 +171,9 @@ def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
         return None
     per = []  # (benchmark, method) -> mean incumbent per evaluation count
     for (bench, method), g in trials.groupby(["benchmark", "method"]):
-        mean = np.nanmean(curves_by_evaluations(g), axis=0)
+        with warnings.catch_warnings():  # all-NaN columns: no seed has an answer yet
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(curves_by_evaluations(g), axis=0)
         per.append(
             pd.DataFrame(
                 {

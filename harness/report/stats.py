@@ -7,6 +7,7 @@ takes an explicit seed so that a report is byte-identical when rerun on the same
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,14 +59,17 @@ def bootstrap_band(
     dependent. Returns (mean, lo, hi), each of length curves.shape[1].
     """
     y = np.asarray(curves, dtype=float)
-    mean = np.nanmean(y, axis=0)
-    if y.shape[0] < 2:
-        return mean, mean.copy(), mean.copy()
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, y.shape[0], size=(n_resamples, y.shape[0]))
-    boot = np.nanmean(y[idx], axis=1)  # (n_resamples, n_x)
-    alpha = (1.0 - level) / 2.0
-    lo, hi = np.nanpercentile(boot, [100 * alpha, 100 * (1 - alpha)], axis=0)
+    with warnings.catch_warnings():
+        # x values where no run has a value yet (e.g. failed first trials) are NaN by design
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(y, axis=0)
+        if y.shape[0] < 2:
+            return mean, mean.copy(), mean.copy()
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, y.shape[0], size=(n_resamples, y.shape[0]))
+        boot = np.nanmean(y[idx], axis=1)  # (n_resamples, n_x)
+        alpha = (1.0 - level) / 2.0
+        lo, hi = np.nanpercentile(boot, [100 * alpha, 100 * (1 - alpha)], axis=0)
     return mean, lo, hi
 
 
