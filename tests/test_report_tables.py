@@ -226,3 +226,12 @@ def test_empty_store_is_a_harness_error(tmp_path) -> None:
         load_trials(url)
     with pytest.raises(HarnessError):
         load_trials(f"sqlite:///{tmp_path / 'missing.db'}")
+
+
+def test_csv_report_first_block_is_the_summary() -> None:
+    from harness.report import report_text
+
+    out = report_text(make_frame(), "csv")
+    first = pd.read_csv(io.StringIO(out.split("\n\n")[0]))
+    assert list(first.columns) == list(SUMMARY_COLUMNS) and len(first) == 4
+    assert "\n# compare\n" in out and "\n# ranks\n" in out

@@ -379,8 +379,9 @@ def report_text(
 ) -> str:
     """The whole `harness report` output: summary, paired comparison, ranks, in one string.
 
-    For csv the three tables are separate CSV blocks, each after a `# name` line and a blank
-    line between them (`harness report --table summary --format csv` gives one clean CSV).
+    For csv the tables are CSV blocks separated by a blank line; the first block (the summary)
+    starts with its header row, so `pd.read_csv(out.split("\n\n")[0])` reads it, and each later
+    block starts with a `# name` line (`--table summary --format csv` gives one clean CSV).
     """
     return "\n".join(report_tables(trials, fmt, versus=versus, seed=seed).values())
 
@@ -409,7 +410,7 @@ def report_tables(
     many = len(which) > 1 and fmt == "csv"
     if "summary" in which:
         text = render(summary, fmt)
-        out["summary"] = ("# summary\n" + text) if many else text
+        out["summary"] = text
     if "compare" in which:
         comp = compare(trials, versus)
         vs = default_versus(trials) if versus is None else versus
