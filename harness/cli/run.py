@@ -36,11 +36,15 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _use_table(path: str | None) -> None:
-    if path is not None:
-        os.environ["HARNESS_NB201_TABLE"] = str(Path(path).resolve())
+    """Check the table first (before the store is touched), then hand it to worker processes."""
     from harness.benchmarks.table import load_table
 
-    load_table()  # a missing or wrong-schema table fails here, before the store is touched
+    if path is None:
+        load_table()
+        return
+    resolved = str(Path(path).resolve())
+    load_table(resolved)
+    os.environ["HARNESS_NB201_TABLE"] = resolved
 
 
 @click.command()

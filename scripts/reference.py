@@ -1,0 +1,135 @@
+"""The committed reference experiment (lookup track): write it, or check it reproduces.
+
+    python scripts/reference.py write   # rerun, then rewrite results/reference/ (nox -s figures)
+    python scripts/reference.py check   # rerun from scratch, fail on any difference (nox -s regression)
+
+Lookups are deterministic, so every trial (architecture, score, ground truth, simulated cost)
+and every table cell must come back identical; only wall-clock columns are left out of the
+comparison. The proxy-study figure is drawn from the committed `correlate/` CSVs, which
+`harness correlate` wrote (training runs are not part of the regression).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "results" / "reference"
+EXPERIMENT = {
+    "methods": ["random", "rea", "tpe", "tpe-optuna", "bo-gp"],
+    "benchmarks": ["nb201-cifar10", "nb201-cifar100", "nb201-imagenet16"],
+    "seeds": 5,
+    "trials": 60,
+    "master_seed": 2026,
+}
+WALL = ["wall_s", "cum_wall_s", "wall_seconds_mean"]
+
+
+def run_experiment(workers: int = 2) -> pd.DataFrame:
+    from harness.runner import execute_plan, make_plan
+    from harness.store import open_store
+
+    plan = make_plan(
+        EXPERIMENT["methods"],
+        EXPERIMENT["benchmarks"],
+        seeds=EXPERIMENT["seeds"],
+        trials=EXPERIMENT["trials"],
+        master_seed=EXPERIMENT["master_seed"],
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'reference.db'}"
+        execute_plan(plan, url, workers=workers, progress=True)
+        store = open_store(url, create=False)
+        frame = store.trials_frame()
+        store.engine.dispose()
+    return frame
+
+
+def tables(frame: pd.DataFrame) -> dict[str, str]:
+    from harness.report.tables import report_tables
+
+    out = {}
+    for fmt, ext in (("md", "md"), ("latex", "tex"), ("csv", "csv")):
+        for name, text in report_tables(frame, fmt).items():
+            out[f"{name}.{ext}"] = text
+    return out
+
+
+def _deterministic(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=[c for c in WALL if c in df.columns]).reset_index(drop=True)
+
+
+def write(frame: pd.DataFrame) -> None:
+    from harness.report.figures import make_figures
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(OUT / "trials.csv", index=False)
+    for name, text in tables(frame).items():
+        (OUT / name).write_text(text)
+    (OUT / "experiment.json").write_text(json.dumps(EXPERIMENT, indent=1) + "\n")
+    cells = OUT / "correlate" / "cells.csv"
+    figures = make_figures(frame, OUT / "figures", cells if cells.exists() else None)
+    print(f"wrote {OUT} ({len(frame)} trials, {len(figures)} figure files)")
+
+
+def check(frame: pd.DataFrame) -> int:
+    committed = pd.read_csv(OUT / "trials.csv", keep_default_na=True)
+    fresh = pd.read_csv(pd.io.common.StringIO(frame.to_csv(index=False)))
+    problems = []
+    a, b = _deterministic(committed), _deterministic(fresh)
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        problems.append(f"trials: shape/columns differ ({a.shape} vs {b.shape})")
+    else:
+        diff = ~((a == b) | (a.isna() & b.isna()))
+        if diff.any().any():
+            row, col = next((r, c) for c in diff.columns for r in diff.index[diff[c]])
+            problems.append(
+                f"trials: {int(diff.any(axis=1).sum())} rows differ, first at row {row} column "
+                f"{col}: committed {a.at[row, col]!r} vs now {b.at[row, col]!r}"
+            )
+    for name, text in tables(frame).items():
+        if not name.endswith(".csv"):
+            continue
+        old = (OUT / name).read_text()
+        if _strip_wall_csv(old) != _strip_wall_csv(text):
+            problems.append(f"table {name} differs from the committed one")
+    for p in problems:
+        print(f"REGRESSION: {p}", file=sys.stderr)
+    if not problems:
+        print(f"reference experiment reproduced: {len(fresh)} trials and the tables identical")
+    return 1 if problems else 0
+
+
+def _strip_wall_csv(text: str) -> str:
+    """CSV blocks with the wall-clock columns removed (they are measured, not looked up)."""
+    blocks = []
+    for block in text.strip().split("\n\n"):
+        lines = block.splitlines()
+        head = [ln for ln in lines if ln.startswith("#")]
+        body = "\n".join(ln for ln in lines if not ln.startswith("#"))
+        df = pd.read_csv(pd.io.common.StringIO(body))
+        df = df.drop(columns=[c for c in WALL if c in df.columns])
+        blocks.append("\n".join(head) + "\n" + df.to_csv(index=False))
+    return "\n".join(blocks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["write", "check"])
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    frame = run_experiment(args.workers)
+    if args.action == "write":
+        write(frame)
+    else:
+        sys.exit(check(frame))
+
+
+if __name__ == "__main__":
+    main()
