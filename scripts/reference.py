@@ -1,7 +1,7 @@
 """The committed reference experiment (lookup track): write it, or check it reproduces.
 
     python scripts/reference.py write   # rerun, then rewrite results/reference/ (nox -s figures)
-    python scripts/reference.py check   # rerun from scratch, fail on any difference (nox -s regression)
+    python scripts/reference.py check   # rerun, fail on any difference (nox -s regression)
 
 Lookups are deterministic, so every trial (architecture, score, ground truth, simulated cost)
 and every table cell must come back identical; only wall-clock columns are left out of the

@@ -98,7 +98,7 @@ def test_list_prints_every_registry(capsys):
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, needle, store_url):
     if "--storage" not in argv:
         argv = [*argv, "--storage", store_url]
-    code, out, err = harness(capsys, *argv)
+    code, _out, err = harness(capsys, *argv)
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -172,7 +172,7 @@ def test_wrong_schema_storage_is_rejected_untouched(capsys, tmp_path):
 def test_rerun_reports_completed_runs_and_adds_nothing(capsys, store_url):
     argv = ["run", "--method", "rea", "--seeds", "2", "--trials", "5", "--storage", store_url]
     assert harness(capsys, *argv, "--quiet")[0] == 0
-    code, out, err = harness(capsys, *argv)
+    code, _out, err = harness(capsys, *argv)
     assert code == 0 and "2 of 2 runs were already complete" in err
     code, out, _ = harness(capsys, "export", "--storage", store_url)
     assert len(pd.read_csv(io.StringIO(out))) == 10
