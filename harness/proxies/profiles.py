@@ -1,0 +1,147 @@
+"""Scale profiles for the trained proxies, and settings resolution with validation.
+
+A profile is a preset of the settings both trained proxies share plus a recommended number of
+search trials. `paper` is the CSNAS authors' setup (C=16, N=5, 32x32, batch 256, 10 epochs,
+SGD lr 1e-3 momentum 0.9, 500 = 1% of the 50k train images, 120 TPE evaluations); `quick`
+fits 2 CPU cores (<= 2 s per cell); `smoke` is for tests. Settings were fixed from cost
+alone, never by looking at benchmark ground truth.
+
+Resolution order: profile < variant defaults (contrastive) < explicit overrides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness import HarnessError
+
+#: settings shared by `contrastive` and `supervised`, at paper scale
+COMMON: dict[str, Any] = {
+    "C": 16,
+    "N": 5,
+    "image_size": 32,
+    "train_images": 500,
+    "heldout_images": 250,
+    "batch_size": 256,
+    "epochs": 10,
+    "lr": 1e-3,
+    "momentum": 0.9,
+    "weight_decay": 0.0,
+    "augment": "weak",
+    "data": "sample",
+    "device": "cpu",
+}
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "trials": 4,
+        "description": "tests: tiny net and data, well under a second per cell",
+        "settings": {
+            "C": 4,
+            "N": 1,
+            "image_size": 16,
+            "train_images": 64,
+            "heldout_images": 32,
+            "batch_size": 32,
+            "epochs": 1,
+        },
+    },
+    "quick": {
+        "trials": 40,
+        "description": "2 CPU cores: <= 2 s per cell (C=8, N=1, 16x16, 256 images, 3 epochs)",
+        "settings": {
+            "C": 8,
+            "N": 1,
+            "image_size": 16,
+            "train_images": 256,
+            "heldout_images": 128,
+            "batch_size": 64,
+            "epochs": 3,
+        },
+    },
+    "paper": {
+        "trials": 120,
+        "description": "the CSNAS authors' setup: C=16, N=5, 500 images (1%), 10 epochs, batch 256",
+        "settings": {},
+    },
+}
+DEFAULT_PROFILE = "quick"
+
+
+def profile_settings(profile: str) -> dict[str, Any]:
+    if profile not in PROFILES:
+        raise HarnessError(f"unknown profile {profile!r} (known: {', '.join(PROFILES)})")
+    return {**COMMON, **PROFILES[profile]["settings"]}
+
+
+def recommended_trials(profile: str) -> int:
+    profile_settings(profile)
+    return int(PROFILES[profile]["trials"])
+
+
+_POSITIVE_INT = ("C", "N", "image_size", "train_images", "heldout_images", "batch_size", "epochs")
+
+
+def resolve(
+    proxy: str,
+    defaults: dict[str, Any],
+    overrides: dict[str, Any],
+    derived: dict[str, dict[str, Any]] | None = None,
+    switch: str | None = None,
+) -> dict[str, Any]:
+    """Merge COMMON < profile < `defaults` < derived[overrides[switch]] < overrides; reject
+    unknown keys and malformed values with a HarnessError naming the setting."""
+    overrides = dict(overrides)
+    profile = str(overrides.pop("profile", DEFAULT_PROFILE))
+    base = {**profile_settings(profile), **defaults}
+    unknown = sorted(set(overrides) - set(base))
+    if unknown:
+        raise HarnessError(
+            f"unknown setting {unknown[0]!r} for proxy {proxy} (known: profile, "
+            f"{', '.join(sorted(base))})"
+        )
+    settings = dict(base)
+    if switch is not None and derived is not None:
+        choice = overrides.get(switch, base[switch])
+        if choice not in derived:
+            raise HarnessError(
+                f"unknown {switch} {choice!r} for proxy {proxy} (known: {', '.join(derived)})"
+            )
+        settings.update(derived[choice])
+    settings.update(overrides)
+    for key in _POSITIVE_INT:
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise HarnessError(f"setting {key}={value!r} for proxy {proxy} must be an integer >= 1")
+    for key in ("lr", "momentum", "weight_decay"):
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise HarnessError(f"setting {key}={value!r} for proxy {proxy} must be a number >= 0")
+        settings[key] = float(value)
+    settings["data"] = str(settings["data"])
+    return {"profile": profile, **settings}
+
+
+def build_proxy(name: str, profile: str = DEFAULT_PROFILE, **overrides: Any) -> Any:
+    """Build a trained proxy ('contrastive' or 'supervised') from a profile and overrides."""
+    from harness.proxies.contrastive import contrastive
+    from harness.proxies.supervised import supervised
+
+    factories = {"contrastive": contrastive, "supervised": supervised}
+    if name not in factories:
+        raise HarnessError(f"unknown trained proxy {name!r} (known: {', '.join(factories)})")
+    return factories[name](profile=profile, **overrides)
+
+
+def contrastive_factory(**overrides: Any) -> Any:
+    """Registry entry for `contrastive`; imports torch only when a proxy is built."""
+    from harness.proxies.contrastive import contrastive
+
+    return contrastive(**overrides)
+
+
+def supervised_factory(**overrides: Any) -> Any:
+    """Registry entry for `supervised`; imports torch only when a proxy is built."""
+    from harness.proxies.supervised import supervised
+
+    return supervised(**overrides)

@@ -1,0 +1,177 @@
+"""The training machinery shared by the trained proxies: data, seeds, device, loop.
+
+Images live as uint8 (N, 3, 32, 32) tensors on the training device; each step indexes a
+batch, augments it there (`harness.data.augment`) and steps the optimiser. One `seed` fixes
+the weight init, the training subset, the batch order, the augmentation draws and the memory
+bank, so the same seed gives the same score in a fresh process (same device and threads).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from harness import HarnessError
+from harness.data.cifar import ImageData, load_images, locate_cifar10
+
+
+class Diverged(Exception):
+    """A non-finite loss: the proxy returns a failed Evaluation instead of raising."""
+
+
+@lru_cache(maxsize=4)
+def _cached_images(path: str, mtime: float) -> ImageData:
+    return load_images(path)
+
+
+def images_for(data: str) -> ImageData:
+    """Images for a `data` setting ('sample' = the shipped sample), cached per process."""
+    path = locate_cifar10(data).resolve()
+    if not path.exists():
+        raise HarnessError(f"image data {path} does not exist (setting data={data!r})")
+    return _cached_images(str(path), Path(path).stat().st_mtime)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise HarnessError(f"unknown device {name!r} (use cpu, cuda, cuda:N or auto)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise HarnessError(f"device {name!r} requested but CUDA is not available")
+    return dev
+
+
+def seeds(seed: int, n: int = 4) -> list[int]:
+    """Independent child seeds (init, subset, augmentation, bank) from one seed."""
+    return [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(n, dtype=np.uint32)]
+
+
+@dataclass
+class Split:
+    """Training subset and fixed held-out images, as uint8 tensors on the device."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor | None
+    heldout_x: torch.Tensor
+    heldout_y: torch.Tensor | None
+    train_index: np.ndarray
+    num_classes: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    source: str
+
+
+def make_split(
+    data: ImageData,
+    n_train: int,
+    n_heldout: int,
+    seed: int,
+    device: torch.device,
+    labels: bool,
+) -> Split:
+    """A seeded uniform subset of the train images (labels not consulted) and the first
+    `n_heldout` test images (a fixed evaluation set). Labels are copied only if `labels`."""
+    if n_train > len(data.x_train):
+        raise HarnessError(
+            f"train_images={n_train} exceeds the {len(data.x_train)} train images in "
+            f"{data.source} (set data= to a larger set)"
+        )
+    if n_heldout > len(data.x_test):
+        raise HarnessError(
+            f"heldout_images={n_heldout} exceeds the {len(data.x_test)} test images "
+            f"in {data.source}"
+        )
+    idx = np.sort(np.random.default_rng(seed).choice(len(data.x_train), n_train, replace=False))
+
+    def to_dev(x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(device)
+
+    return Split(
+        train_x=to_dev(data.x_train[idx]),
+        train_y=torch.from_numpy(data.y_train[idx]).to(device) if labels else None,
+        heldout_x=to_dev(data.x_test[:n_heldout]),
+        heldout_y=torch.from_numpy(data.y_test[:n_heldout]).to(device) if labels else None,
+        train_index=idx,
+        num_classes=data.num_classes,
+        mean=data.mean,
+        std=data.std,
+        source=data.source,
+    )
+
+
+def batches(n: int, batch_size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+    """A fresh shuffled order each epoch; the last batch may be short (no drop_last)."""
+    order = torch.randperm(n, generator=gen, device=gen.device)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def train_epochs(
+    step: Callable[[torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    n: int,
+    batch_size: int,
+    epochs: int,
+    gen: torch.Generator,
+) -> tuple[list[float], int]:
+    """Run `epochs` epochs of `step(batch_index) -> loss`; return per-epoch mean losses and the
+    number of optimiser steps. Raises Diverged on a non-finite loss."""
+    epoch_losses: list[float] = []
+    steps = 0
+    for epoch in range(epochs):
+        total, count = 0.0, 0
+        for idx in batches(n, batch_size, gen):
+            optimizer.zero_grad(set_to_none=True)
+            loss = step(idx)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise Diverged(f"non-finite loss {value} at epoch {epoch + 1}, step {steps + 1}")
+            loss.backward()
+            optimizer.step()
+            steps += 1
+            total += value * len(idx)
+            count += len(idx)
+        epoch_losses.append(total / count)
+    return epoch_losses, steps
+
+
+@contextmanager
+def seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed torch's global RNG (weight init) without disturbing the caller's RNG state."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        if device.type == "cuda":
+            torch.backends.cudnn.deterministic = True
+            torch.backends.cudnn.benchmark = False
+        yield
+
+
+def generator(seed: int, device: torch.device) -> torch.Generator:
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def device_label(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda:{torch.cuda.get_device_name(device)}"
+    return f"cpu:{torch.get_num_threads()}t"

@@ -1,0 +1,186 @@
+"""Trained proxies at the smoke profile: protocol, settings, seeding, no labels, failures."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from harness import HarnessError
+from harness.benchmarks import BENCHMARKS
+from harness.proxies import PROXIES, make_proxy, training
+from harness.proxies import contrastive as contrastive_mod
+from harness.proxies.profiles import PROFILES, build_proxy, recommended_trials
+from harness.spaces.nb201 import NB201Cell, parse_cell
+
+CELL = parse_cell(
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+)
+BENCH = BENCHMARKS.get("nb201-cifar10")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # steady timings on a shared 2-core box
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_registered_and_profiles_exposed() -> None:
+    assert {"contrastive", "supervised"} <= set(PROXIES.names())
+    assert set(PROFILES) == {"smoke", "quick", "paper"}
+    assert recommended_trials("paper") == 120
+    paper = make_proxy("contrastive", profile="paper").settings()
+    assert (paper["C"], paper["N"], paper["batch_size"], paper["epochs"]) == (16, 5, 256, 10)
+    assert (paper["train_images"], paper["lr"], paper["momentum"]) == (500, 1e-3, 0.9)
+    assert (paper["temperature"], paper["memory_ema"], paper["augment"]) == (0.07, 0.5, "weak")
+    assert make_proxy("contrastive").settings()["profile"] == "quick"  # the default
+
+
+@pytest.mark.parametrize("name", ["contrastive", "supervised"])
+def test_settings_roundtrip_json_and_validation(name: str) -> None:
+    proxy = make_proxy(name, profile="smoke", epochs=2)
+    s = proxy.settings()
+    assert json.loads(json.dumps(s)) == s
+    # the runner rebuilds a proxy from its stored settings: it must be the same proxy
+    assert make_proxy(name, **s).settings() == s
+    with pytest.raises(HarnessError, match="unknown setting 'colour'"):
+        make_proxy(name, colour="red")
+    with pytest.raises(HarnessError, match="unknown profile 'huge'"):
+        build_proxy(name, "huge")
+    with pytest.raises(HarnessError, match="epochs"):
+        make_proxy(name, epochs=0)
+
+
+def test_variant_defaults_and_overrides() -> None:
+    simclr = make_proxy("contrastive", variant="simclr").settings()
+    assert (simclr["temperature"], simclr["augment"], simclr["head"]) == (0.5, "strong", "mlp")
+    custom = make_proxy("contrastive", variant="simclr", temperature=0.2).settings()
+    assert custom["temperature"] == 0.2
+    with pytest.raises(HarnessError, match="unknown variant 'byol'"):
+        make_proxy("contrastive", variant="byol")
+    with pytest.raises(HarnessError, match="unknown score"):
+        make_proxy("contrastive", score="accuracy")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"variant": "simclr"}, {"score": "heldout-loss"}],
+    ids=["pirl", "simclr", "heldout"],
+)
+def test_contrastive_evaluates(overrides: dict) -> None:
+    proxy = make_proxy("contrastive", profile="smoke", **overrides)
+    ev = proxy.evaluate(CELL, BENCH, seed=0)
+    assert ev.status == "ok" and math.isfinite(ev.score)
+    assert ev.direction == "minimize" and proxy.direction == "minimize"
+    assert ev.labels_used == 0 and not proxy.deterministic
+    assert ev.simulated_s == ev.wall_s > 0
+    assert ev.device.startswith("cpu")
+    assert len(ev.extra["epoch_losses"]) == 1 and ev.extra["steps"] == 2  # 64 images / 32
+    if overrides.get("score") != "heldout-loss":
+        assert ev.score == ev.extra["epoch_losses"][-1]
+    assert ev.wall_s < 3.0
+
+
+def test_pirl_loss_falls_with_training() -> None:
+    ev = make_proxy("contrastive", profile="smoke", epochs=4, lr=0.05).evaluate(CELL, BENCH, 0)
+    losses = ev.extra["epoch_losses"]
+    assert losses[-1] < losses[0]
+
+
+def test_supervised_evaluates() -> None:
+    proxy = make_proxy("supervised", profile="smoke")
+    ev = proxy.evaluate(CELL, BENCH, seed=0)
+    assert ev.status == "ok" and 0.0 <= ev.score <= 100.0
+    assert ev.direction == "maximize" and ev.labels_used == 64
+    # accuracy is a multiple of 1/32 held-out images
+    assert ev.score * 32 / 100 == pytest.approx(round(ev.score * 32 / 100))
+
+
+def test_same_seed_same_score_different_seed_differs() -> None:
+    proxy = make_proxy("contrastive", profile="smoke")
+    a, b, c = (proxy.evaluate(CELL, BENCH, s).score for s in (3, 3, 4))
+    assert a == b and a != c
+    state = torch.get_rng_state()
+    proxy.evaluate(CELL, BENCH, 5)
+    assert torch.equal(state, torch.get_rng_state())  # the caller's RNG is left alone
+
+
+def test_same_seed_same_score_in_fresh_process() -> None:
+    code = (
+        "import torch; torch.set_num_threads(1)\n"
+        "from harness.proxies import make_proxy\n"
+        "from harness.spaces.nb201 import parse_cell\n"
+        f"cell = parse_cell({str(CELL)!r})\n"
+        "print(repr(make_proxy('contrastive', profile='smoke').evaluate(cell, None, 7).score))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    here = make_proxy("contrastive", profile="smoke").evaluate(CELL, BENCH, 7).score
+    assert float(out.stdout.strip()) == here
+
+
+def test_contrastive_never_reads_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = training.images_for("sample")
+    rng = np.random.default_rng(0)
+    scrambled = replace(
+        real,
+        y_train=rng.permutation(real.y_train),
+        y_test=rng.permutation(real.y_test),
+    )
+    before = make_proxy("contrastive", profile="smoke").evaluate(CELL, BENCH, 1).score
+    sup = make_proxy("supervised", profile="smoke")
+    sup_before = sup.evaluate(CELL, BENCH, 1).extra["epoch_losses"]
+    monkeypatch.setattr(training, "images_for", lambda data: scrambled)
+    monkeypatch.setattr(contrastive_mod, "images_for", lambda data: scrambled)
+    from harness.proxies import supervised as supervised_mod
+
+    monkeypatch.setattr(supervised_mod, "images_for", lambda data: scrambled)
+    assert make_proxy("contrastive", profile="smoke").evaluate(CELL, BENCH, 1).score == before
+    after = sup.evaluate(CELL, BENCH, 1).extra["epoch_losses"]
+    assert after != sup_before  # the control does use them
+
+
+@pytest.mark.parametrize("name", ["contrastive", "supervised"])
+def test_divergence_returns_failed_evaluation(name: str) -> None:
+    proxy = make_proxy(name, profile="smoke", lr=1e12, epochs=2)
+    ev = proxy.evaluate(CELL, BENCH, seed=0)
+    assert ev.status == "failed" and "non-finite" in ev.extra["reason"]
+    assert ev.score == (math.inf if name == "contrastive" else -math.inf)
+    assert ev.loss is None
+
+
+def test_nan_loss_is_caught_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    def nan_loss(*args: object, **kwargs: object) -> torch.Tensor:
+        return torch.tensor(float("nan"), requires_grad=True)
+
+    monkeypatch.setattr(contrastive_mod, "nt_xent", nan_loss)
+    ev = make_proxy("contrastive", profile="smoke", variant="simclr").evaluate(CELL, BENCH, 0)
+    assert ev.status == "failed" and ev.score == math.inf
+
+
+def test_disconnected_cell_and_data_override(tmp_path) -> None:
+    disconnected = NB201Cell(("nor_conv_3x3", "none", "none", "none", "none", "avg_pool_3x3"))
+    ev = make_proxy("contrastive", profile="smoke").evaluate(disconnected, BENCH, 0)
+    assert ev.status in ("ok", "failed")
+    small = tmp_path / "tiny.npz"
+    real = training.images_for("sample")
+    np.savez(
+        small,
+        x_train=real.x_train[:40],
+        y_train=real.y_train[:40],
+        x_test=real.x_test[:40],
+        y_test=real.y_test[:40],
+    )
+    with pytest.raises(HarnessError, match="train_images=64 exceeds"):
+        make_proxy("contrastive", profile="smoke", data=str(small)).evaluate(CELL, BENCH, 0)
+    ev = make_proxy(
+        "supervised", profile="smoke", data=str(small), train_images=32, heldout_images=16
+    ).evaluate(CELL, BENCH, 0)
+    assert ev.status == "ok" and ev.extra["data_source"] == str(small.resolve())
