@@ -61,32 +61,38 @@ def methods_of(trials: pd.DataFrame) -> list[str]:
 
 
 def method_colors(methods: list[str] | pd.Series | set[str]) -> dict[str, tuple[float, ...]]:
-    """One colour per method, assigned over sorted names, shared by every figure.
+    """One fixed colour per method, the same in every figure and every store.
 
-    A colour-blind-safe qualitative palette (Okabe-Ito order, as in seaborn's `colorblind`);
-    beyond ten methods it cycles through tab20 so names never share a colour.
+    Registered methods keep their registry position in a colour-blind-safe palette (Okabe-Ito
+    order), so `tpe` is the same colour whether or not `csnas` ran; other names follow in
+    sorted order, cycling through tab20 once the palette runs out.
     """
-    names = sorted({str(m) for m in methods})
-    if len(names) <= 10:
-        from matplotlib.colors import to_rgb
-
-        base = [
-            "#0072B2",
-            "#E69F00",
-            "#009E73",
-            "#D55E00",
-            "#CC79A7",
-            "#56B4E9",
-            "#000000",
-            "#8C564B",
-            "#999999",
-            "#F0E442",
-        ]
-        return {n: to_rgb(base[i]) for i, n in enumerate(names)}
     import matplotlib
+    from matplotlib.colors import to_rgb
 
+    from harness.methods import METHODS
+
+    base = [
+        "#0072B2",
+        "#E69F00",
+        "#009E73",
+        "#D55E00",
+        "#CC79A7",
+        "#56B4E9",
+        "#000000",
+        "#8C564B",
+        "#999999",
+        "#F0E442",
+    ]
+    registered = METHODS.names()
+    extra = sorted({str(m) for m in methods} - set(registered))
     cmap = matplotlib.colormaps["tab20"]
-    return {n: tuple(cmap(i % 20)[:3]) for i, n in enumerate(names)}
+    order = registered + extra
+    colors = {
+        n: to_rgb(base[i]) if i < len(base) else tuple(cmap(i % 20)[:3])
+        for i, n in enumerate(order)
+    }
+    return {str(m): colors[str(m)] for m in sorted({str(m) for m in methods})}
 
 
 def synthetic_trials(
