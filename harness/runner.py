@@ -109,7 +109,7 @@ def make_plan(
         resolved = make_proxy(proxy_name, **settings)  # validates settings
         n_trials = trials
         if n_trials is None and budget_seconds is None:
-            n_trials = int(getattr(resolved, "trials", None) or method.default_trials)
+            n_trials = _default_trials(method.default_trials, resolved.settings())
         for bench_name in benchmarks:
             benchmark = BENCHMARKS.get(bench_name)
             SPACES.get(benchmark.space)
@@ -132,6 +132,15 @@ def make_plan(
                     )
                 )
     return Plan(runs)
+
+
+def _default_trials(method_default: int, proxy_settings: dict[str, Any]) -> int:
+    """Trained proxies take the trial count their profile recommends; lookups the method's."""
+    if "profile" in proxy_settings:
+        from harness.proxies.profiles import recommended_trials
+
+        return recommended_trials(str(proxy_settings["profile"]))
+    return method_default
 
 
 def _versions() -> dict[str, str]:
