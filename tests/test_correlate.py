@@ -1,0 +1,108 @@
+"""The proxy study: sampling unique cells, signed rank correlations, files written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from harness import HarnessError
+from harness.benchmarks import BENCHMARKS
+from harness.correlate import (
+    CELL_COLUMNS,
+    SUMMARY_COLUMNS,
+    correlate,
+    rank_correlation,
+    sample_unique_cells,
+    summarize,
+    table_signals,
+)
+from harness.spaces.nb201 import NB201Cell, canonical_key, parse_cell
+
+BENCH = BENCHMARKS.get("nb201-cifar10")
+
+
+def test_sample_unique_cells_is_seeded_and_distinct() -> None:
+    a = sample_unique_cells(30, 5, BENCH)
+    b = sample_unique_cells(30, 5, BENCH)
+    assert a == b and a != sample_unique_cells(30, 6, BENCH)
+    assert len({canonical_key(c) for c in a}) == 30
+    group = BENCH.table["unique_group"]
+    assert all(group[BENCH.index(c)] == BENCH.index(c) for c in a)  # class representatives
+    with pytest.raises(HarnessError, match="--sample 0"):
+        sample_unique_cells(0, 0, BENCH)
+    with pytest.raises(HarnessError, match="6466"):
+        sample_unique_cells(7000, 0, BENCH)
+
+
+def test_rank_correlation_known_values() -> None:
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    r = rank_correlation(x, x * 10, seed=0, n_resamples=200)
+    assert r["spearman_rho"] == pytest.approx(1.0) and r["kendall_tau"] == pytest.approx(1.0)
+    assert r["rho_lo"] == pytest.approx(1.0) and r["n"] == 5
+    # one swapped pair out of 10: tau = (9 - 1) / 10, rho = 1 - 6*2/(5*24)
+    y = np.array([1.0, 2.0, 4.0, 3.0, 5.0])
+    r = rank_correlation(x, y, seed=0, n_resamples=200)
+    assert r["kendall_tau"] == pytest.approx(0.8)
+    assert r["spearman_rho"] == pytest.approx(1 - 6 * 2 / (5 * 24))
+    assert r["rho_lo"] <= r["spearman_rho"] <= r["rho_hi"]
+    again = rank_correlation(x, y, seed=0, n_resamples=200)
+    assert again == r  # seeded bootstrap
+
+
+def test_sign_uses_the_stored_direction() -> None:
+    truth = [90.0, 80.0, 70.0, 60.0]
+    frame = pd.DataFrame(
+        {
+            "proxy": ["loss"] * 4 + ["acc"] * 4,
+            "budget": [1.0] * 8,
+            "score": [0.1, 0.2, 0.3, np.inf, 9.0, 8.0, 7.0, 6.0],
+            "direction": ["minimize"] * 4 + ["maximize"] * 4,
+            "truth": truth * 2,
+        }
+    )
+    summary = summarize(frame, seed=0, n_resamples=50).set_index("proxy")
+    # lower loss -> better truth (a failed, infinite loss ranks worst): positive
+    assert summary.loc["loss", "spearman_rho"] == pytest.approx(1.0)
+    assert summary.loc["acc", "spearman_rho"] == pytest.approx(1.0)
+
+
+def test_naswot_nan_for_disconnected() -> None:
+    cell = NB201Cell(("nor_conv_3x3", "none", "none", "none", "none", "avg_pool_3x3"))
+    sig = table_signals(cell, BENCH)
+    assert np.isnan(sig["naswot"]) and sig["params_M"] > 0
+    assert sig["lookup_12"] == BENCH.search_value(cell, 12)
+
+
+def test_correlate_smoke_writes_files(tmp_path) -> None:
+    torch.set_num_threads(1)
+    cells, summary = correlate(
+        "contrastive",
+        "nb201-cifar10",
+        sample=4,
+        budgets=[1, 2],
+        profile="smoke",
+        seed=1,
+        out=tmp_path,
+        n_resamples=50,
+    )
+    assert list(cells.columns) == CELL_COLUMNS and list(summary.columns) == SUMMARY_COLUMNS
+    trained = cells[cells["proxy"] == "contrastive"]
+    assert sorted(trained["budget"].unique()) == [1, 2] and len(trained) == 8
+    assert set(cells["proxy"]) == {"contrastive", "lookup-12", "params", "flops", "naswot"}
+    assert (trained["direction"] == "minimize").all()
+    first = trained.iloc[0]
+    assert first["truth"] == BENCH.report(parse_cell(first["arch"]))
+    on_disk = pd.read_csv(tmp_path / "cells.csv")
+    assert len(on_disk) == len(cells) and (tmp_path / "summary.csv").exists()
+    assert (tmp_path / "scatter.png").stat().st_size > 1000
+
+
+def test_correlate_rejects_bad_input() -> None:
+    with pytest.raises(HarnessError, match="table lookup"):
+        correlate("lookup-12", "nb201-cifar10", sample=3)
+    with pytest.raises(HarnessError, match="unknown benchmark"):
+        correlate("contrastive", "nb201-mnist", sample=3)
+    with pytest.raises(HarnessError, match="--steps"):
+        correlate("contrastive", "nb201-cifar10", sample=3, budgets=[0], profile="smoke")
