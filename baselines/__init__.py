@@ -1,0 +1,7 @@
+"""Competing strategies behind the same ask/tell protocol as TPE; importing registers them."""
+
+from __future__ import annotations
+
+from baselines import evolution, gp, random_search
+
+__all__ = ["evolution", "gp", "random_search"]
