@@ -22,6 +22,8 @@ class Suggestion:
 
 class Strategy(Protocol):
     name: str
+    #: the fully resolved settings (JSON-serialisable); they land in the run manifest
+    settings: dict[str, Any]
 
     def ask(self) -> Suggestion: ...
 
