@@ -106,3 +106,19 @@ def test_correlate_rejects_bad_input() -> None:
         correlate("contrastive", "nb201-mnist", sample=3)
     with pytest.raises(HarnessError, match="--steps"):
         correlate("contrastive", "nb201-cifar10", sample=3, budgets=[0], profile="smoke")
+
+
+def test_correlate_cli(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli.data import correlate as correlate_cmd
+
+    runner = CliRunner()
+    args = ["--sample", "3", "--steps", "1", "--profile", "smoke", "--resamples", "20"]
+    result = runner.invoke(correlate_cmd, [*args, "--out", str(tmp_path), "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert "spearman_rho" in result.output and (tmp_path / "summary.csv").exists()
+    bad = runner.invoke(correlate_cmd, [*args, "--steps", "a,b"])
+    assert isinstance(bad.exception, HarnessError) and "--steps 'a,b'" in str(bad.exception)
+    bad = runner.invoke(correlate_cmd, [*args, "--set", "colour=red"])
+    assert isinstance(bad.exception, HarnessError) and "colour" in str(bad.exception)

@@ -255,3 +255,22 @@ def test_download_refuses_path_traversal(server: dict, tmp_path: Path) -> None:
 def test_download_unknown_dataset(tmp_path: Path) -> None:
     with pytest.raises(HarnessError, match="unknown dataset 'mnist'"):
         download("mnist", tmp_path)
+
+
+def test_download_cli(server: dict, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli.data import data as data_cmd
+
+    body = _archive(tmp_path)
+    server["files"]["/c10.tar.gz"] = body
+    url = server["base"] + "/c10.tar.gz"
+    root = tmp_path / "root"
+    runner = CliRunner()
+    args = ["download", "cifar10", "--root", str(root), "--url", url]
+    result = runner.invoke(data_cmd, [*args, "--md5", hashlib.md5(body).hexdigest()])
+    assert result.exit_code == 0, result.output
+    assert "cifar-10-batches-py" in result.output
+    bad = runner.invoke(data_cmd, [*args, "--md5", "0" * 32, "--force"])
+    assert isinstance(bad.exception, HarnessError) and "checksum mismatch" in str(bad.exception)
+    assert _leftovers(root) == ["cifar-10-batches-py"]  # the good copy survives a bad retry

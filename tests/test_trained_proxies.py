@@ -184,3 +184,19 @@ def test_disconnected_cell_and_data_override(tmp_path) -> None:
         "supervised", profile="smoke", data=str(small), train_images=32, heldout_images=16
     ).evaluate(CELL, BENCH, 0)
     assert ev.status == "ok" and ev.extra["data_source"] == str(small.resolve())
+
+
+def test_bench_proxies_smoke() -> None:
+    from click.testing import CliRunner
+
+    from harness.bench_proxies import bench_proxies, format_table
+    from harness.cli.data import bench_proxies as bench_cmd
+
+    rows = bench_proxies(profiles=("smoke",), proxies=("contrastive", "supervised"), cells=1)
+    assert [r["proxy"] for r in rows] == ["contrastive/pirl", "supervised"]
+    for r in rows:
+        assert r["s_per_cell"] > 0 and r["images_per_s"] > 0
+        assert r["naive_s_per_cell"] > 0 and r["speedup"] > 0 and not r["extrapolated"]
+    assert "speedup" in format_table(rows)
+    result = CliRunner().invoke(bench_cmd, ["--profile", "smoke", "--cells", "0"])
+    assert isinstance(result.exception, HarnessError)

@@ -159,8 +159,13 @@ class Augment:
             x = random_grayscale(x, gen, p=0.2)
         else:
             x = resize(x, self.size)
-        return normalize(x, self.mean, self.std)
+        return self._out(normalize(x, self.mean, self.std))
+
+    @staticmethod
+    def _out(x: torch.Tensor) -> torch.Tensor:
+        # NHWC memory layout: the trained proxies run their networks channels-last
+        return x.contiguous(memory_format=torch.channels_last)
 
     def plain(self, images: torch.Tensor) -> torch.Tensor:
         """No augmentation: resize and normalise (held-out evaluation)."""
-        return normalize(resize(to_float(images), self.size), self.mean, self.std)
+        return self._out(normalize(resize(to_float(images), self.size), self.mean, self.std))

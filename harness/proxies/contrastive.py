@@ -22,6 +22,7 @@ from harness.proxies.base import Direction, Evaluation
 from harness.proxies.losses import MemoryBank, nt_xent, pair_probs, pirl_nce
 from harness.proxies.profiles import resolve
 from harness.proxies.training import (
+    CHANNELS_LAST,
     Diverged,
     Timer,
     device_label,
@@ -92,7 +93,8 @@ class ContrastiveProxy:
         )
         aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
         with seeded(init_seed, device):
-            model = embedder(arch, s).to(device)
+            model = embedder(arch, s)
+        model = model.to(device, memory_format=CHANNELS_LAST)
         opt = torch.optim.SGD(
             model.parameters(), lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"]
         )

@@ -18,6 +18,7 @@ from harness.proxies.base import Direction, Evaluation
 from harness.proxies.contrastive import _check_choice
 from harness.proxies.profiles import resolve
 from harness.proxies.training import (
+    CHANNELS_LAST,
     Diverged,
     Timer,
     device_label,
@@ -57,7 +58,7 @@ class SupervisedProxy:
         aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
         with seeded(init_seed, device):
             model = NB201Network(arch, c=s["C"], n=s["N"], num_classes=split.num_classes)
-        model = model.to(device)
+        model = model.to(device, memory_format=CHANNELS_LAST)
         opt = torch.optim.SGD(
             model.parameters(), lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"]
         )

@@ -22,6 +22,9 @@ import torch
 from harness import HarnessError
 from harness.data.cifar import ImageData, load_images, locate_cifar10
 
+#: NHWC activations: ~1.6-1.9x faster convolutions on CPU for these small-channel nets
+CHANNELS_LAST = torch.channels_last
+
 
 class Diverged(Exception):
     """A non-finite loss: the proxy returns a failed Evaluation instead of raising."""

@@ -1,0 +1,206 @@
+"""How fast are the trained proxies here, and how much does the on-device pipeline buy?
+
+For each profile and trained proxy: seconds per cell and training images per second (image
+views through forward+backward), and the same training through a naive pipeline (a torch
+DataLoader over a Dataset that transforms one PIL image at a time, as the CSNAS authors' code
+does with torchvision) as a speed ratio. Paper scale trains `paper_epochs` epochs (default 1)
+and extrapolates seconds per cell to the profile's epochs; the rows say so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageEnhance, ImageOps
+
+from harness.benchmarks import BENCHMARKS
+from harness.correlate import sample_unique_cells
+from harness.proxies import make_proxy
+from harness.proxies.contrastive import embedder
+from harness.proxies.losses import MemoryBank, nt_xent, pirl_nce
+from harness.proxies.training import generator, images_for, make_split, seeds
+from harness.spaces.nb201 import NB201Cell
+from harness.spaces.nb201_net import NB201Network
+
+
+class NaiveDataset(torch.utils.data.Dataset):
+    """Per-image PIL transforms in __getitem__, like torchvision pipelines."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray | None, s: dict[str, Any], mean, std, views):
+        self.x, self.y, self.s, self.views = x, y, s, views
+        self.mean = torch.tensor(mean).view(3, 1, 1)
+        self.std = torch.tensor(std).view(3, 1, 1)
+        self.rng = np.random.default_rng(0)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def _view(self, img: Image.Image) -> torch.Tensor:
+        rng, size = self.rng, self.s["image_size"]
+        if self.s["augment"] == "strong":
+            area = rng.uniform(0.08, 1.0) * 32 * 32
+            ratio = np.exp(rng.uniform(np.log(3 / 4), np.log(4 / 3)))
+            w = int(min(32, round(np.sqrt(area * ratio))))
+            h = int(min(32, round(np.sqrt(area / ratio))))
+            left, top = rng.integers(0, 33 - w), rng.integers(0, 33 - h)
+            img = img.resize((size, size), Image.BILINEAR, box=(left, top, left + w, top + h))
+            if rng.random() < 0.5:
+                img = ImageOps.mirror(img)
+            if rng.random() < 0.8:
+                for enhance in (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color):
+                    img = enhance(img).enhance(rng.uniform(0.6, 1.4))
+        else:
+            if size != 32:
+                img = img.resize((size, size), Image.BILINEAR)
+            if rng.random() < 0.5:
+                img = ImageOps.mirror(img)
+        if rng.random() < 0.2:
+            img = img.convert("L").convert("RGB")
+        t = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1)
+        return (t.float() / 255 - self.mean) / self.std
+
+    def __getitem__(self, i: int):
+        img = Image.fromarray(self.x[i])
+        views = [self._view(img) for _ in range(self.views)]
+        return (i, *views, -1 if self.y is None else int(self.y[i]))
+
+
+def naive_train(
+    proxy_name: str, s: dict[str, Any], arch: NB201Cell, seed: int, channels_last: bool = False
+) -> float:
+    """Seconds to build and train the proxy's network through the naive pipeline; with
+    `channels_last` the network step is the proxy's own, so only the input pipeline differs."""
+    start = time.perf_counter()
+    data = images_for(s["data"])
+    init_seed, subset_seed, _, bank_seed, _ = seeds(seed, 5)
+    split = make_split(data, s["train_images"], 0, subset_seed, torch.device("cpu"), labels=False)
+    x = data.x_train[split.train_index]
+    contrastive = proxy_name == "contrastive"
+    y = None if contrastive else data.y_train[split.train_index]
+    ds = NaiveDataset(x, y, s, split.mean, split.std, views=2 if contrastive else 1)
+    loader = torch.utils.data.DataLoader(ds, batch_size=s["batch_size"], shuffle=True)
+    torch.manual_seed(init_seed)
+    if contrastive:
+        model: torch.nn.Module = embedder(arch, s)
+    else:
+        model = NB201Network(arch, c=s["C"], n=s["N"], num_classes=split.num_classes)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    opt = torch.optim.SGD(model.parameters(), lr=s["lr"], momentum=s["momentum"])
+    bank = None
+    if contrastive and s["variant"] == "pirl":
+        bank = MemoryBank(len(x), s["proj_dim"], generator(bank_seed, torch.device("cpu")))
+    model.train()
+    for _ in range(s["epochs"]):
+        for batch in loader:
+            opt.zero_grad()
+            if contrastive:
+                idx, v1, v2, _ = batch
+                z1, z2 = model(torch.cat([v1, v2]).contiguous(memory_format=fmt)).chunk(2)
+                if bank is None:
+                    loss = nt_xent(z1, z2, s["temperature"])
+                else:
+                    loss = pirl_nce(
+                        z1, z2, bank[idx], bank.negatives(s["negatives"]), s["temperature"]
+                    )
+                    bank.update(idx, z1)
+            else:
+                _, v, labels = batch
+                loss = F.cross_entropy(model(v.contiguous(memory_format=fmt)), labels)
+            float(loss.detach())
+            loss.backward()
+            opt.step()
+    return time.perf_counter() - start
+
+
+def bench_proxies(
+    profiles: Sequence[str] = ("quick", "paper"),
+    proxies: Sequence[str] = ("contrastive", "contrastive/simclr", "supervised"),
+    cells: int = 2,
+    paper_cells: int = 1,
+    seed: int = 0,
+    naive: bool = True,
+    paper_epochs: int | None = 1,
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per (profile, proxy): s/cell, images/s, naive s/cell and the speed-ups.
+
+    `proxies` are registry names, optionally `/variant` for `contrastive`. `speedup` is the
+    naive pipeline (the authors' way: DataLoader, per-image PIL transforms, NCHW network) over
+    ours; `pipeline_speedup` gives the naive pipeline our channels-last network step, so it
+    isolates the input pipeline."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    bench = BENCHMARKS.get("nb201-cifar10")
+    all_archs = sample_unique_cells(max(cells, paper_cells), seed, bench)
+    # warm up torch's lazy initialisation once, outside the timings
+    make_proxy("contrastive", profile="smoke").evaluate(all_archs[0], bench, seed)
+    rows: list[dict[str, Any]] = []
+    for profile in profiles:
+        archs = all_archs[: paper_cells if profile == "paper" else cells]
+        for spec in proxies:
+            name, _, variant = spec.partition("/")
+            overrides: dict[str, Any] = {"profile": profile}
+            if variant:
+                overrides["variant"] = variant
+            full = make_proxy(name, **overrides).settings()
+            if profile == "paper" and paper_epochs is not None:
+                overrides["epochs"] = min(paper_epochs, full["epochs"])
+            proxy = make_proxy(name, **overrides)
+            s = proxy.settings()
+            scale = full["epochs"] / s["epochs"]
+            walls, images = [], 0
+            for arch in archs:
+                ev = proxy.evaluate(arch, bench, seed)
+                walls.append(ev.wall_s)
+                images += int(ev.extra.get("images_seen", 0))
+            row: dict[str, Any] = {
+                "profile": profile,
+                "proxy": name + (f"/{s['variant']}" if "variant" in s else ""),
+                "C": s["C"],
+                "N": s["N"],
+                "size": s["image_size"],
+                "images": s["train_images"],
+                "epochs": full["epochs"],
+                "cells": len(archs),
+                "s_per_cell": float(np.mean(walls)) * scale,
+                "images_per_s": images / float(np.sum(walls)),
+                "extrapolated": scale != 1,
+                "threads": torch.get_num_threads(),
+            }
+            if naive:
+                nwalls = [naive_train(name, s, arch, seed) for arch in archs]
+                row["naive_s_per_cell"] = float(np.mean(nwalls)) * scale
+                row["speedup"] = float(np.sum(nwalls) / np.sum(walls))
+                cl = [naive_train(name, s, arch, seed, channels_last=True) for arch in archs]
+                row["pipeline_speedup"] = float(np.sum(cl) / np.sum(walls))
+            rows.append(row)
+            if progress is not None:
+                progress(format_table([row], header=not rows[:-1]))
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]], header: bool = True) -> str:
+    cols = [
+        ("profile", "{}"), ("proxy", "{}"), ("C", "{}"), ("N", "{}"), ("size", "{}"),
+        ("images", "{}"), ("epochs", "{}"), ("s_per_cell", "{:.2f}"), ("images_per_s", "{:.0f}"),
+        ("naive_s_per_cell", "{:.2f}"), ("speedup", "{:.1f}x"), ("pipeline_speedup", "{:.1f}x"),
+        ("extrapolated", "{}"),
+        ("threads", "{}"),
+    ]  # fmt: skip
+    widths = {"proxy": 18, "profile": 8, "s_per_cell": 10, "images_per_s": 12}
+    lines = []
+    if header:
+        lines.append("  ".join(f"{c:>{widths.get(c, max(len(c), 7))}}" for c, _ in cols))
+    for r in rows:
+        cells = [fmt.format(r[c]) if c in r else "-" for c, fmt in cols]
+        lines.append(
+            "  ".join(f"{v:>{widths.get(c, max(len(c), 7))}}" for (c, _), v in zip(cols, cells))
+        )
+    return "\n".join(lines)

@@ -1,0 +1,153 @@
+"""Click commands for the trained-proxy half: `data download`, `correlate`, `bench-proxies`.
+
+Module-level command objects; `harness.cli` attaches them to the main group. Errors are
+raised as HarnessError (one line; the main CLI exits with code 2).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from harness import HarnessError
+
+
+@click.group()
+def data() -> None:
+    """Image datasets for the trained proxies."""
+
+
+@data.command("download")
+@click.argument("dataset", type=click.Choice(["cifar10", "cifar100"]))
+@click.option("--root", required=True, type=click.Path(file_okay=False), help="Target folder.")
+@click.option("--url", default=None, help="Archive URL (default: the official one).")
+@click.option("--md5", default=None, help="Expected md5 (default: the official archive's).")
+@click.option("--force", is_flag=True, help="Download again even if the folder exists.")
+def download_cmd(dataset: str, root: str, url: str | None, md5: str | None, force: bool) -> None:
+    """Fetch, verify (md5) and extract an official CIFAR archive into ROOT."""
+    from harness.data.download import download
+
+    path = download(dataset, root, url=url, md5=md5, force=force)
+    click.echo(f"{dataset}: {path}")
+
+
+def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise HarnessError(f"--set {pair!r} must look like KEY=VALUE")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def _parse_steps(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        steps = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise HarnessError(f"--steps {text!r} must be comma-separated epoch counts") from None
+    if not steps:
+        raise HarnessError(f"--steps {text!r} names no budget")
+    return steps
+
+
+@click.command()
+@click.option("--proxy", default="contrastive", show_default=True, help="A trained proxy.")
+@click.option("--benchmark", default="nb201-cifar10", show_default=True)
+@click.option("--sample", "k", type=int, default=20, show_default=True, help="Unique cells.")
+@click.option("--steps", default=None, help="Budgets in training epochs, e.g. 1,3,10.")
+@click.option("--profile", default="quick", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", default=None, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--set", "pairs", multiple=True, help="Proxy setting KEY=VALUE (repeatable).")
+@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap draws.")
+def correlate(
+    proxy: str,
+    benchmark: str,
+    k: int,
+    steps: str | None,
+    profile: str,
+    seed: int,
+    out: str | None,
+    pairs: tuple[str, ...],
+    threads: int | None,
+    resamples: int,
+) -> None:
+    """Rank correlation of a trained proxy with the benchmark's ground truth on K cells.
+
+    Budgets are training epochs. Writes cells.csv, summary.csv and scatter.png to --out;
+    positive rho/tau always means 'better proxy score -> better truth'."""
+    from harness.correlate import correlate as run
+
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    _, summary = run(
+        proxy,
+        benchmark,
+        k,
+        budgets=_parse_steps(steps),
+        profile=profile,
+        seed=seed,
+        out=out,
+        settings=_parse_settings(pairs),
+        n_resamples=resamples,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
+    click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if out:
+        click.echo(f"wrote {out}/cells.csv, summary.csv, scatter.png")
+
+
+@click.command("bench-proxies")
+@click.option("--profile", "profiles", multiple=True, default=("quick", "paper"), show_default=True)
+@click.option(
+    "--proxy",
+    "proxies",
+    multiple=True,
+    default=("contrastive", "contrastive/simclr", "supervised"),
+    show_default=True,
+)
+@click.option("--cells", type=int, default=2, show_default=True)
+@click.option("--paper-cells", type=int, default=1, show_default=True)
+@click.option("--paper-epochs", type=int, default=1, show_default=True, help="Then extrapolate.")
+@click.option("--no-naive", is_flag=True, help="Skip the naive DataLoader comparison.")
+@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def bench_proxies(
+    profiles: tuple[str, ...],
+    proxies: tuple[str, ...],
+    cells: int,
+    paper_cells: int,
+    paper_epochs: int,
+    no_naive: bool,
+    threads: int | None,
+    seed: int,
+) -> None:
+    """Seconds per cell and images/s of the trained proxies, and the speed-up over a naive
+    per-image DataLoader pipeline."""
+    from harness.bench_proxies import bench_proxies as run
+    from harness.bench_proxies import format_table
+
+    if cells < 1 or paper_cells < 1 or paper_epochs < 1:
+        raise HarnessError("--cells, --paper-cells and --paper-epochs must be >= 1")
+    rows = run(
+        profiles=profiles,
+        proxies=proxies,
+        cells=cells,
+        paper_cells=paper_cells,
+        seed=seed,
+        naive=not no_naive,
+        paper_epochs=paper_epochs,
+        threads=threads,
+    )
+    click.echo(format_table(rows))
