@@ -200,3 +200,13 @@ def test_bench_proxies_smoke() -> None:
     assert "speedup" in format_table(rows)
     result = CliRunner().invoke(bench_cmd, ["--profile", "smoke", "--cells", "0"])
     assert isinstance(result.exception, HarnessError)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["contrastive", "supervised"])
+def test_quick_profile_fits_two_seconds_per_cell(name: str) -> None:
+    heaviest = NB201Cell(("nor_conv_3x3",) * 6)  # the most conv compute of any cell
+    proxy = make_proxy(name, profile="quick")
+    proxy.evaluate(heaviest, BENCH, 0)  # warm-up
+    ev = proxy.evaluate(heaviest, BENCH, 1)
+    assert ev.status == "ok" and ev.wall_s < 2.0  # timing: meaningful on an idle machine only
