@@ -34,6 +34,20 @@ for _m in (
         "CSNAS: hyperopt TPE + contrastive self-supervised proxy (no labels)",
     ),
     Method(
+        "tpe-written",
+        "tpe-hyperopt",
+        "lookup-12",
+        "hyperopt TPE with the CSNAS authors' written-down, unused gamma 0.2 / 20,000 candidates",
+        strategy_settings={"preset": "written"},
+    ),
+    Method(
+        "csnas-simclr",
+        "tpe-hyperopt",
+        "contrastive",
+        "CSNAS search with SimCLR NT-Xent and strong augmentation instead of PIRL",
+        proxy_settings={"variant": "simclr"},
+    ),
+    Method(
         "supervised-tpe",
         "tpe-hyperopt",
         "supervised",

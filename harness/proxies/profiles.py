@@ -47,7 +47,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
     },
     "quick": {
-        "trials": 40,
+        "trials": 100,
         "description": "2 CPU cores: <= 2 s per cell (C=8, N=1, 16x16, 256 images, 3 epochs)",
         "settings": {
             "C": 8,

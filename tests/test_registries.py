@@ -1,0 +1,39 @@
+"""Every registered name resolves and works: the registries are the package's table of contents."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.benchmarks import BENCHMARKS
+from harness.methods import METHODS
+from harness.proxies import PROXIES, make_proxy
+from harness.runner import execute_plan, make_plan
+from harness.spaces import SPACES
+from harness.store import open_store
+from harness.strategies import STRATEGIES
+
+TRAINED = {"contrastive", "supervised"}
+
+
+@pytest.mark.parametrize("name", METHODS.names())
+def test_every_method_runs_two_trials(name, store_url):
+    method = METHODS.get(name)
+    assert method.strategy in STRATEGIES and method.proxy in PROXIES
+    settings = {"profile": "smoke"} if method.proxy in TRAINED else None
+    plan = make_plan([name], ["nb201-cifar10"], seeds=1, trials=2, proxy_settings=settings)
+    execute_plan(plan, store_url, progress=False)
+    frame = open_store(store_url, create=False).trials_frame()
+    assert len(frame) == 2 and set(frame.method) == {name}
+    assert set(frame.direction) == {make_proxy(method.proxy, **(settings or {})).direction}
+
+
+def test_registries_are_populated():
+    assert SPACES.names() == ["nb201"]
+    assert len(BENCHMARKS.names()) == 3
+    assert {"lookup-12", "lookup-200", "contrastive", "supervised"} <= set(PROXIES.names())
+    assert set(STRATEGIES.names()) == {"tpe-hyperopt", "tpe-optuna", "random", "gp", "rea"}
+    assert {"csnas", "supervised-tpe", "random", "rea", "tpe", "tpe-optuna", "bo-gp"} <= set(
+        METHODS.names()
+    )
+    assert METHODS.get("csnas").strategy == "tpe-hyperopt"
+    assert METHODS.get("csnas").proxy == "contrastive"
