@@ -177,3 +177,59 @@ def test_bad_plans_fail_before_anything_is_stored(kwargs, match):
     args.update(kwargs)
     with pytest.raises(HarnessError, match=match):
         make_plan(**args)
+
+
+def test_failed_evaluations_are_recorded_and_the_search_goes_on(store_url, monkeypatch):
+    """A proxy that fails on some cells (NaN loss, divergence) gives failed trials, not a crash."""
+    from dataclasses import dataclass
+
+    from harness.proxies import PROXIES, Evaluation
+
+    @dataclass
+    class Flaky:
+        name: str = "flaky"
+        direction: str = "minimize"
+        deterministic: bool = True  # no cache: an isomorphic twin would reuse the failure
+
+        def settings(self):
+            return {}
+
+        def evaluate(self, arch, benchmark, seed):
+            if arch.ops[0] in ("none", "avg_pool_3x3"):
+                return Evaluation.failed("minimize", "loss is nan")
+            return Evaluation(score=float(sum(arch.codes)), direction="minimize", wall_s=0.01)
+
+    monkeypatch.setitem(PROXIES._items, "flaky", lambda **kw: Flaky())
+    plan = make_plan(["tpe"], ["nb201-cifar10"], seeds=1, trials=30, proxy="flaky")
+    execute_plan(plan, store_url, progress=False)
+    df = _trials(store_url)
+    assert len(df) == 30
+    failed = df[df.status == "failed"]
+    assert len(failed) > 0 and (df.status == "ok").any()
+    assert failed.arch.str.startswith(("|none", "|avg_pool")).all()
+    ok = df[df.status == "ok"]
+    # the incumbent only ever comes from successful trials
+    assert df.best_score.iloc[-1] == ok.score.min()
+    assert set(df.best_arch.dropna()) <= set(ok.arch)
+
+
+def test_trained_evaluations_are_cached_across_restarts(store_url):
+    """Rerunning from scratch on the same store retrains nothing: every evaluation is a hit."""
+    import sqlite3
+
+    settings = {"profile": "smoke"}
+    plan = make_plan(["csnas"], ["nb201-cifar10"], seeds=1, trials=4, proxy_settings=settings)
+    execute_plan(plan, store_url, progress=False)
+    first = _trials(store_url)
+    db = store_url.removeprefix("sqlite:///")
+    con = sqlite3.connect(db)
+    con.execute("delete from trials")
+    con.execute("delete from runs")
+    con.commit()
+    con.close()
+    execute_plan(plan, store_url, progress=False)
+    second = _trials(store_url)
+    assert second.cached.all()
+    assert list(second.score) == list(first.score)
+    assert list(second.simulated_s) == list(first.simulated_s)  # the cost a real search pays
+    assert (second.labels_used == 0).all()
