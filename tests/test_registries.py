@@ -37,3 +37,11 @@ def test_registries_are_populated():
     )
     assert METHODS.get("csnas").strategy == "tpe-hyperopt"
     assert METHODS.get("csnas").proxy == "contrastive"
+
+
+def test_every_method_has_its_own_fixed_colour():
+    from harness.report.frame import METHOD_COLORS, method_colors
+
+    assert set(METHODS.names()) <= set(METHOD_COLORS)
+    assert len(set(METHOD_COLORS.values())) == len(METHOD_COLORS)
+    assert method_colors(["tpe"])["tpe"] == method_colors(["tpe", "csnas", "zzz"])["tpe"]

@@ -60,39 +60,35 @@ def methods_of(trials: pd.DataFrame) -> list[str]:
     return sorted(str(m) for m in trials["method"].unique())
 
 
-def method_colors(methods: list[str] | pd.Series | set[str]) -> dict[str, tuple[float, ...]]:
-    """One fixed colour per method, the same in every figure and every store.
+#: fixed colours (Okabe-Ito, colour-blind safe) for the shipped methods: a method keeps its
+#: colour in every figure, whichever other methods a store holds
+METHOD_COLORS: dict[str, str] = {
+    "csnas": "#D55E00",
+    "csnas-simclr": "#E69F00",
+    "supervised-tpe": "#0072B2",
+    "tpe": "#56B4E9",
+    "tpe-written": "#8C564B",
+    "tpe-optuna": "#000000",
+    "rea": "#CC79A7",
+    "random": "#999999",
+    "bo-gp": "#009E73",
+}
 
-    Registered methods keep their registry position in a colour-blind-safe palette (Okabe-Ito
-    order), so `tpe` is the same colour whether or not `csnas` ran; other names follow in
-    sorted order, cycling through tab20 once the palette runs out.
+
+def method_colors(methods: list[str] | pd.Series | set[str]) -> dict[str, tuple[float, ...]]:
+    """One colour per method, the same in every figure and every store.
+
+    Shipped methods use `METHOD_COLORS`; other names take tab20 colours in sorted order.
     """
     import matplotlib
     from matplotlib.colors import to_rgb
 
-    from harness.methods import METHODS
-
-    base = [
-        "#0072B2",
-        "#E69F00",
-        "#009E73",
-        "#D55E00",
-        "#CC79A7",
-        "#56B4E9",
-        "#000000",
-        "#8C564B",
-        "#999999",
-        "#F0E442",
-    ]
-    registered = METHODS.names()
-    extra = sorted({str(m) for m in methods} - set(registered))
+    names = sorted({str(m) for m in methods})
     cmap = matplotlib.colormaps["tab20"]
-    order = registered + extra
-    colors = {
-        n: to_rgb(base[i]) if i < len(base) else tuple(cmap(i % 20)[:3])
-        for i, n in enumerate(order)
-    }
-    return {str(m): colors[str(m)] for m in sorted({str(m) for m in methods})}
+    others = [n for n in names if n not in METHOD_COLORS]
+    out = {n: to_rgb(METHOD_COLORS[n]) for n in names if n in METHOD_COLORS}
+    out.update({n: tuple(cmap(i % 20)[:3]) for i, n in enumerate(others)})
+    return {n: out[n] for n in names}
 
 
 def synthetic_trials(
