@@ -54,7 +54,9 @@ def _save(fig: Any, out_dir: Path, name: str, dpi: int) -> list[Path]:
     paths = []
     for ext in ("png", "pdf"):
         path = out_dir / f"{name}.{ext}"
-        fig.savefig(path, dpi=dpi)
+        # no timestamps in the files: regenerating unchanged figures leaves them byte-identical
+        meta = {"CreationDate": None} if ext == "pdf" else {"Software": None}
+        fig.savefig(path, dpi=dpi, metadata=meta)
         paths.append(path)
     return paths
 
