@@ -47,7 +47,7 @@ def run_bench(seeds: int = 10, trials: int = 100, workers: int = 2, gp_trials: i
     with tempfile.TemporaryDirectory() as tmp:
         # 1. overhead: one seed of each grid method on one benchmark, in-process
         small = make_plan(GRID_METHODS, ["nb201-cifar10"], seeds=2, trials=trials, master_seed=1)
-        n_small = sum(r.trials for r in small.runs)
+        n_small = sum(r.trials or 0 for r in small.runs)
         make_plan(GRID_METHODS, ["nb201-cifar10"], seeds=1, trials=2)  # warm imports/caches
         bare_loop(make_plan(GRID_METHODS, ["nb201-cifar10"], seeds=1, trials=25, master_seed=9))
         bare = bare_loop(small)
@@ -68,7 +68,7 @@ def run_bench(seeds: int = 10, trials: int = 100, workers: int = 2, gp_trials: i
         )
         # 2. the full grid with worker processes, store writes included
         grid = make_plan(GRID_METHODS, GRID_BENCHMARKS, seeds=seeds, trials=trials)
-        n_grid = sum(r.trials for r in grid.runs)
+        n_grid = sum(r.trials or 0 for r in grid.runs)
         url = f"sqlite:///{Path(tmp) / 'grid.db'}"
         t0 = time.perf_counter()
         execute_plan(grid, url, workers=workers, progress=False)

@@ -47,8 +47,10 @@ class NaiveDataset(torch.utils.data.Dataset):
             ratio = np.exp(rng.uniform(np.log(3 / 4), np.log(4 / 3)))
             w = int(min(32, round(np.sqrt(area * ratio))))
             h = int(min(32, round(np.sqrt(area / ratio))))
-            left, top = rng.integers(0, 33 - w), rng.integers(0, 33 - h)
-            img = img.resize((size, size), Image.BILINEAR, box=(left, top, left + w, top + h))
+            left, top = int(rng.integers(0, 33 - w)), int(rng.integers(0, 33 - h))
+            img = img.resize(
+                (size, size), Image.Resampling.BILINEAR, box=(left, top, left + w, top + h)
+            )
             if rng.random() < 0.5:
                 img = ImageOps.mirror(img)
             if rng.random() < 0.8:
@@ -56,7 +58,7 @@ class NaiveDataset(torch.utils.data.Dataset):
                     img = enhance(img).enhance(rng.uniform(0.6, 1.4))
         else:
             if size != 32:
-                img = img.resize((size, size), Image.BILINEAR)
+                img = img.resize((size, size), Image.Resampling.BILINEAR)
             if rng.random() < 0.5:
                 img = ImageOps.mirror(img)
         if rng.random() < 0.2:
@@ -90,7 +92,7 @@ def naive_train(
     else:
         model = NB201Network(arch, c=s["C"], n=s["N"], num_classes=split.num_classes)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(memory_format=fmt)
+    model = model.to(memory_format=fmt)  # type: ignore[call-overload]
     opt = torch.optim.SGD(model.parameters(), lr=s["lr"], momentum=s["momentum"])
     bank = None
     if contrastive and s["variant"] == "pirl":

@@ -77,7 +77,9 @@ def test_sampled_training_seed_is_seeded_not_random(fake_nats, tmp_path):
 
 
 def test_runs_through_nats_are_reproducible(fake_nats, tmp_path):
-    kw = dict(seeds=1, trials=8, benchmark_settings={"nats_path": str(tmp_path), "nats_trial": "sample"})
+    kw = dict(
+        seeds=1, trials=8, benchmark_settings={"nats_path": str(tmp_path), "nats_trial": "sample"}
+    )
     plan = make_plan(["tpe"], ["nb201-cifar10"], **kw)
     frames = []
     for name in ("a.db", "b.db"):

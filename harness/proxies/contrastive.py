@@ -64,7 +64,8 @@ def embedder(arch: NB201Cell, s: dict[str, Any]) -> NB201Network:
     net = NB201Network(arch, c=s["C"], n=s["N"], num_classes=s["proj_dim"])
     if s["head"] == "mlp":
         d = net.feature_dim
-        net.classifier = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, s["proj_dim"]))
+        head = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, s["proj_dim"]))
+        net.classifier = head  # type: ignore[assignment]
     return net
 
 
@@ -94,7 +95,7 @@ class ContrastiveProxy:
         aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
         with seeded(init_seed, device):
             model = embedder(arch, s)
-        model = model.to(device, memory_format=CHANNELS_LAST)
+        model = model.to(device, memory_format=CHANNELS_LAST)  # type: ignore[call-overload]
         opt = torch.optim.SGD(
             model.parameters(), lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"]
         )
@@ -122,7 +123,7 @@ class ContrastiveProxy:
             return loss
 
         extra: dict[str, Any] = {"data_source": split.source, "variant": s["variant"]}
-        common = {"labels_used": 0, "device": device_label(device)}
+        common: dict[str, Any] = {"labels_used": 0, "device": device_label(device)}
         model.train()
         try:
             losses, steps = train_epochs(

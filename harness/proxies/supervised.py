@@ -58,7 +58,7 @@ class SupervisedProxy:
         aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
         with seeded(init_seed, device):
             model = NB201Network(arch, c=s["C"], n=s["N"], num_classes=split.num_classes)
-        model = model.to(device, memory_format=CHANNELS_LAST)
+        model = model.to(device, memory_format=CHANNELS_LAST)  # type: ignore[call-overload]
         opt = torch.optim.SGD(
             model.parameters(), lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"]
         )
@@ -68,7 +68,7 @@ class SupervisedProxy:
         def step(idx: torch.Tensor) -> torch.Tensor:
             return F.cross_entropy(model(aug(split.train_x[idx], gen)), train_y[idx])
 
-        common = {"labels_used": len(split.train_x), "device": device_label(device)}
+        common: dict[str, Any] = {"labels_used": len(split.train_x), "device": device_label(device)}
         extra: dict[str, Any] = {"data_source": split.source}
         model.train()
         try:

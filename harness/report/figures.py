@@ -191,7 +191,7 @@ def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
     # a shorter (benchmark, method) keeps its final answer to the longest budget
     wide = long.pivot_table(index=["benchmark", "evaluations"], columns="method", values="acc")
     wide = wide.groupby(level="benchmark").ffill()
-    ranks = {m: [] for m in methods}
+    ranks: dict[str, list[float]] = {m: [] for m in methods}
     for t in range(1, n_max + 1):
         block = wide.xs(t, level="evaluations") if t in wide.index.get_level_values(1) else None
         r = stats.average_ranks(block) if block is not None else pd.Series(np.nan, methods)

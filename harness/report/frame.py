@@ -86,7 +86,9 @@ def method_colors(methods: list[str] | pd.Series | set[str]) -> dict[str, tuple[
     names = sorted({str(m) for m in methods})
     cmap = matplotlib.colormaps["tab20"]
     others = [n for n in names if n not in METHOD_COLORS]
-    out = {n: to_rgb(METHOD_COLORS[n]) for n in names if n in METHOD_COLORS}
+    out: dict[str, tuple[float, ...]] = {
+        n: to_rgb(METHOD_COLORS[n]) for n in names if n in METHOD_COLORS
+    }
     out.update({n: tuple(cmap(i % 20)[:3]) for i, n in enumerate(others)})
     return {n: out[n] for n in names}
 
