@@ -2,6 +2,7 @@
 
     python scripts/reference.py write   # rerun, then rewrite results/reference/ (nox -s figures)
     python scripts/reference.py check   # rerun, fail on any difference (nox -s regression)
+    python scripts/reference.py proxy-track  # the trained-proxy comparison (~5 min on 2 cores)
 
 Lookups are deterministic, so every trial (architecture, score, ground truth, simulated cost)
 and every table cell must come back identical; only wall-clock columns are left out of the
@@ -161,11 +162,52 @@ def _strip_wall_csv(text: str) -> str:
     return "\n".join(blocks)
 
 
+#: the trained-proxy track: CSNAS vs the same TPE with a supervised proxy vs lookup baselines,
+#: quick profile; written to proxy-track/, not part of the regression (training is not
+#: guaranteed bit-identical across machines and torch builds)
+PROXY_TRACK = {
+    "methods": ["csnas", "supervised-tpe", "tpe", "random"],
+    "benchmarks": ["nb201-cifar10"],
+    "seeds": 5,
+    "master_seed": 0,
+}
+
+
+def proxy_track() -> None:
+    from harness.report.figures import make_figures
+    from harness.runner import execute_plan, make_plan
+    from harness.store import open_store
+
+    out = OUT / "proxy-track"
+    out.mkdir(parents=True, exist_ok=True)
+    plan = make_plan(
+        PROXY_TRACK["methods"],
+        PROXY_TRACK["benchmarks"],
+        seeds=PROXY_TRACK["seeds"],
+        master_seed=PROXY_TRACK["master_seed"],
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'proxy-track.db'}"
+        execute_plan(plan, url, workers=1, progress=True)
+        store = open_store(url, create=False)
+        frame = store.trials_frame()
+        store.engine.dispose()
+    frame.to_csv(out / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    for name, text in tables(frame).items():
+        (out / name).write_text(text)
+    (out / "experiment.json").write_text(json.dumps(PROXY_TRACK, indent=1) + "\n")
+    make_figures(frame, out / "figures")
+    print(f"wrote {out} ({len(frame)} trials)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["write", "check"])
+    parser.add_argument("action", choices=["write", "check", "proxy-track"])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    if args.action == "proxy-track":
+        proxy_track()
+        return
     frame = run_experiment(args.workers)
     if args.action == "write":
         write(frame)
