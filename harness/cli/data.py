@@ -6,12 +6,10 @@ raised as HarnessError (one line; the main CLI exits with code 2).
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import click
 
 from harness import HarnessError
+from harness.cli.run import parse_set
 
 
 @click.group()
@@ -31,19 +29,6 @@ def download_cmd(dataset: str, root: str, url: str | None, md5: str | None, forc
 
     path = download(dataset, root, url=url, md5=md5, force=force)
     click.echo(f"{dataset}: {path}")
-
-
-def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise HarnessError(f"--set {pair!r} must look like KEY=VALUE")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
 
 
 def _parse_steps(text: str | None) -> list[int] | None:
@@ -99,7 +84,7 @@ def correlate(
         profile=profile,
         seed=seed,
         out=out,
-        settings=_parse_settings(pairs),
+        settings=parse_set(pairs),
         n_resamples=resamples,
         progress=lambda msg: click.echo(msg, err=True),
     )

@@ -21,7 +21,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
+def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     """`--set key=value` proxy overrides; values parsed as JSON where they parse."""
     out: dict[str, Any] = {}
     for item in values:
@@ -95,7 +95,7 @@ def run(
     from harness.store import open_store
 
     _use_table(table)
-    proxy_settings = _parse_set(sets)
+    proxy_settings = parse_set(sets)
     if profile is not None:
         proxy_settings["profile"] = profile
     plan = make_plan(
