@@ -56,7 +56,7 @@ def _save(fig: Any, out_dir: Path, name: str, dpi: int) -> list[Path]:
         path = out_dir / f"{name}.{ext}"
         # no timestamps in the files: regenerating unchanged figures leaves them byte-identical
         meta = {"CreationDate": None} if ext == "pdf" else {"Software": None}
-        fig.savefig(path, dpi=dpi, metadata=meta)
+        fig.savefig(path, dpi=dpi, metadata=meta, bbox_inches="tight", pad_inches=0.1)
         paths.append(path)
     return paths
 
