@@ -146,6 +146,9 @@ def bench_proxies(
     rows: list[dict[str, Any]] = []
     for profile in profiles:
         archs = all_archs[: paper_cells if profile == "paper" else cells]
+        # and once more at this profile's scale (kernel selection, allocator growth): the first
+        # timed proxy would otherwise pay it alone
+        make_proxy("contrastive", profile=profile, epochs=1).evaluate(archs[0], bench, seed)
         for spec in proxies:
             name, _, variant = spec.partition("/")
             overrides: dict[str, Any] = {"profile": profile}
