@@ -20,25 +20,19 @@ def cli() -> None:
 
 
 def _attach() -> None:
+    from harness.cli import data as data_cmds
+    from harness.cli import report as report_cmds
     from harness.cli import run as run_cmds
 
-    for cmd in run_cmds.COMMANDS:
+    for cmd in (
+        *run_cmds.COMMANDS,
+        report_cmds.report,
+        report_cmds.figures,
+        data_cmds.data,
+        data_cmds.correlate,
+        data_cmds.bench_proxies,
+    ):
         cli.add_command(cmd)
-    try:
-        from harness.cli import report as report_cmds
-
-        cli.add_command(report_cmds.report)
-        cli.add_command(report_cmds.figures)
-    except ImportError:  # pragma: no cover - report package not installed
-        pass
-    try:
-        from harness.cli import data as data_cmds
-
-        cli.add_command(data_cmds.data)
-        cli.add_command(data_cmds.correlate)
-        cli.add_command(data_cmds.bench_proxies)
-    except ImportError:  # pragma: no cover
-        pass
 
 
 _attach()
