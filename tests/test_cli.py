@@ -176,3 +176,10 @@ def test_rerun_reports_completed_runs_and_adds_nothing(capsys, store_url):
     assert code == 0 and "2 of 2 runs were already complete" in err
     code, out, _ = harness(capsys, "export", "--storage", store_url)
     assert len(pd.read_csv(io.StringIO(out))) == 10
+
+
+def test_cli_format_names_match_the_renderers():
+    from harness.cli.report import FORMATS as CLI_FORMATS
+    from harness.report.tables import FORMATS
+
+    assert CLI_FORMATS == FORMATS

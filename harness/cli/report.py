@@ -7,17 +7,18 @@ Both only read results. The DataFrame-to-output work lives in `write_report`/`wr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from harness import HarnessError
-from harness.report.tables import FORMATS
+from harness.store import DEFAULT_URL
 
-try:
-    from harness.store import DEFAULT_URL
-except ImportError:  # pragma: no cover - store not importable: keep the command loadable
-    DEFAULT_URL = "sqlite:///results/harness.db"
+if TYPE_CHECKING:
+    import pandas as pd
+
+# the names of harness.report.tables.FORMATS, kept here so `harness --help` stays fast
+FORMATS = ("table", "md", "csv", "latex")
 
 TABLES = ("all", "summary", "compare", "ranks")
 
@@ -72,6 +73,8 @@ def write_figures(
     cells = None
     if correlate is not None:
         try:
+            import pandas as pd
+
             cells = pd.read_csv(correlate)
         except (OSError, ValueError) as err:
             raise HarnessError(f"cannot read correlate CSV {correlate}: {err}") from None
