@@ -22,16 +22,17 @@ from harness.proxies.base import Direction, Evaluation
 from harness.proxies.losses import MemoryBank, nt_xent, pair_probs, pirl_nce
 from harness.proxies.profiles import resolve
 from harness.proxies.training import (
-    CHANNELS_LAST,
     Diverged,
     Timer,
     device_label,
     generator,
     images_for,
     make_split,
+    place_model,
     resolve_device,
-    seeded,
     seeds,
+    sgd,
+    timed_evaluation,
     train_epochs,
 )
 from harness.spaces.nb201 import NB201Cell
@@ -93,12 +94,8 @@ class ContrastiveProxy:
             labels=False,
         )
         aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
-        with seeded(init_seed, device):
-            model = embedder(arch, s)
-        model = model.to(device, memory_format=CHANNELS_LAST)  # type: ignore[call-overload]
-        opt = torch.optim.SGD(
-            model.parameters(), lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"]
-        )
+        model = place_model(lambda: embedder(arch, s), init_seed, device)
+        opt = sgd(model, s)
         gen = generator(aug_seed, device)
         pirl = s["variant"] == "pirl"
         bank = (
@@ -137,20 +134,9 @@ class ContrastiveProxy:
                 if not torch.isfinite(torch.tensor(score)):
                     raise Diverged(f"non-finite held-out loss {score}")
         except Diverged as err:
-            wall = timer.elapsed
-            return Evaluation.failed(
-                self.direction, str(err), wall_s=wall, simulated_s=wall, extra=extra, **common
-            )
+            return timed_evaluation(self.direction, timer, common, extra, error=str(err))
         extra["images_seen"] = 2 * len(split.train_x) * s["epochs"]
-        wall = timer.elapsed
-        return Evaluation(
-            score=float(score),
-            direction=self.direction,
-            wall_s=wall,
-            simulated_s=wall,
-            extra=extra,
-            **common,
-        )
+        return timed_evaluation(self.direction, timer, common, extra, score=float(score))
 
     @torch.no_grad()
     def _heldout_loss(

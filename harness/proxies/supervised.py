@@ -18,16 +18,17 @@ from harness.proxies.base import Direction, Evaluation
 from harness.proxies.contrastive import _check_choice
 from harness.proxies.profiles import resolve
 from harness.proxies.training import (
-    CHANNELS_LAST,
     Diverged,
     Timer,
     device_label,
     generator,
     images_for,
     make_split,
+    place_model,
     resolve_device,
-    seeded,
     seeds,
+    sgd,
+    timed_evaluation,
     train_epochs,
 )
 from harness.spaces.nb201 import NB201Cell
@@ -56,12 +57,12 @@ class SupervisedProxy:
         )
         assert split.train_y is not None and split.heldout_y is not None
         aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
-        with seeded(init_seed, device):
-            model = NB201Network(arch, c=s["C"], n=s["N"], num_classes=split.num_classes)
-        model = model.to(device, memory_format=CHANNELS_LAST)  # type: ignore[call-overload]
-        opt = torch.optim.SGD(
-            model.parameters(), lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"]
+        model = place_model(
+            lambda: NB201Network(arch, c=s["C"], n=s["N"], num_classes=split.num_classes),
+            init_seed,
+            device,
         )
+        opt = sgd(model, s)
         gen = generator(aug_seed, device)
         train_y = split.train_y
 
@@ -76,24 +77,13 @@ class SupervisedProxy:
                 step, opt, len(split.train_x), s["batch_size"], s["epochs"], gen
             )
         except Diverged as err:
-            wall = timer.elapsed
-            return Evaluation.failed(
-                self.direction, str(err), wall_s=wall, simulated_s=wall, extra=extra, **common
-            )
+            return timed_evaluation(self.direction, timer, common, extra, error=str(err))
         model.eval()
         with torch.no_grad():
             pred = model(aug.plain(split.heldout_x)).argmax(1)
             acc = float((pred == split.heldout_y).float().mean()) * 100.0
         extra.update(epoch_losses=losses, steps=steps, images_seen=len(split.train_x) * s["epochs"])
-        wall = timer.elapsed
-        return Evaluation(
-            score=acc,
-            direction=self.direction,
-            wall_s=wall,
-            simulated_s=wall,
-            extra=extra,
-            **common,
-        )
+        return timed_evaluation(self.direction, timer, common, extra, score=acc)
 
 
 def supervised(**overrides: Any) -> SupervisedProxy:

@@ -15,12 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from harness import HarnessError
 from harness.data.cifar import ImageData, load_images, locate_cifar10
+from harness.proxies.base import Direction, Evaluation
 
 #: NHWC activations: ~1.6-1.9x faster convolutions on CPU for these small-channel nets
 CHANNELS_LAST = torch.channels_last
@@ -178,3 +180,42 @@ def device_label(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda:{torch.cuda.get_device_name(device)}"
     return f"cpu:{torch.get_num_threads()}t"
+
+
+def place_model(make: Callable[[], torch.nn.Module], init_seed: int, device: torch.device) -> Any:
+    """Build a network under `init_seed` and move it to the device, channels-last."""
+    with seeded(init_seed, device):
+        model = make()
+    return model.to(device, memory_format=CHANNELS_LAST)  # type: ignore[call-overload]
+
+
+def sgd(model: torch.nn.Module, s: dict[str, Any]) -> torch.optim.SGD:
+    """The authors' optimiser, with the proxy's settings."""
+    return torch.optim.SGD(
+        model.parameters(), lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"]
+    )
+
+
+def timed_evaluation(
+    direction: Direction,
+    timer: Timer,
+    common: dict[str, Any],
+    extra: dict[str, Any],
+    score: float | None = None,
+    error: str | None = None,
+) -> Evaluation:
+    """The Evaluation a trained proxy returns: wall time is its simulated cost; `error` fails it."""
+    wall = timer.elapsed
+    if error is not None:
+        return Evaluation.failed(
+            direction, error, wall_s=wall, simulated_s=wall, extra=extra, **common
+        )
+    assert score is not None
+    return Evaluation(
+        score=float(score),
+        direction=direction,
+        wall_s=wall,
+        simulated_s=wall,
+        extra=extra,
+        **common,
+    )
