@@ -183,38 +183,3 @@ def test_cli_format_names_match_the_renderers():
     from harness.report.tables import FORMATS
 
     assert CLI_FORMATS == FORMATS
-
-
-def test_figures_render_from_a_tiny_real_store(capsys, store_url, tmp_path):
-    argv = [
-        "run",
-        "--method",
-        "random,rea,tpe",
-        "--benchmark",
-        "nb201-cifar10",
-        "--benchmark",
-        "nb201-cifar100",
-        "--seeds",
-        "2",
-        "--trials",
-        "6",
-        "--storage",
-        store_url,
-        "--quiet",
-    ]
-    assert harness(capsys, *argv)[0] == 0
-    out = tmp_path / "figs"
-    code, _, err = harness(capsys, "figures", "--storage", store_url, "--out", str(out))
-    assert code == 0, err
-    for name in (
-        "anytime_evaluations",
-        "anytime_simulated",
-        "anytime_wall",
-        "anytime_regret",
-        "rank_vs_budget",
-        "critical_difference",
-        "labels_vs_accuracy",
-        "found_cells",
-    ):
-        for ext in ("png", "pdf"):
-            assert (out / f"{name}.{ext}").stat().st_size > 1000, name

@@ -143,3 +143,20 @@ def test_figures_command(
     main(["figures", "--out", str(tmp_path), "--correlate", str(tmp_path / "cells.csv")])
     assert capsys.readouterr().out.split() == [str(tmp_path / "x.png")]
     assert seen["frame"] is trials and len(seen["correlate_cells"]) == len(tiny_cells())
+
+
+def test_figures_render_from_a_tiny_real_store(tmp_path: Path) -> None:
+    """End to end: a real lookup search into a store, then `harness figures` on it."""
+    from harness.cli import main
+    from harness.runner import execute_plan, make_plan
+
+    url = f"sqlite:///{tmp_path / 'tiny.db'}"
+    plan = make_plan(["random", "rea", "tpe"], ["nb201-cifar10", "nb201-cifar100"], 2, trials=6)
+    execute_plan(plan, url, progress=False)
+    out = tmp_path / "figs"
+    main(["figures", "--storage", url, "--out", str(out)])
+    for name in FIGURES:
+        if name == "proxy_vs_truth":  # needs a correlate CSV, which this store has none of
+            continue
+        for ext in ("png", "pdf"):
+            assert (out / f"{name}.{ext}").stat().st_size > 1000, name
