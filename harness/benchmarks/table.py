@@ -67,7 +67,13 @@ def table_path(path: str | Path | None = None) -> Path:
 
 def load_table(path: str | Path | None = None) -> NB201Table:
     """Load and check the table; a missing, unreadable or wrong-schema file is a HarnessError."""
-    return _load(table_path(path).resolve())
+    return _load_named(str(table_path(path)))
+
+
+@lru_cache(maxsize=8)
+def _load_named(name: str) -> NB201Table:
+    # lookups call this several times per trial: keep the path resolution off that hot path
+    return _load(Path(name).resolve())
 
 
 @lru_cache(maxsize=4)
