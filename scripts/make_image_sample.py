@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("source", nargs="?", default=str(DEFAULT_SOURCE))
     ap.add_argument("--out", default=str(DEFAULT_OUT))
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--train-per-class", type=int, default=100)
+    ap.add_argument("--train-per-class", type=int, default=80)
     ap.add_argument("--test-per-class", type=int, default=25)
     args = ap.parse_args()
     with np.load(args.source, allow_pickle=False) as src:

@@ -74,12 +74,12 @@ def test_npz_errors_are_clear(tmp_path: Path) -> None:
 
 def test_shipped_sample_is_balanced_real_cifar10() -> None:
     data = load_images(sample_path())
-    assert data.x_train.shape == (1000, 32, 32, 3) and data.x_test.shape == (250, 32, 32, 3)
-    assert np.bincount(data.y_train).tolist() == [100] * 10
+    assert data.x_train.shape == (800, 32, 32, 3) and data.x_test.shape == (250, 32, 32, 3)
+    assert np.bincount(data.y_train).tolist() == [80] * 10
     assert np.bincount(data.y_test).tolist() == [25] * 10
-    assert sample_path().stat().st_size < 5e6
+    assert sample_path().stat().st_size < 3e6
     digest = hashlib.sha256(data.x_train.tobytes()).hexdigest()
-    assert digest == "77c9fb8d75a029ce3bc73be3ddac0786b489e4e3077f5682ba51902dec3ba860"
+    assert digest == "caa139e8ca32f3d5293ad79609af0959bdab95e1999438d6fa51f963d4c7cec8"
 
 
 def test_locate_prefers_explicit_then_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
