@@ -68,42 +68,26 @@ def _deterministic(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=[c for c in WALL if c in df.columns]).reset_index(drop=True)
 
 
-#: `harness correlate` runs whose outputs sit in correlate/<name>/ (quick profile, 40 cells)
-CORRELATE_RUNS = {
-    "pirl": "harness correlate --proxy contrastive --sample 40 --steps 1,3,6 --profile quick",
-    "simclr": "... --proxy contrastive --set variant=simclr (same sample, budgets, profile)",
-    "supervised": "... --proxy supervised (same sample, budgets, profile)",
-}
+#: `harness correlate` runs kept in correlate/<name>/, all `--benchmark nb201-cifar10 --sample 40
+#: --steps 1,3,6 --profile quick --seed 0`: `--proxy contrastive` (pirl), `--proxy contrastive
+#: --set variant=simclr` (simclr), `--proxy supervised` (supervised); name -> label in figures
 LABELS = {"pirl": "contrastive-pirl", "simclr": "contrastive-simclr", "supervised": "supervised"}
-#: table columns of correlate's cells.csv shown as proxies of their own (all: higher = better)
-TABLE_PROXIES = {"lookup_12": "lookup-12", "params_M": "params", "flops_M": "flops"}
 
 
 def merge_correlate() -> Path | None:
-    """One long cells.csv from the correlate runs: each trained proxy under its variant name,
-    plus the table's zero-training predictors (12-epoch lookup, params, FLOPs, NASWOT)."""
+    """One cells.csv from the correlate runs: each trained proxy under its variant's name, and
+    the table's predictors (lookup-12, params, FLOPs, NASWOT) once, as `correlate` wrote them."""
     root = OUT / "correlate"
     parts = []
-    for name in CORRELATE_RUNS:
+    for name, label in LABELS.items():
         path = root / name / "cells.csv"
-        if not path.exists():
-            continue
-        cells = pd.read_csv(path)
-        trained = cells[["benchmark", "budget", "arch", "arch_key", "score", "direction", "truth"]]
-        parts.append(trained.assign(proxy=LABELS[name]))
-        if name == "pirl":  # the same 40 cells in every run: take the table columns once
-            first = cells.drop_duplicates("arch")
-            for column, proxy in {**TABLE_PROXIES, "naswot": "naswot"}.items():
-                parts.append(
-                    first[["benchmark", "arch", "arch_key", "truth"]].assign(
-                        proxy=proxy, budget=float("nan"), score=first[column], direction="maximize"
-                    )
-                )
+        if path.exists():
+            cells = pd.read_csv(path)
+            cells.loc[cells["budget"].notna(), "proxy"] = label  # trained rows have a budget
+            parts.append(cells)
     if not parts:
         return None
-    merged = pd.concat(parts, ignore_index=True)[
-        ["benchmark", "proxy", "budget", "arch", "arch_key", "score", "direction", "truth"]
-    ]
+    merged = pd.concat(parts, ignore_index=True).drop_duplicates(["proxy", "budget", "arch"])
     out = root / "cells.csv"
     merged.to_csv(out, index=False)
     return out
