@@ -123,8 +123,11 @@ def bench_proxies(
     from harness.bench_proxies import bench_proxies as run
     from harness.bench_proxies import format_table
 
-    if cells < 1 or paper_cells < 1 or paper_epochs < 1:
-        raise HarnessError("--cells, --paper-cells and --paper-epochs must be >= 1")
+    for flag, value in (("--cells", cells), ("--paper-cells", paper_cells)):
+        if value < 1:
+            raise HarnessError(f"{flag} must be >= 1, got {value}")
+    if paper_epochs < 1:
+        raise HarnessError(f"--paper-epochs must be >= 1, got {paper_epochs}")
     rows = run(
         profiles=profiles,
         proxies=proxies,
