@@ -123,11 +123,13 @@ def bench_proxies(
     from harness.bench_proxies import bench_proxies as run
     from harness.bench_proxies import format_table
 
-    for flag, value in (("--cells", cells), ("--paper-cells", paper_cells)):
+    for flag, value in (
+        ("--cells", cells),
+        ("--paper-cells", paper_cells),
+        ("--paper-epochs", paper_epochs),
+    ):
         if value < 1:
             raise HarnessError(f"{flag} must be >= 1, got {value}")
-    if paper_epochs < 1:
-        raise HarnessError(f"--paper-epochs must be >= 1, got {paper_epochs}")
     rows = run(
         profiles=profiles,
         proxies=proxies,
