@@ -25,7 +25,7 @@ from harness.proxies.contrastive import embedder
 from harness.proxies.losses import MemoryBank, nt_xent, pirl_nce
 from harness.proxies.training import generator, images_for, make_split, seeds
 from harness.spaces.nb201 import NB201Cell
-from harness.spaces.nb201_net import NB201Network
+from harness.spaces.nb201.network import NB201Network
 
 
 class NaiveDataset(torch.utils.data.Dataset):

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness import HarnessError, __version__
-from harness.benchmarks import BENCHMARKS, NB201Benchmark
+from harness.benchmarks import BENCHMARKS, Benchmark
 from harness.methods import METHODS
 from harness.proxies import PROXIES, Evaluation, make_proxy
 from harness.seeds import derive_seed
@@ -46,7 +46,7 @@ class RunSpec:
     proxy_settings: dict[str, Any] = field(default_factory=dict)
     benchmark_settings: dict[str, Any] = field(default_factory=dict)
 
-    def resolve_benchmark(self) -> NB201Benchmark:
+    def resolve_benchmark(self) -> Benchmark:
         benchmark = BENCHMARKS.get(self.benchmark)
         return (
             benchmark.configure(**self.benchmark_settings) if self.benchmark_settings else benchmark
@@ -114,7 +114,7 @@ def make_plan(
             benchmark = BENCHMARKS.get(bench_name)
             SPACES.get(benchmark.space)
             if benchmark_settings:
-                benchmark.configure(**benchmark_settings)._nats()  # fail early on bad files
+                benchmark.configure(**benchmark_settings)  # fails early on bad settings or files
             for rep in range(seeds):
                 runs.append(
                     RunSpec(
@@ -157,7 +157,6 @@ def _versions() -> dict[str, str]:
 
 def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> dict[str, Any]:
     benchmark = spec.resolve_benchmark()
-    table = benchmark.table
     return {
         "run_id": spec.run_id,
         "config": asdict(spec),
@@ -171,9 +170,8 @@ def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> di
             "search_metric": benchmark.search_metric,
             "report_metric": benchmark.report_metric,
             "optimum": benchmark.optimum,
-            "release": benchmark.release,
-            "table": str(table.path),
-            "table_sha256": table.sha256,
+            "truth_source": benchmark.truth_source,
+            **benchmark.manifest(),
         },
         "versions": _versions(),
         "platform": platform.platform(),

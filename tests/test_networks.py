@@ -8,7 +8,7 @@ import torch
 
 from harness.benchmarks.table import load_table
 from harness.spaces.nb201 import NB201Cell, NB201Space, is_connected, parse_cell
-from harness.spaces.nb201_net import NB201Network, param_count
+from harness.spaces.nb201.network import NB201Network, param_count
 
 SPACE = NB201Space()
 

@@ -95,7 +95,7 @@ def test_curves_by_cost_steps() -> None:
 def test_draw_cell_labels_every_real_edge() -> None:
     from matplotlib.figure import Figure
 
-    from harness.report.cell_drawing import draw_cell
+    from harness.spaces.nb201.draw import draw_cell
 
     ax = Figure().subplots()
     draw_cell(ax, "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|none~1|nor_conv_1x1~2|")

@@ -13,11 +13,12 @@ CIFAR-100 x2 (50k 32x32), ImageNet16-120 x151,700/25,000/4 (16x16 images, a quar
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from harness import HarnessError
+from harness.benchmarks.base import TruthSource
 from harness.benchmarks.table import NB201Table, load_table
 from harness.spaces.nb201 import NB201Cell, NB201Space
 
@@ -40,6 +41,7 @@ class NB201Benchmark:
     time_factor: float  # training seconds relative to NATS cifar10-valid (25k 32x32 images)
     n_classes: int
     space: str = "nb201"
+    truth_source: TruthSource = "table"
     #: official NATS-Bench tss files: search and report lookups then go through `nats_bench`
     nats_path: str | None = None
     #: "mean" over recorded training seeds, or one "sample"d seed (seeded), NATS only
@@ -52,7 +54,10 @@ class NB201Benchmark:
 
         if nats_trial not in TRIAL_MODES:
             raise HarnessError(f"unknown NATS trial mode {nats_trial!r} (modes: mean, sample)")
-        return replace(self, nats_path=nats_path, nats_trial=nats_trial)
+        configured = replace(self, nats_path=nats_path, nats_trial=nats_trial)
+        if nats_path:
+            configured._nats()  # fail now on missing or unreadable files, not mid-run
+        return configured
 
     @property
     def release(self) -> str:
@@ -107,6 +112,16 @@ class NB201Benchmark:
 
     def regret(self, report_value: float) -> float:
         return self.optimum - report_value
+
+    def manifest(self) -> dict[str, Any]:
+        table = self.table
+        return {
+            "release": self.release,
+            "table": str(table.path),
+            "table_sha256": table.sha256,
+            "nats_path": self.nats_path,
+            "nats_trial": self.nats_trial if self.nats_path else None,
+        }
 
     def describe(self) -> str:
         return f"search on {self.search_split}, report {self.report_split} @200 ep ({self.release})"

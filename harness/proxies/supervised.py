@@ -32,7 +32,7 @@ from harness.proxies.training import (
     train_epochs,
 )
 from harness.spaces.nb201 import NB201Cell
-from harness.spaces.nb201_net import NB201Network
+from harness.spaces.nb201.network import NB201Network
 
 
 @dataclass

@@ -263,7 +263,7 @@ def _labels_vs_accuracy(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
 def _found_cells(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
     from matplotlib.figure import Figure
 
-    from harness.report.cell_drawing import draw_cell, op_legend_handles
+    from harness.spaces.nb201.draw import draw_cell, op_legend_handles
 
     final = final_rows(trials)
     benchmarks = sorted(final["benchmark"].unique())

@@ -57,10 +57,20 @@ class ParamSpace:
 
 
 class SearchSpace(Protocol):
-    """Architectures of one space: parse/format, canonical key, sample, mutate, encode/decode."""
+    """Architectures of one space: everything the rest of the harness may ask of them.
+
+    Nothing outside a space's folder (and its benchmarks) imports the space's types: the
+    runner, proxies, reports and figures hold architectures as opaque objects and go through
+    these methods. `network` builds a torch module for trained and zero-cost proxies; its
+    scale settings are named by `scale_keys` (as in the space's reference code) and its
+    forward returns (batch, num_classes) logits, with `features(x)` the pooled embedding of
+    width `feature_dim` and `classifier` the final Linear.
+    """
 
     name: str
     param_space: ParamSpace
+    #: names of the scale settings `network` takes (e.g. ("C", "N") for NB201)
+    scale_keys: tuple[str, ...]
 
     def parse(self, text: str) -> Any: ...
 
@@ -70,8 +80,21 @@ class SearchSpace(Protocol):
 
     def sample(self, rng: np.random.Generator) -> Any: ...
 
+    def sample_unique(self, k: int, rng: np.random.Generator) -> list[Any]:
+        """K architectures from distinct isomorphism classes, uniformly over classes where the
+        classes are known (else uniformly over architectures, distinct canonical keys)."""
+        ...
+
     def mutate(self, arch: Any, rng: np.random.Generator) -> Any: ...
 
     def encode(self, arch: Any) -> Params: ...
 
     def decode(self, params: Params) -> Any: ...
+
+    def network(self, arch: Any, num_classes: int, **scale: int) -> Any:
+        """A torch module for the architecture at the given scale (keys from `scale_keys`)."""
+        ...
+
+    def draw(self, ax: Any, arch: Any, **style: Any) -> None:
+        """Draw the architecture on a matplotlib axis (figures of found cells)."""
+        ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.spaces.nb201 import EDGES, NB201Cell, parse_cell
+from harness.spaces.nb201.cell import EDGES, NB201Cell, parse_cell
 
 #: op -> (short label, colour); colours distinct from the method palette's role (they label ops)
 OP_STYLE: dict[str, tuple[str, str]] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from harness.spaces.nb201 import EDGES, NB201Cell
+from harness.spaces.nb201.cell import EDGES, NB201Cell
 
 
 class ReLUConvBN(nn.Sequential):

@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
-
-import numpy as np
-
-from harness.spaces.base import Categorical, Params, ParamSpace
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 # (to_node, from_node) in arch-string order
@@ -115,59 +110,3 @@ def is_connected(cell: NB201Cell) -> bool:
         if any(op != "none" and src in reach for op, src in cell.node_inputs(node)):
             reach.add(node)
     return 3 in reach
-
-
-class NB201Space:
-    """The space as strategies and the runner see it."""
-
-    name = "nb201"
-    param_space = ParamSpace(tuple(Categorical(f"edge_{dst}_{src}", OPS) for dst, src in EDGES))
-
-    def parse(self, text: str) -> NB201Cell:
-        return parse_cell(text)
-
-    def format(self, arch: NB201Cell) -> str:
-        return format_cell(arch)
-
-    def canonical_key(self, arch: NB201Cell) -> str:
-        return canonical_key(arch)
-
-    def sample(self, rng: np.random.Generator) -> NB201Cell:
-        return NB201Cell(tuple(OPS[int(i)] for i in rng.integers(len(OPS), size=len(EDGES))))
-
-    def mutate(self, arch: NB201Cell, rng: np.random.Generator) -> NB201Cell:
-        return self.decode(self.param_space.mutate(self.encode(arch), rng))
-
-    def encode(self, arch: NB201Cell) -> Params:
-        return {p.name: op for p, op in zip(self.param_space.params, arch.ops)}
-
-    def decode(self, params: Params) -> NB201Cell:
-        try:
-            self.param_space.validate(params)
-        except ValueError as err:
-            raise CellError(str(err)) from None
-        return NB201Cell(tuple(params[p.name] for p in self.param_space.params))
-
-    @cached_property
-    def _index_of_code(self) -> np.ndarray:
-        from harness.benchmarks.table import load_table
-
-        ops = load_table().ops.astype(np.int64)
-        codes = np.zeros(len(ops), dtype=np.int64)
-        for col in range(ops.shape[1]):
-            codes = codes * len(OPS) + ops[:, col]
-        index = np.full(N_CELLS, -1, dtype=np.int64)
-        index[codes] = np.arange(len(ops))
-        return index
-
-    def index(self, arch: NB201Cell) -> int:
-        """Official NAS-Bench-201 index of a cell."""
-        return int(self._index_of_code[arch.code])
-
-    def from_index(self, index: int) -> NB201Cell:
-        from harness.benchmarks.table import load_table
-
-        ops = load_table().ops
-        if not 0 <= int(index) < len(ops):
-            raise CellError(f"NAS-Bench-201 index {index} is outside 0..{len(ops) - 1}")
-        return NB201Cell(tuple(OPS[int(c)] for c in ops[int(index)]))
