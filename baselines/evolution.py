@@ -18,7 +18,7 @@ import numpy as np
 
 from harness.spaces.base import Params, ParamSpace
 from harness.strategies import STRATEGIES
-from harness.strategies.base import Suggestion
+from harness.strategies.base import Ledger, Suggestion
 
 
 class RegularizedEvolution:
@@ -34,8 +34,7 @@ class RegularizedEvolution:
         }
         self._rng = np.random.default_rng(seed)
         self._population: deque[tuple[Params, float]] = deque()  # oldest first
-        self._pending: dict[int, Params] = {}
-        self._n_asked = 0
+        self._ledger: Ledger[Params] = Ledger()
 
     def ask(self) -> Suggestion:
         pop = self._population
@@ -45,15 +44,10 @@ class RegularizedEvolution:
             picks = self._rng.integers(len(pop), size=self.settings["sample_size"])
             parent = min((pop[int(i)] for i in picks), key=lambda member: member[1])
             params = self.space.mutate(parent[0], self._rng)
-        number = self._n_asked
-        self._n_asked += 1
-        self._pending[number] = params
-        return Suggestion(number, params)
+        return Suggestion(self._ledger.open(params), params)
 
     def tell(self, number: int, loss: float | None) -> None:
-        params = self._pending.pop(number, None)
-        if params is None:
-            raise ValueError(f"trial {number} was not asked or was already told")
+        params = self._ledger.close(number)
         if loss is None or math.isnan(loss):
             return
         self._population.append((params, float(loss)))

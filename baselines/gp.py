@@ -23,7 +23,7 @@ import numpy as np
 
 from harness.spaces.base import Params, ParamSpace
 from harness.strategies import STRATEGIES
-from harness.strategies.base import Suggestion
+from harness.strategies.base import Ledger, Suggestion
 
 DEFAULTS: dict[str, Any] = {
     "base_estimator": "GP",
@@ -69,13 +69,12 @@ class GPBayesOpt:
             avoid_duplicates=settings["avoid_duplicates"],
             random_state=seed,
         )
-        self._pending: dict[int, list[str]] = {}
+        self._ledger: Ledger[list[str]] = Ledger()
         self._worst: float | None = None
-        self._n_asked = 0
 
     def _next_point(self) -> list[str]:
         opt = self._opt
-        outstanding = list(self._pending.values())
+        outstanding = self._ledger.outstanding()
         if outstanding and opt.models:  # start-up draws are random anyway; no lie needed
             lie = float(np.min(opt.yi))
             opt = opt.copy(random_state=opt.rng.randint(0, np.iinfo(np.int32).max))
@@ -87,16 +86,11 @@ class GPBayesOpt:
     def ask(self) -> Suggestion:
         with self._limits(limits=1, user_api="blas"):
             x = self._next_point()
-        number = self._n_asked
-        self._n_asked += 1
-        self._pending[number] = x
         params: Params = {p.name: str(v) for p, v in zip(self.space.params, x)}
-        return Suggestion(number, params)
+        return Suggestion(self._ledger.open(x), params)
 
     def tell(self, number: int, loss: float | None) -> None:
-        x = self._pending.pop(number, None)
-        if x is None:
-            raise ValueError(f"trial {number} was not asked or was already told")
+        x = self._ledger.close(number)
         if loss is None or math.isnan(loss):
             if self._worst is None:
                 return

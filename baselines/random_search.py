@@ -8,7 +8,7 @@ import numpy as np
 
 from harness.spaces.base import ParamSpace
 from harness.strategies import STRATEGIES
-from harness.strategies.base import Suggestion
+from harness.strategies.base import Ledger, Suggestion
 
 
 class RandomSearch:
@@ -20,19 +20,14 @@ class RandomSearch:
         self.space = space
         self.settings: dict[str, Any] = {}
         self._rng = np.random.default_rng(seed)
-        self._pending: set[int] = set()
-        self._n_asked = 0
+        self._ledger: Ledger[None] = Ledger()
 
     def ask(self) -> Suggestion:
-        number = self._n_asked
-        self._n_asked += 1
-        self._pending.add(number)
-        return Suggestion(number, self.space.sample(self._rng))
+        params = self.space.sample(self._rng)
+        return Suggestion(self._ledger.open(None), params)
 
     def tell(self, number: int, loss: float | None) -> None:
-        if number not in self._pending:
-            raise ValueError(f"trial {number} was not asked or was already told")
-        self._pending.remove(number)  # losses teach random search nothing
+        self._ledger.close(number)  # losses teach random search nothing
 
 
 def random_search(space: ParamSpace, seed: int, **settings: Any) -> RandomSearch:

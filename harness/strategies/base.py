@@ -9,7 +9,7 @@ same seed and the same tells, in any process: resume relies on replaying them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from harness.spaces.base import Params, ParamSpace
 
@@ -32,3 +32,30 @@ class Strategy(Protocol):
 
 class StrategyFactory(Protocol):
     def __call__(self, space: ParamSpace, seed: int, **settings: Any) -> Strategy: ...
+
+
+T = TypeVar("T")
+
+
+class Ledger(Generic[T]):
+    """The ask/tell bookkeeping every strategy shares: numbers suggestions in ask order and
+    holds what each one awaits until its tell, so a double or unknown tell fails loudly."""
+
+    def __init__(self) -> None:
+        self._pending: dict[int, T] = {}
+        self.asked = 0
+
+    def open(self, payload: T) -> int:
+        number = self.asked
+        self.asked += 1
+        self._pending[number] = payload
+        return number
+
+    def close(self, number: int) -> T:
+        if number not in self._pending:
+            raise ValueError(f"trial {number} was not asked or was already told")
+        return self._pending.pop(number)
+
+    def outstanding(self) -> list[T]:
+        """Payloads of suggestions still awaiting their tell, in ask order."""
+        return list(self._pending.values())

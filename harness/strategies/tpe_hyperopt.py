@@ -18,7 +18,7 @@ import numpy as np
 
 from harness.spaces.base import Params, ParamSpace
 from harness.strategies import STRATEGIES
-from harness.strategies.base import Suggestion
+from harness.strategies.base import Ledger, Suggestion
 
 # hyperopt's own defaults (what CSNAS used) and the variant its authors wrote down but never ran.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -60,7 +60,7 @@ class HyperoptTPE:
         )
         self._trials = hyperopt.Trials()
         self._rstate = np.random.default_rng(seed)  # as fmin(rstate=...) uses it
-        self._docs: dict[int, dict[str, Any]] = {}  # our number -> its (pending) trial doc
+        self._ledger: Ledger[dict[str, Any]] = Ledger()  # our number -> its pending trial doc
 
     def ask(self) -> Suggestion:
         hyperopt = self._hyperopt
@@ -82,16 +82,12 @@ class HyperoptTPE:
         trials.refresh()
         doc = trials.trials[-1]  # the inserted (SON-ified) copy, the one TPE reads back
         assert doc["tid"] == new_ids[0]
-        number = len(self._docs)
-        self._docs[number] = doc
         vals = doc["misc"]["vals"]
         params: Params = {p.name: p.choices[int(vals[p.name][0])] for p in self.space.params}
-        return Suggestion(number, params)
+        return Suggestion(self._ledger.open(doc), params)
 
     def tell(self, number: int, loss: float | None) -> None:
-        doc = self._docs.get(number)
-        if doc is None or doc["state"] != self._hyperopt.JOB_STATE_NEW:
-            raise ValueError(f"trial {number} was not asked or was already told")
+        doc = self._ledger.close(number)
         if loss is None or math.isnan(loss):
             doc["result"] = {"status": "fail"}
         else:

@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.spaces.base import ParamSpace
 from harness.strategies import STRATEGIES
-from harness.strategies.base import Suggestion
+from harness.strategies.base import Ledger, Suggestion
 
 DEFAULTS: dict[str, Any] = {
     "consider_prior": True,
@@ -84,21 +84,16 @@ class OptunaTPE:
         self._distributions = {
             p.name: optuna.distributions.CategoricalDistribution(p.choices) for p in space.params
         }
-        self._pending: dict[int, Any] = {}
-        self._n_asked = 0
+        self._ledger: Ledger[Any] = Ledger()
 
     def ask(self) -> Suggestion:
         with _quiet(self._optuna):
             trial = self._study.ask(self._distributions)
-        number = self._n_asked
-        self._n_asked += 1
-        self._pending[number] = trial
-        return Suggestion(number, {name: trial.params[name] for name in self._distributions})
+        params = {name: trial.params[name] for name in self._distributions}
+        return Suggestion(self._ledger.open(trial), params)
 
     def tell(self, number: int, loss: float | None) -> None:
-        trial = self._pending.pop(number, None)
-        if trial is None:
-            raise ValueError(f"trial {number} was not asked or was already told")
+        trial = self._ledger.close(number)
         with _quiet(self._optuna):
             if loss is None or math.isnan(loss):
                 self._study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
