@@ -1,15 +1,20 @@
-"""Proxy study: how well does a proxy's score rank cells by the benchmark's ground truth?
+"""Proxy study: how well does a proxy's score rank architectures by the benchmark's truth?
 
-Draw K cells uniformly from the 6,466 isomorphism classes (one representative each, the
-class's smallest NB201 index), score each with the proxy at every budget (budget = training
-epochs), and write side by side with the table's own signals (lookup-12, params, FLOPs,
-NASWOT): a per-cell CSV, a summary CSV of Spearman rho / Kendall tau with seeded bootstrap
-95% intervals, and a scatter PNG. Correlations are signed with the stored direction, so a
-positive value always means 'better proxy score -> better truth'.
+Draw K architectures from distinct isomorphism classes (`space.sample_unique`, uniformly over
+the classes where they are known), score each with every proxy at every budget (training
+epochs, for proxies that train) and proxy seed, and write them side by side with the
+benchmark's own signals (NB201: lookup-12, params, FLOPs, NASWOT from its table): a per-cell
+CSV, a summary CSV (Spearman rho / Kendall tau of the seed-mean score with seeded bootstrap 95%
+intervals, the spread of rho across proxy seeds, top-10% overlap) and a scatter PNG.
+Correlations are signed with the stored direction, so a positive value always means 'better
+proxy score -> better truth'. A readout a proxy records beside its score (e.g. the contrastive
+loss before training) becomes a proxy of its own, `proxy:readout`, with the proxy's declared
+direction. With a store, evaluations are cached there: a killed study resumes where it was.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,124 +25,145 @@ import pandas as pd
 from scipy import stats
 
 from harness import HarnessError
-from harness.benchmarks import BENCHMARKS
-from harness.benchmarks.nb201 import NB201Benchmark
-from harness.proxies import make_proxy
-from harness.spaces.nb201 import NB201Cell, NB201Space, canonical_key, format_cell, is_connected
+from harness.benchmarks import BENCHMARKS, Benchmark
+from harness.proxies import Evaluation, make_proxy
+from harness.spaces import SPACES
 
-SPACE = NB201Space()
 CELL_COLUMNS = [
-    "benchmark", "proxy", "budget", "arch", "arch_key", "score", "direction", "truth",
-    "status", "wall_s", "lookup_12", "params_M", "flops_M", "naswot",
+    "benchmark", "proxy", "budget", "seed", "arch", "arch_key", "score", "direction", "truth",
+    "status", "wall_s", "labels_used",
 ]  # fmt: skip
 SUMMARY_COLUMNS = [
     "proxy", "budget", "n", "spearman_rho", "rho_lo", "rho_hi", "kendall_tau", "tau_lo", "tau_hi",
+    "seeds", "rho_seed_mean", "rho_seed_sd", "top10_overlap",
 ]  # fmt: skip
 
 
-def sample_unique_cells(k: int, seed: int, benchmark: NB201Benchmark) -> list[NB201Cell]:
-    """K distinct isomorphism classes, uniformly, each as its smallest-index representative."""
-    group = benchmark.table["unique_group"]
-    reps = np.flatnonzero(group == np.arange(len(group)))
-    if not 1 <= k <= len(reps):
-        raise HarnessError(f"--sample {k} must be between 1 and {len(reps)} unique cells")
-    picks = np.random.default_rng(seed).choice(reps, size=k, replace=False)
-    return [SPACE.from_index(int(i)) for i in picks]
-
-
-def _column(benchmark: NB201Benchmark, name: str) -> np.ndarray | None:
+def sample_unique_cells(k: int, seed: int, benchmark: Benchmark) -> list[Any]:
+    """K architectures from distinct isomorphism classes of the benchmark's space, seeded."""
+    space = SPACES.get(benchmark.space)
     try:
-        return benchmark.table[name]
-    except HarnessError:
-        return None
+        return space.sample_unique(k, np.random.default_rng(seed))
+    except ValueError as err:
+        raise HarnessError(f"--sample {k}: {err}") from None
 
 
-def table_signals(arch: NB201Cell, benchmark: NB201Benchmark) -> dict[str, float]:
-    """lookup-12 and the table's params/FLOPs/NASWOT (c10 columns where the dataset's are
-    missing); NASWOT is NaN for disconnected cells."""
-    i = benchmark.index(arch)
-    out = {"lookup_12": benchmark.search_value(arch, 12)}
-    for key, names in (
-        ("params_M", (f"params_{benchmark.prefix}_M", "params_c10_M")),
-        ("flops_M", (f"flops_{benchmark.prefix}_M", "flops_c10_M")),
-        ("naswot", (f"naswot_score_{benchmark.prefix}", "naswot_score_c10")),
-    ):
-        col = next((c for c in map(lambda n: _column(benchmark, n), names) if c is not None), None)
-        out[key] = float(col[i]) if col is not None else math.nan
-    if not is_connected(arch):
-        out["naswot"] = math.nan
-    return out
+def split_proxy(spec: str) -> tuple[str, dict[str, Any]]:
+    """'contrastive/simclr' -> ('contrastive', {'variant': 'simclr'}); plain names pass."""
+    name, _, variant = spec.partition("/")
+    return name, ({"variant": variant} if variant else {})
 
 
-#: extra 'proxies' straight from the table: column, direction
-TABLE_PROXIES = {
-    "lookup-12": ("lookup_12", "maximize"),
-    "params": ("params_M", "maximize"),
-    "flops": ("flops_M", "maximize"),
-    "naswot": ("naswot", "maximize"),
-}
+def _evaluate(
+    proxy: Any, arch: Any, arch_key: str, benchmark: Benchmark, seed: int, store: Any
+) -> Evaluation:
+    if store is None:
+        return proxy.evaluate(arch, benchmark, seed)
+    from harness.store import evaluation_key
+
+    settings = json.dumps(proxy.settings(), sort_keys=True)
+    key = evaluation_key(proxy.name, settings, arch_key, seed)
+    hit = store.cached_evaluation(key)
+    if hit is not None:
+        return Evaluation(**hit)
+    ev = proxy.evaluate(arch, benchmark, seed)
+    store.cache_evaluation(key, proxy.name, settings, arch_key, seed, ev.to_dict())
+    return ev
+
+
+def _readout_rows(proxy: Any, label: str, ev: Evaluation, base: dict[str, Any]) -> list[dict]:
+    """Rows for the readouts a proxy records in `extra['readouts']`, each with the direction
+    the proxy declares for it (`readout_directions`), never one guessed from its name."""
+    directions = getattr(proxy, "readout_directions", {})
+    readouts = ev.extra.get("readouts") or {}
+    rows = []
+    for name, value in readouts.items():
+        if name in directions:
+            ok = ev.status == "ok" and value is not None and math.isfinite(float(value))
+            rows.append(
+                {
+                    **base,
+                    "proxy": f"{label}:{name}",
+                    "score": float(value) if ok else math.nan,
+                    "direction": directions[name],
+                    "status": "ok" if ok else "failed",
+                }
+            )
+    return rows
 
 
 def run_cells(
-    proxy: str,
-    benchmark: NB201Benchmark,
-    cells: Sequence[NB201Cell],
-    budgets: Sequence[int],
-    seed: int,
+    proxies: Sequence[str],
+    benchmark: Benchmark,
+    cells: Sequence[Any],
+    budgets: Sequence[int] | None,
+    seeds: Sequence[int],
     settings: dict[str, Any],
     progress: Callable[[str], None] | None = None,
+    store: Any = None,
 ) -> pd.DataFrame:
-    """One row per (budget, cell) for the proxy, plus one row per cell per table proxy."""
-    signals = [table_signals(c, benchmark) for c in cells]
+    """One row per (proxy, budget, seed, cell), readouts expanded, plus the benchmark's own
+    signals once per cell (`benchmark.signals(arch)` where it has them)."""
+    space = SPACES.get(benchmark.space)
+    keyed = [(c, space.canonical_key(c), space.format(c), benchmark.report(c)) for c in cells]
     rows: list[dict[str, Any]] = []
-    for budget in budgets:
-        p = make_proxy(proxy, **{**settings, "epochs": int(budget)})
-        for cell, sig in zip(cells, signals):
-            ev = p.evaluate(cell, benchmark, seed)
-            rows.append(
-                {
-                    "benchmark": benchmark.name,
-                    "proxy": proxy,
-                    "budget": int(budget),
-                    "arch": format_cell(cell),
-                    "arch_key": canonical_key(cell),
-                    "score": ev.score,
-                    "direction": ev.direction,
-                    "truth": benchmark.report(cell),
-                    "status": ev.status,
-                    "wall_s": ev.wall_s,
-                    **sig,
-                }
-            )
-        if progress is not None:
-            progress(f"{proxy} budget {budget}: {len(cells)} cells")
-    for name, (column, direction) in TABLE_PROXIES.items():
-        for cell, sig in zip(cells, signals):
-            rows.append(
-                {
-                    "benchmark": benchmark.name,
-                    "proxy": name,
-                    "budget": math.nan,
-                    "arch": format_cell(cell),
-                    "arch_key": canonical_key(cell),
-                    "score": sig[column],
-                    "direction": direction,
-                    "truth": benchmark.report(cell),
-                    "status": "ok",
-                    "wall_s": 0.0,
-                    **sig,
-                }
-            )
+    for spec in proxies:
+        name, variant = split_proxy(spec)
+        own = make_proxy(name, **{**settings, **variant}).settings()
+        trains = "epochs" in own
+        for budget in (budgets or [int(own["epochs"])]) if trains else [None]:
+            extra = {"epochs": int(budget)} if budget is not None else {}
+            proxy = make_proxy(name, **{**settings, **variant, **extra})
+            for seed in seeds if not proxy.deterministic else seeds[:1]:
+                for arch, key, text, truth in keyed:
+                    ev = _evaluate(proxy, arch, key, benchmark, seed, store)
+                    base = {
+                        "benchmark": benchmark.name, "proxy": spec, "budget": budget,
+                        "seed": seed, "arch": text, "arch_key": key, "score": ev.score,
+                        "direction": ev.direction, "truth": truth, "status": ev.status,
+                        "wall_s": ev.wall_s, "labels_used": ev.labels_used,
+                    }  # fmt: skip
+                    rows.append(base)
+                    rows.extend(_readout_rows(proxy, spec, ev, base))
+                if progress is not None:
+                    progress(f"{spec} budget {budget} seed {seed}: {len(cells)} cells")
+    signals = getattr(benchmark, "signals", None)
+    if signals is not None:
+        for arch, key, text, truth in keyed:
+            for name, (value, direction) in signals(arch).items():
+                rows.append(
+                    {
+                        "benchmark": benchmark.name, "proxy": name, "budget": None,
+                        "seed": None, "arch": text, "arch_key": key, "score": value,
+                        "direction": direction, "truth": truth, "status": "ok",
+                        "wall_s": 0.0, "labels_used": None,
+                    }
+                )  # fmt: skip
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
 
 
 def _oriented(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Scores signed so that larger is better (failed minimise scores are +inf -> -inf)."""
+    """Per-cell scores signed so that larger is better (a failed minimise score, +inf, becomes
+    -inf), averaged over proxy seeds; cells whose score or truth is missing are dropped."""
     sign = np.where(frame["direction"].to_numpy() == "minimize", -1.0, 1.0)
-    x = frame["score"].to_numpy(dtype=float) * sign
-    y = frame["truth"].to_numpy(dtype=float)
+    signed = frame.assign(_x=frame["score"].to_numpy(dtype=float) * sign)
+    per_cell = signed.groupby("arch_key", sort=True).agg(x=("_x", "mean"), y=("truth", "first"))
+    x = per_cell["x"].to_numpy(dtype=float)
+    y = per_cell["y"].to_numpy(dtype=float)
     keep = ~np.isnan(x) & ~np.isnan(y)
     return x[keep], y[keep]
+
+
+def top_overlap(x: np.ndarray, y: np.ndarray, share: float = 0.1) -> float:
+    """Of the truly best `share` of cells (by y), the fraction the proxy (x) also puts in its
+    own best `share` (ties at the cut-off broken by order: a stable, seeded-free rule)."""
+    n = len(x)
+    k = max(1, round(share * n))
+    if n < 2:
+        return math.nan
+    best_true = set(np.argsort(-y, kind="stable")[:k])
+    best_proxy = set(np.argsort(-x, kind="stable")[:k])
+    return len(best_true & best_proxy) / k
 
 
 def _spearman_rows(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -187,22 +213,40 @@ def _interval(values: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def _budget_mask(cells: pd.DataFrame, budget: Any) -> pd.Series:
+    return cells["budget"].isna() if pd.isna(budget) else cells["budget"] == budget
+
+
 def summarize(cells: pd.DataFrame, seed: int = 0, n_resamples: int = 1000) -> pd.DataFrame:
+    """One row per (proxy, budget): correlation of the seed-mean score with truth (bootstrap
+    CIs), each proxy seed's own rho (mean and sd across seeds), and top-10% overlap."""
     rows = []
     keys = cells[["proxy", "budget"]].drop_duplicates(ignore_index=True)
     for proxy, budget in keys.itertuples(index=False):
-        sel = cells[(cells["proxy"] == proxy) & (cells["budget"].isna() if pd.isna(budget)
-                                                  else cells["budget"] == budget)]  # fmt: skip
+        sel = cells[(cells["proxy"] == proxy) & _budget_mask(cells, budget)]
         x, y = _oriented(sel)
-        rows.append({"proxy": proxy, "budget": budget, **rank_correlation(x, y, seed, n_resamples)})
+        per_seed = []
+        seeds = sel["seed"].dropna().unique() if "seed" in sel else []
+        for s in seeds:
+            xs, ys = _oriented(sel[sel["seed"] == s])
+            if len(xs) >= 3:
+                per_seed.append(float(stats.spearmanr(xs, ys).statistic))
+        rows.append(
+            {
+                "proxy": proxy,
+                "budget": budget,
+                **rank_correlation(x, y, seed, n_resamples),
+                "seeds": max(1, len(seeds)),
+                "rho_seed_mean": float(np.mean(per_seed)) if per_seed else math.nan,
+                "rho_seed_sd": float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else math.nan,
+                "top10_overlap": top_overlap(x, y),
+            }
+        )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def scatter(cells: pd.DataFrame, summary: pd.DataFrame, path: Path, truth_label: str) -> None:
     """One panel per (proxy, budget): raw proxy score vs ground truth, rho in the title."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     n = len(summary)
@@ -215,6 +259,8 @@ def scatter(cells: pd.DataFrame, summary: pd.DataFrame, path: Path, truth_label:
         )
         sel = cells[(cells["proxy"] == row.proxy) & budget_mask]
         sel = sel[np.isfinite(sel["score"].to_numpy(dtype=float))]
+        if "seed" in sel and sel["seed"].notna().any():  # one point per cell: the first seed
+            sel = sel[sel["seed"] == sel["seed"].min()]
         ax.scatter(sel["score"], sel["truth"], s=10, alpha=0.7)
         label = row.proxy if pd.isna(row.budget) else f"{row.proxy} @{int(row.budget)} ep"
         ax.set_title(f"{label}\nrho={row.spearman_rho:.2f} (n={row.n})", fontsize=9)
@@ -230,7 +276,7 @@ def scatter(cells: pd.DataFrame, summary: pd.DataFrame, path: Path, truth_label:
 
 
 def correlate(
-    proxy: str,
+    proxy: str | Sequence[str],
     benchmark: str,
     sample: int,
     budgets: Sequence[int] | None = None,
@@ -240,19 +286,46 @@ def correlate(
     settings: dict[str, Any] | None = None,
     n_resamples: int = 1000,
     progress: Callable[[str], None] | None = None,
+    seeds: int = 1,
+    storage: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the study; write cells.csv, summary.csv and scatter.png under `out` if given."""
+    """Run the study; write cells.csv, summary.csv and scatter.png under `out` if given.
+
+    `seed` draws the cells and is the first proxy seed; `seeds` proxy seeds seed..seed+n-1
+    give the spread across proxy seeds. `storage` caches every evaluation (resumable)."""
     bench = BENCHMARKS.get(benchmark)
+    if bench.truth_source != "table":
+        raise HarnessError(
+            f"correlate needs ground truth for every cell; {benchmark} has none "
+            f"(its truth comes from {bench.truth_source})"
+        )
+    if seeds < 1:
+        raise HarnessError(f"--seeds must be a positive number of proxy seeds, got {seeds}")
+    proxies = [proxy] if isinstance(proxy, str) else list(proxy)
     settings = {**(settings or {}), "profile": profile}
-    if getattr(make_proxy(proxy), "deterministic", False):
-        raise HarnessError(f"proxy {proxy!r} is a table lookup; correlate a trained proxy")
-    base = make_proxy(proxy, **settings)  # validates every setting up front
-    if budgets is None:
-        budgets = [int(base.settings()["epochs"])]
-    if not budgets or any(int(b) < 1 for b in budgets):
+    known: set[str] = {"profile"}
+    for spec in proxies:
+        name, variant = split_proxy(spec)
+        known |= set(make_proxy(name).settings())
+        if getattr(make_proxy(name), "needs_table", False):
+            raise HarnessError(f"proxy {spec!r} is a table lookup; correlate a computed proxy")
+        make_proxy(name, **{**_applicable(name, settings), **variant})  # validate up front
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise HarnessError(f"unknown setting {unknown[0]!r}: no proxy of {proxies} takes it")
+    if budgets is not None and (not budgets or any(int(b) < 1 for b in budgets)):
         raise HarnessError(f"--steps must be positive epoch counts, got {list(budgets)}")
     cells = sample_unique_cells(sample, seed, bench)
-    frame = run_cells(proxy, bench, cells, budgets, seed, settings, progress)
+    store = None
+    if storage is not None:
+        from harness.store import open_store
+
+        store = open_store(storage, create=True)
+    try:
+        frame = _run_all(proxies, bench, cells, budgets, seed, seeds, settings, progress, store)
+    finally:
+        if store is not None:
+            store.engine.dispose()
     summary = summarize(frame, seed, n_resamples)
     if out is not None:
         out = Path(out)
@@ -261,3 +334,29 @@ def correlate(
         summary.to_csv(out / "summary.csv", index=False)
         scatter(frame, summary, out / "scatter.png", bench.report_metric)
     return frame, summary
+
+
+def _applicable(name: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The study-wide settings a proxy knows (a zero-cost proxy has no `profile` or epochs)."""
+    known = make_proxy(name).settings()
+    return {k: v for k, v in settings.items() if k in known}
+
+
+def _run_all(
+    proxies: list[str],
+    bench: Benchmark,
+    cells: list[Any],
+    budgets: Sequence[int] | None,
+    seed: int,
+    seeds: int,
+    settings: dict[str, Any],
+    progress: Callable[[str], None] | None,
+    store: Any,
+) -> pd.DataFrame:
+    frames = []
+    seed_list = [seed + i for i in range(seeds)]
+    for i, spec in enumerate(proxies):
+        own = _applicable(split_proxy(spec)[0], settings)
+        frame = run_cells([spec], bench, cells, budgets, seed_list, own, progress, store)
+        frames.append(frame if i == len(proxies) - 1 else frame[frame["seed"].notna()])
+    return pd.concat(frames, ignore_index=True)

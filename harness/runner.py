@@ -26,7 +26,7 @@ from harness.methods import METHODS
 from harness.proxies import PROXIES, Evaluation, make_proxy
 from harness.seeds import derive_seed
 from harness.spaces import SPACES
-from harness.store import Store, open_store
+from harness.store import Store, evaluation_key, open_store
 from harness.strategies import STRATEGIES, make_strategy
 
 
@@ -112,9 +112,14 @@ def make_plan(
             n_trials = _default_trials(method.default_trials, resolved.settings())
         for bench_name in benchmarks:
             benchmark = BENCHMARKS.get(bench_name)
-            SPACES.get(benchmark.space)
             if benchmark_settings:
-                benchmark.configure(**benchmark_settings)  # fails early on bad settings or files
+                benchmark = benchmark.configure(**benchmark_settings)  # fails early
+            SPACES.get(benchmark.space)
+            if getattr(resolved, "needs_table", False) and benchmark.truth_source != "table":
+                raise HarnessError(
+                    f"proxy {proxy_name} (method {method_name}) reads a benchmark table, and "
+                    f"{bench_name} has none: use a trained or zero-cost proxy there"
+                )
             for rep in range(seeds):
                 runs.append(
                     RunSpec(
@@ -179,10 +184,6 @@ def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> di
     }
 
 
-def _cache_key(proxy_name: str, settings: str, arch_key: str, seed: int) -> str:
-    return hashlib.sha256(f"{proxy_name}\0{settings}\0{arch_key}\0{seed}".encode()).hexdigest()
-
-
 def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | None = None) -> str:
     """Run (or resume, or skip if done) one run; returns 'done', 'resumed' or 'skipped'."""
     run_id = spec.run_id
@@ -207,7 +208,8 @@ def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | N
     )
     optimum = benchmark.optimum
     best_loss: float | None = None
-    best_score = best_truth = math.nan
+    best_score = math.nan
+    best_truth: float | None = None
     best_arch: str | None = None
     cum_wall = cum_sim = 0.0
 
@@ -258,7 +260,7 @@ def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | N
                 best_score=best_score,
                 best_arch=best_arch,
                 best_truth=best_truth,
-                regret=optimum - best_truth,
+                regret=_regret(optimum, best_truth),
                 wall_s=wall,
                 simulated_s=ev.simulated_s,
                 cum_wall_s=cum_wall,
@@ -272,6 +274,13 @@ def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | N
             on_trial(1)
     store.finish_run(run_id)
     return "resumed" if done else "done"
+
+
+def _regret(optimum: float | None, truth: float | None) -> float | None:
+    """Regret needs both a known optimum and the incumbent's truth (a table); else None."""
+    if optimum is None or truth is None:
+        return None
+    return optimum - truth
 
 
 def _loss(status: str, score: float | None, direction: str) -> float | None:
@@ -292,7 +301,7 @@ def _evaluate(
     """Serve trained-proxy evaluations from the store's cache; table lookups need none."""
     if proxy.deterministic:
         return proxy.evaluate(arch, benchmark, spec.proxy_seed), False
-    key = _cache_key(proxy.name, settings_json, arch_key, spec.proxy_seed)
+    key = evaluation_key(proxy.name, settings_json, arch_key, spec.proxy_seed)
     hit = store.cached_evaluation(key)
     if hit is not None:
         return Evaluation(**hit), True

@@ -1,4 +1,4 @@
-"""The store: runs, trials, cached evaluations and manifests in one SQL database.
+"""The store: runs, trials, cached evaluations, trained returned cells and manifests.
 
 SQLite (embedded) by default; any SQLAlchemy URL works, so a server database can replace it.
 Every trial is committed as it finishes, which is what makes a killed run resumable. The store
@@ -7,11 +7,10 @@ never holds search logic.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,8 @@ from sqlalchemy import exc as sa_exc
 from harness import HarnessError
 
 DEFAULT_URL = "sqlite:///results/harness.db"
-SCHEMA_VERSION = 1
+#: 2: trials.truth nullable (open spaces have no table); cell_evaluations added
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 meta_table = sa.Table(
@@ -56,7 +56,7 @@ trials_table = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("score", sa.Float),
     sa.Column("direction", sa.String(8), nullable=False),
-    sa.Column("truth", sa.Float, nullable=False),
+    sa.Column("truth", sa.Float),  # NULL where the benchmark has no table
     sa.Column("best_score", sa.Float),
     sa.Column("best_arch", sa.Text),
     sa.Column("best_truth", sa.Float),
@@ -80,7 +80,34 @@ evaluations_table = sa.Table(
     sa.Column("evaluation", sa.Text, nullable=False),
     sa.Column("created", sa.Float, nullable=False),
 )
-TRIAL_COLUMNS = [c.name for c in trials_table.columns]
+cell_evaluations_table = sa.Table(
+    "cell_evaluations",
+    metadata,
+    # a cell trained from scratch under a protocol (`harness evaluate`): the report metric of
+    # a run on an open space, or a check of a table entry beside (never over) the table's value
+    sa.Column("eval_id", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(64)),  # NULL for `evaluate --arch`
+    sa.Column("benchmark", sa.String(64), nullable=False),
+    sa.Column("arch", sa.Text, nullable=False),
+    sa.Column("arch_key", sa.Text, nullable=False),
+    sa.Column("protocol", sa.String(64), nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running, done, failed
+    sa.Column("test_acc", sa.Float),
+    sa.Column("params", sa.BigInteger),
+    sa.Column("wall_s", sa.Float),
+    sa.Column("device", sa.Text),
+    sa.Column("curve", sa.Text),  # JSON list of per-epoch records
+    sa.Column("manifest", sa.Text, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("finished", sa.Float),
+)
+
+
+def evaluation_key(proxy_name: str, settings: str, arch_key: str, seed: int) -> str:
+    """Cache key of one proxy evaluation: proxy, its settings (JSON), canonical arch, seed."""
+    return hashlib.sha256(f"{proxy_name}\0{settings}\0{arch_key}\0{seed}".encode()).hexdigest()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -206,6 +233,12 @@ class Store:
         df["search_metric"] = [manifests[m]["benchmark"]["search_metric"] for m in df.manifest]
         df["report_metric"] = [manifests[m]["benchmark"]["report_metric"] for m in df.manifest]
         df["optimum"] = [manifests[m]["benchmark"]["optimum"] for m in df.manifest]
+        df["truth_source"] = [
+            manifests[m]["benchmark"].get("truth_source", "table") for m in df.manifest
+        ]
+        evaluated = self.evaluated_truth(list(df["run_id"].unique()))
+        df["evaluated_truth"] = df["run_id"].map(lambda r: evaluated.get(r, (None, None))[0])
+        df["evaluated_protocol"] = df["run_id"].map(lambda r: evaluated.get(r, (None, None))[1])
         df = df.drop(columns=["manifest", "created"])
         df = df.sort_values(["benchmark", "method", "repetition", "number"], kind="stable")
         return df.reset_index(drop=True)
@@ -238,6 +271,52 @@ class Store:
             except sa_exc.IntegrityError:
                 pass  # another worker cached the same evaluation first: keep theirs
 
+    # -- returned cells trained from scratch -------------------------------------------------
+    def start_cell_evaluation(self, row: dict[str, Any]) -> None:
+        """Insert a `running` cell evaluation unless its eval_id exists (a rerun resumes it)."""
+        row = {**row, "status": "running", "created": time.time()}
+        row["settings"] = json.dumps(row["settings"], sort_keys=True)
+        row["manifest"] = json.dumps(row["manifest"], sort_keys=True)
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                sa.select(cell_evaluations_table.c.eval_id).where(
+                    cell_evaluations_table.c.eval_id == row["eval_id"]
+                )
+            ).first()
+            if exists is None:
+                conn.execute(cell_evaluations_table.insert().values(**row))
+
+    def finish_cell_evaluation(self, eval_id: str, status: str, **fields: Any) -> None:
+        if "curve" in fields:
+            fields["curve"] = json.dumps(fields["curve"])
+        if "manifest" in fields:
+            fields["manifest"] = json.dumps(fields["manifest"], sort_keys=True)
+        with self.engine.begin() as conn:
+            conn.execute(
+                cell_evaluations_table.update()
+                .where(cell_evaluations_table.c.eval_id == eval_id)
+                .values(status=status, finished=time.time(), **fields)
+            )
+
+    def cell_evaluations(self, run_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        query = sa.select(cell_evaluations_table).order_by(cell_evaluations_table.c.created)
+        if run_ids is not None:
+            query = query.where(cell_evaluations_table.c.run_id.in_(run_ids))
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        for r in rows:
+            for key in ("settings", "manifest", "curve"):
+                r[key] = json.loads(r[key]) if r[key] else None
+        return rows
+
+    def evaluated_truth(self, run_ids: list[str]) -> dict[str, tuple[float, str]]:
+        """run_id -> (test accuracy, protocol) of its returned cell's latest finished training."""
+        out: dict[str, tuple[float, str]] = {}
+        for r in self.cell_evaluations(run_ids):
+            if r["status"] == "done" and r["test_acc"] is not None:
+                out[r["run_id"]] = (float(r["test_acc"]), str(r["protocol"]))
+        return out
+
 
 def _check_schema(engine: sa.Engine, url: str) -> bool:
     """True if the database already holds a harness store; error if it holds something else."""
@@ -256,7 +335,7 @@ def _check_schema(engine: sa.Engine, url: str) -> bool:
         raise HarnessError(
             f"storage {url} has harness schema version {found}, expected {SCHEMA_VERSION}"
         )
-    for table in (runs_table, trials_table, evaluations_table):
+    for table in (runs_table, trials_table, evaluations_table, cell_evaluations_table):
         cols = {c["name"] for c in insp.get_columns(table.name)} if table.name in names else set()
         missing = {c.name for c in table.columns} - cols
         if missing:
@@ -298,7 +377,9 @@ def open_store(url: str | None = None, create: bool = True) -> Store:
                 if is_sqlite:
                     conn.exec_driver_sql("PRAGMA journal_mode=WAL")
                 metadata.create_all(conn)
-                conn.execute(meta_table.insert().values(key="schema_version", value="1"))
+                conn.execute(
+                    meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
     except sa_exc.DatabaseError as err:
         engine.dispose()
         reason = str(err.orig).splitlines()[0] if err.orig else str(err).splitlines()[0]
@@ -307,12 +388,3 @@ def open_store(url: str | None = None, create: bool = True) -> Store:
         engine.dispose()
         raise
     return Store(url, engine)
-
-
-@contextmanager
-def store_at(url: str | None = None, create: bool = True) -> Iterator[Store]:
-    store = open_store(url, create)
-    try:
-        yield store
-    finally:
-        store.engine.dispose()

@@ -16,7 +16,7 @@ from harness.correlate import (
     rank_correlation,
     sample_unique_cells,
     summarize,
-    table_signals,
+    top_overlap,
 )
 from harness.spaces.nb201 import NB201Cell, canonical_key, parse_cell
 
@@ -34,6 +34,15 @@ def test_sample_unique_cells_is_seeded_and_distinct() -> None:
         sample_unique_cells(0, 0, BENCH)
     with pytest.raises(HarnessError, match="6466"):
         sample_unique_cells(7000, 0, BENCH)
+
+
+def test_top_overlap_counts_shared_best_cells() -> None:
+    y = np.arange(20.0)  # cells 18, 19 are the true top 10%
+    assert top_overlap(y, y) == 1.0
+    assert top_overlap(-y, y) == 0.0
+    x = y.copy()
+    x[19] = -1.0  # the proxy misses the best cell, keeps the second
+    assert top_overlap(x, y) == 0.5
 
 
 def test_rank_correlation_known_values() -> None:
@@ -57,6 +66,7 @@ def test_sign_uses_the_stored_direction() -> None:
         {
             "proxy": ["loss"] * 4 + ["acc"] * 4,
             "budget": [1.0] * 8,
+            "arch_key": list("abcd") * 2,
             "score": [0.1, 0.2, 0.3, np.inf, 9.0, 8.0, 7.0, 6.0],
             "direction": ["minimize"] * 4 + ["maximize"] * 4,
             "truth": truth * 2,
@@ -68,11 +78,32 @@ def test_sign_uses_the_stored_direction() -> None:
     assert summary.loc["acc", "spearman_rho"] == pytest.approx(1.0)
 
 
+def test_seed_spread_and_seed_mean() -> None:
+    truth = [4.0, 3.0, 2.0, 1.0]
+    frame = pd.DataFrame(
+        {
+            "proxy": ["p"] * 8,
+            "budget": [1.0] * 8,
+            "seed": [0] * 4 + [1] * 4,
+            "arch_key": list("abcd") * 2,
+            "score": [4.0, 3.0, 2.0, 1.0, 4.0, 3.0, 1.0, 2.0],
+            "direction": ["maximize"] * 8,
+            "truth": truth * 2,
+        }
+    )
+    row = summarize(frame, seed=0, n_resamples=20).iloc[0]
+    assert row["seeds"] == 2 and row["n"] == 4  # cells, not cell x seed rows
+    assert row["rho_seed_mean"] == pytest.approx((1.0 + 0.8) / 2)
+    assert row["rho_seed_sd"] == pytest.approx(np.std([1.0, 0.8], ddof=1))
+    # seed-mean scores 4, 3, 1.5, 1.5: a tie at the bottom
+    assert row["spearman_rho"] == pytest.approx(float(np.corrcoef([4, 3, 1.5, 1.5], truth)[0, 1]), abs=0.06)
+
+
 def test_naswot_nan_for_disconnected() -> None:
     cell = NB201Cell(("nor_conv_3x3", "none", "none", "none", "none", "avg_pool_3x3"))
-    sig = table_signals(cell, BENCH)
-    assert np.isnan(sig["naswot"]) and sig["params_M"] > 0
-    assert sig["lookup_12"] == BENCH.search_value(cell, 12)
+    sig = BENCH.signals(cell)
+    assert np.isnan(sig["naswot-table"][0]) and sig["params"][0] > 0
+    assert sig["lookup-12"] == (BENCH.search_value(cell, 12), "maximize")
 
 
 def test_correlate_smoke_writes_files(tmp_path) -> None:
@@ -90,7 +121,7 @@ def test_correlate_smoke_writes_files(tmp_path) -> None:
     assert list(cells.columns) == CELL_COLUMNS and list(summary.columns) == SUMMARY_COLUMNS
     trained = cells[cells["proxy"] == "contrastive"]
     assert sorted(trained["budget"].unique()) == [1, 2] and len(trained) == 8
-    assert set(cells["proxy"]) == {"contrastive", "lookup-12", "params", "flops", "naswot"}
+    assert {"contrastive", "lookup-12", "params", "flops", "naswot-table"} <= set(cells["proxy"])
     assert (trained["direction"] == "minimize").all()
     first = trained.iloc[0]
     assert first["truth"] == BENCH.report(parse_cell(first["arch"]))
@@ -102,6 +133,8 @@ def test_correlate_smoke_writes_files(tmp_path) -> None:
 def test_correlate_rejects_bad_input() -> None:
     with pytest.raises(HarnessError, match="table lookup"):
         correlate("lookup-12", "nb201-cifar10", sample=3)
+    with pytest.raises(HarnessError, match="colour"):
+        correlate("contrastive", "nb201-cifar10", sample=3, settings={"colour": 1})
     with pytest.raises(HarnessError, match="unknown benchmark"):
         correlate("contrastive", "nb201-mnist", sample=3)
     with pytest.raises(HarnessError, match="--steps"):

@@ -15,13 +15,24 @@ TruthSource = Literal["table", "surrogate", "training"]
 
 
 class Benchmark(Protocol):
-    name: str
-    #: registered name of the search space
-    space: str
-    #: dataset whose report metric is shown (e.g. "cifar10")
-    dataset: str
-    n_classes: int
-    truth_source: TruthSource
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def space(self) -> str:
+        """Registered name of the search space."""
+        ...
+
+    @property
+    def dataset(self) -> str:
+        """Dataset whose report metric is shown (e.g. "cifar10")."""
+        ...
+
+    @property
+    def n_classes(self) -> int: ...
+
+    @property
+    def truth_source(self) -> TruthSource: ...
 
     @property
     def search_metric(self) -> str: ...

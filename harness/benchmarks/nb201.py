@@ -12,6 +12,7 @@ CIFAR-100 x2 (50k 32x32), ImageNet16-120 x151,700/25,000/4 (16x16 images, a quar
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -48,9 +49,18 @@ class NB201Benchmark:
     nats_trial: str = "mean"
     table_path: str | None = None
 
-    def configure(self, nats_path: str | None = None, nats_trial: str = "mean") -> NB201Benchmark:
-        """This benchmark with its lookups sent through the official NATS-Bench files."""
+    def configure(self, **settings: Any) -> NB201Benchmark:
+        """This benchmark with its lookups sent through the official NATS-Bench files
+        (settings: nats_path, nats_trial)."""
         from harness.benchmarks.nats import TRIAL_MODES
+
+        unknown = sorted(set(settings) - {"nats_path", "nats_trial"})
+        if unknown:
+            raise HarnessError(
+                f"unknown setting {unknown[0]!r} for {self.name} (nats_path, nats_trial)"
+            )
+        nats_path = settings.get("nats_path")
+        nats_trial = str(settings.get("nats_trial", "mean"))
 
         if nats_trial not in TRIAL_MODES:
             raise HarnessError(f"unknown NATS trial mode {nats_trial!r} (modes: mean, sample)")
@@ -122,6 +132,26 @@ class NB201Benchmark:
             "nats_path": self.nats_path,
             "nats_trial": self.nats_trial if self.nats_path else None,
         }
+
+    def signals(self, arch: NB201Cell) -> dict[str, tuple[float, str]]:
+        """The table's own predictors for a cell, as (value, direction): lookup-12, params,
+        FLOPs and NASWOT (this dataset's columns, CIFAR-10's where missing; NASWOT is NaN
+        for a cell with no path from input to output)."""
+        from harness.spaces.nb201 import is_connected
+
+        i = self.index(arch)
+        out = {"lookup-12": (self.search_value(arch, 12), "maximize")}
+        for key, names in (
+            ("params", (f"params_{self.prefix}_M", "params_c10_M")),
+            ("flops", (f"flops_{self.prefix}_M", "flops_c10_M")),
+            ("naswot-table", (f"naswot_score_{self.prefix}", "naswot_score_c10")),
+        ):
+            column = next((self.table[n] for n in names if n in self.table.columns), None)
+            value = float(column[i]) if column is not None else math.nan
+            out[key] = (value, "maximize")
+        if not is_connected(arch):
+            out["naswot-table"] = (math.nan, "maximize")
+        return out
 
     def describe(self) -> str:
         return f"search on {self.search_split}, report {self.report_split} @200 ep ({self.release})"

@@ -44,7 +44,12 @@ def _parse_steps(text: str | None) -> list[int] | None:
 
 
 @click.command()
-@click.option("--proxy", default="contrastive", show_default=True, help="A trained proxy.")
+@click.option(
+    "--proxy",
+    default="contrastive",
+    show_default=True,
+    help="Computed proxies, comma-separated (NAME or NAME/VARIANT, e.g. contrastive/simclr).",
+)
 @click.option("--benchmark", default="nb201-cifar10", show_default=True)
 @click.option("--sample", "k", type=int, default=20, show_default=True, help="Unique cells.")
 @click.option("--steps", default=None, help="Budgets in training epochs, e.g. 1,3,10.")
@@ -54,6 +59,10 @@ def _parse_steps(text: str | None) -> list[int] | None:
 @click.option("--set", "pairs", multiple=True, help="Proxy setting KEY=VALUE (repeatable).")
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
 @click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap draws.")
+@click.option("--seeds", type=int, default=1, show_default=True, help="Proxy seeds per cell.")
+@click.option(
+    "--storage", default=None, help="Cache evaluations in this store (a killed study resumes)."
+)
 def correlate(
     proxy: str,
     benchmark: str,
@@ -65,8 +74,10 @@ def correlate(
     pairs: tuple[str, ...],
     threads: int | None,
     resamples: int,
+    seeds: int,
+    storage: str | None,
 ) -> None:
-    """Rank correlation of a trained proxy with the benchmark's ground truth on K cells.
+    """Rank correlation of computed proxies with the benchmark's ground truth on K cells.
 
     Budgets are training epochs. Writes cells.csv, summary.csv and scatter.png to --out;
     positive rho/tau always means 'better proxy score -> better truth'."""
@@ -77,7 +88,7 @@ def correlate(
 
         torch.set_num_threads(threads)
     _, summary = run(
-        proxy,
+        [p.strip() for p in proxy.split(",") if p.strip()],
         benchmark,
         k,
         budgets=_parse_steps(steps),
@@ -87,6 +98,8 @@ def correlate(
         settings=parse_set(pairs),
         n_resamples=resamples,
         progress=lambda msg: click.echo(msg, err=True),
+        seeds=seeds,
+        storage=storage,
     )
     click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if out:

@@ -47,6 +47,8 @@ class Proxy(Protocol):
     direction: Direction
     #: True when the score does not depend on the seed (table lookups)
     deterministic: bool
+    #: True for table lookups: such a proxy cannot run on a benchmark without a table
+    needs_table: bool
 
     def settings(self) -> dict[str, Any]: ...
 

@@ -22,6 +22,8 @@ class LookupProxy:
     name: str = "lookup-12"
     direction: Direction = "maximize"
     deterministic: bool = True
+    #: reads the benchmark's table: the runner refuses it on benchmarks without one
+    needs_table: bool = True
 
     def settings(self) -> dict[str, Any]:
         return {"epochs": self.epochs}
