@@ -176,6 +176,7 @@ def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> di
             "report_metric": benchmark.report_metric,
             "optimum": benchmark.optimum,
             "truth_source": benchmark.truth_source,
+            "space": benchmark.space,
             **benchmark.manifest(),
         },
         "versions": _versions(),

@@ -233,6 +233,7 @@ class Store:
         df["search_metric"] = [manifests[m]["benchmark"]["search_metric"] for m in df.manifest]
         df["report_metric"] = [manifests[m]["benchmark"]["report_metric"] for m in df.manifest]
         df["optimum"] = [manifests[m]["benchmark"]["optimum"] for m in df.manifest]
+        df["space"] = [manifests[m]["benchmark"].get("space") for m in df.manifest]
         df["truth_source"] = [
             manifests[m]["benchmark"].get("truth_source", "table") for m in df.manifest
         ]

@@ -122,6 +122,13 @@ def _anytime(
     drawn = False
     for ax, bench in zip(axes, benchmarks):
         tb = trials[trials["benchmark"] == bench]
+        shown = column
+        if tb[column].isna().all():  # no table: no truth per trial, no optimum
+            if column == "regret":
+                ax.text(0.5, 0.5, "no known optimum", ha="center", transform=ax.transAxes)
+                ax.set_title(bench, fontsize=9)
+                continue
+            shown = "best_score"  # the incumbent's own proxy score, until evaluate runs
         if x != "evaluations":
             positive = tb[x][tb[x] > 0]
             if positive.empty:
@@ -133,10 +140,10 @@ def _anytime(
             if runs.empty:
                 continue
             if x == "evaluations":
-                curves = curves_by_evaluations(runs, column)
+                curves = curves_by_evaluations(runs, shown)
                 xs = np.arange(1, curves.shape[1] + 1)
             else:
-                curves = curves_by_cost(runs, x, grid, column)
+                curves = curves_by_cost(runs, x, grid, shown)
                 # start where every seed of this method has an answer
                 started = ~np.isnan(curves).any(axis=0)
                 if not started.any():
@@ -145,7 +152,10 @@ def _anytime(
             _band(ax, xs, curves, colors[method], method, seed)
             drawn = True
         metric = _metric_of(trials, bench)
-        if column == "regret":
+        if shown == "best_score":
+            ax.set_ylabel("incumbent's proxy score (each method's own)")
+            metric = "no table: report metric after `harness evaluate`"
+        elif column == "regret":
             ax.set_yscale("symlog", linthresh=0.1)
             ax.set_ylim(bottom=0)
             ax.set_ylabel("regret of returned cell (pp, symlog)")
@@ -168,7 +178,9 @@ def _anytime(
 def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
     from matplotlib.figure import Figure
 
-    methods = methods_of(trials)
+    with_truth = trials.groupby("benchmark")["best_truth"].transform(lambda v: v.notna().any())
+    trials = trials[with_truth.astype(bool)]
+    methods = methods_of(trials) if len(trials) else []
     if len(methods) < 2:
         return None
     per = []  # (benchmark, method) -> mean incumbent per evaluation count
@@ -236,6 +248,8 @@ def _labels_vs_accuracy(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
                 continue
             r = r.iloc[0]
             y = r["test_acc_mean"]
+            if pd.isna(y):  # returned cells not evaluated yet
+                continue
             err = np.array([[y - r["test_acc_ci_lo"]], [r["test_acc_ci_hi"] - y]])
             ax.errorbar(
                 r["labels_used_mean"],
@@ -263,8 +277,6 @@ def _labels_vs_accuracy(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
 def _found_cells(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
     from matplotlib.figure import Figure
 
-    from harness.spaces.nb201.draw import draw_cell, op_legend_handles
-
     final = final_rows(trials)
     benchmarks = sorted(final["benchmark"].unique())
     methods = methods_of(trials)
@@ -279,10 +291,12 @@ def _found_cells(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
                 ax.axis("off")
                 continue
             # most common returned cell; ties go to the higher mean report metric
-            by = g.groupby("best_arch")["best_truth"].agg(["size", "mean"])
+            by = g.groupby("best_arch")["report_value"].agg(["size", "mean"])
             arch, row = next(iter(by.sort_values(["size", "mean"], ascending=False).iterrows()))
-            sub = f"{int(row['size'])}/{len(g)} seeds, {row['mean']:.2f}%"
-            draw_cell(ax, str(arch), title=m, title_color=colors[m], subtitle=sub)
+            value = "report pending" if pd.isna(row["mean"]) else f"{row['mean']:.2f}%"
+            sub = f"{int(row['size'])}/{len(g)} seeds, {value}"
+            space = _space_of(g)
+            space.draw(ax, space.parse(str(arch)), title=m, title_color=colors[m], subtitle=sub)
             if j == 0:
                 ax.text(
                     -0.55,
@@ -294,9 +308,23 @@ def _found_cells(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
                     fontsize=8,
                     weight="bold",
                 )
-    fig.legend(handles=op_legend_handles(), loc="outside lower center", ncols=5, fontsize=7)
+    legends = {id(sp): sp for sp in (_space_of(g) for _, g in final.groupby("benchmark"))}
+    handles = [h for sp in legends.values() for h in getattr(sp, "legend_handles", list)()]
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=7)
     fig.suptitle("Most common returned cell per benchmark and method", fontsize=10)
     return fig
+
+
+def _space_of(rows: pd.DataFrame) -> Any:
+    """The search space that drew these rows' cells: recorded with the run, else the
+    benchmark's registered space."""
+    from harness.benchmarks import BENCHMARKS
+    from harness.spaces import SPACES
+
+    if "space" in rows and rows["space"].notna().any():
+        return SPACES.get(str(rows["space"].dropna().iloc[0]))
+    return SPACES.get(BENCHMARKS.get(str(rows["benchmark"].iloc[0])).space)
 
 
 def _proxy_vs_truth(cells: pd.DataFrame, report_metrics: dict[str, str]) -> Any | None:

@@ -18,6 +18,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "repetition",
     "number",
     "best_arch",
+    "best_score",
     "best_truth",
     "regret",
     "labels_used",
@@ -47,13 +48,30 @@ def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
 
     `labels_used` becomes the run's maximum (trials reuse one labeled set, so the distinct
     labels a run needed is the largest any trial used) and `evaluations` the number of trials.
+    `report_value` is the returned cell's report metric: the table's (`best_truth`) where the
+    benchmark has one, else its accuracy trained from scratch (`trained_truth`, from `harness
+    evaluate`), else NaN; `report_source` says which ("table", "trained (PROTOCOL)", "pending").
     """
     t = sort_trials(check_trials(trials))
     grouped = t.groupby("run_id", sort=False)
     last = grouped.tail(1).set_index("run_id")
     last["labels_used"] = grouped["labels_used"].max()
     last["evaluations"] = grouped.size()
-    return last.reset_index().sort_values(["benchmark", "method", "repetition"], kind="stable")
+    last = last.reset_index()
+    table = last["best_truth"].astype(float)
+    trained = (
+        last["evaluated_truth"].astype(float)
+        if "evaluated_truth" in last
+        else pd.Series(float("nan"), index=last.index)
+    )
+    last["trained_truth"] = trained
+    last["report_value"] = table.where(table.notna(), trained)
+    protocols = last.get("evaluated_protocol", pd.Series(None, index=last.index, dtype=object))
+    last["report_source"] = [
+        "table" if pd.notna(t) else (f"trained ({proto})" if pd.notna(v) else "pending")
+        for t, v, proto in zip(table, trained, protocols)
+    ]
+    return last.sort_values(["benchmark", "method", "repetition"], kind="stable")
 
 
 def methods_of(trials: pd.DataFrame) -> list[str]:

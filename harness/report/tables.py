@@ -1,13 +1,15 @@
 """Tables from the trials frame: per-method summary, paired comparison, average ranks.
 
-Every table is a plain DataFrame first (tests and notebooks use those); `render` turns one into
-terminal text, Markdown, CSV or booktabs LaTeX. The report metric is what the searches would
-return (the final incumbent's ground truth), never the best truth a search happened to see.
+Every table is a plain DataFrame first (tests and notebooks use those); `report.render` turns
+one into terminal text, Markdown, CSV or booktabs LaTeX. The report metric is that of the cell
+a search returns (its final incumbent, picked by proxy score), never the best truth a search
+happened to see: from the benchmark's table where it has one, else from `harness evaluate`
+training the returned cell (`report_value` in `frame.final_rows`); a run whose returned cell
+is not evaluated yet shows its proxy score, cost and labels with the report metric missing.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +18,7 @@ import pandas as pd
 from harness import HarnessError
 from harness.report import stats
 from harness.report.frame import check_trials, final_rows, methods_of
+from harness.report.render import FORMATS, fmt_num, fmt_p, metrics_caption, render
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "benchmark",
@@ -33,6 +36,9 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "evaluations_mean",
     "simulated_seconds_mean",
     "wall_seconds_mean",
+    "proxy_score_mean",
+    "trained_acc_mean",
+    "report_source",
     "search_metric",
     "report_metric",
     "best",
@@ -55,10 +61,6 @@ COMPARE_COLUMNS: tuple[str, ...] = (
     "report_metric",
 )
 
-FORMATS: tuple[str, ...] = ("table", "md", "csv", "latex")
-_METRIC_COLUMNS = ("search_metric", "report_metric")
-_P_COLUMNS = ("p", "p_holm", "friedman_p")
-
 
 def _joined(values: pd.Series) -> str:
     return ", ".join(sorted({str(v) for v in values.dropna()}))
@@ -67,15 +69,16 @@ def _joined(values: pd.Series) -> str:
 def summarize(trials: pd.DataFrame, *, seed: int = 0, n_resamples: int = 9999) -> pd.DataFrame:
     """One row per (benchmark, method) over its seeds (runs); columns SUMMARY_COLUMNS.
 
-    test_acc_* is each run's final best_truth (the report metric of the cell the search
-    returns, picked by proxy score); std is the sample std (ddof 1, NaN for one seed); the CI
-    is a seeded percentile bootstrap of the mean over seeds. `best` marks the highest
+    test_acc_* is each run's `report_value` (the report metric of the cell the search returns,
+    picked by proxy score: the table's, or trained from scratch where there is no table); std
+    is the sample std (ddof 1, NaN for one seed); the CI is a seeded percentile bootstrap of
+    the mean over seeds. `best` marks the highest
     test_acc_mean per benchmark (all tied maxima).
     """
     final = final_rows(trials)
     rows = []
     for (benchmark, method), g in final.groupby(["benchmark", "method"], sort=True):
-        acc = g["best_truth"].astype(float)
+        acc = g["report_value"].astype(float)
         lo, hi = stats.bootstrap_ci(acc, seed=seed, n_resamples=n_resamples)
         rows.append(
             {
@@ -94,6 +97,9 @@ def summarize(trials: pd.DataFrame, *, seed: int = 0, n_resamples: int = 9999) -
                 "evaluations_mean": g["evaluations"].astype(float).mean(),
                 "simulated_seconds_mean": g["cum_simulated_s"].astype(float).mean(),
                 "wall_seconds_mean": g["cum_wall_s"].astype(float).mean(),
+                "proxy_score_mean": g["best_score"].astype(float).mean(),
+                "trained_acc_mean": g["trained_truth"].astype(float).mean(),
+                "report_source": _joined(g["report_source"]),
                 "search_metric": _joined(g["search_metric"]),
                 "report_metric": _joined(g["report_metric"]),
             }
@@ -129,7 +135,7 @@ def compare(
     rows = []
     for benchmark, g in final.groupby("benchmark", sort=True):
         acc = g.pivot_table(
-            index="repetition", columns="method", values="best_truth", aggfunc="mean"
+            index="repetition", columns="method", values="report_value", aggfunc="mean"
         )
         if versus not in acc.columns:
             continue
@@ -179,8 +185,8 @@ class Ranks:
         f = self.friedman
         return (
             f"Average rank by test_acc_mean (1 = best) over {f.n_blocks} benchmark(s) with all "
-            f"{f.n_methods} methods; Friedman chi2 = {_fmt_num(f.statistic)}, "
-            f"p = {_fmt_p(f.p)}; Nemenyi CD (alpha {self.alpha}) = {_fmt_num(self.cd)}"
+            f"{f.n_methods} methods; Friedman chi2 = {fmt_num(f.statistic)}, "
+            f"p = {fmt_p(f.p)}; Nemenyi CD (alpha {self.alpha}) = {fmt_num(self.cd)}"
         )
 
 
@@ -200,174 +206,6 @@ def rank_methods(summary: pd.DataFrame, *, alpha: float = 0.05) -> Ranks:
     fried = stats.friedman(scores)
     cd = stats.nemenyi_cd(scores.shape[1], len(complete), alpha)
     return Ranks(table, fried, cd, alpha)
-
-
-def metrics_caption(frame: pd.DataFrame) -> str:
-    """One line per benchmark naming both metrics: what the search saw, what the table shows."""
-    if not all(c in frame.columns for c in _METRIC_COLUMNS):
-        return ""
-    cols = ["benchmark", *_METRIC_COLUMNS] if "benchmark" in frame.columns else _METRIC_COLUMNS
-    seen = frame.loc[:, list(cols)].drop_duplicates()
-    lines = []
-    for _, r in seen.iterrows():
-        head = f"{r['benchmark']}: " if "benchmark" in r else ""
-        lines.append(
-            f"{head}search metric {r['search_metric']}; report metric {r['report_metric']}"
-        )
-    return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- rendering
-
-
-def _fmt_num(v: object, digits: int = 2) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        return f"{float(v):.{digits}f}"
-    return str(v)
-
-
-def _fmt_p(v: object) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    f = float(v)  # type: ignore[arg-type]
-    return "<0.001" if f < 0.001 else f"{f:.3f}"
-
-
-def _cells(df: pd.DataFrame, digits: int) -> list[list[str]]:
-    # a float column whose values are all whole numbers (labels, evaluations) prints as such
-    whole = {
-        c
-        for c in df.columns
-        if pd.api.types.is_float_dtype(df[c])
-        and df[c].notna().any()
-        and bool(np.all(np.mod(df[c].dropna(), 1) == 0))
-        and not c.startswith(("rank", "average_rank", "test_acc", "regret"))
-    }
-    out = []
-    for _, row in df.iterrows():
-        cells = []
-        for col in df.columns:
-            v = row[col]
-            if col in _P_COLUMNS:
-                cells.append(_fmt_p(v))
-            else:
-                cells.append(_fmt_num(v, 0 if col in whole else digits))
-        out.append(cells)
-    return out
-
-
-def _numeric(df: pd.DataFrame) -> list[bool]:
-    return [pd.api.types.is_numeric_dtype(df[c]) and df[c].dtype != bool for c in df.columns]
-
-
-def _latex_escape(text: str) -> str:
-    repl = {
-        "\\": r"\textbackslash{}",
-        "&": r"\&",
-        "%": r"\%",
-        "$": r"\$",
-        "#": r"\#",
-        "_": r"\_",
-        "{": r"\{",
-        "}": r"\}",
-        "~": r"\textasciitilde{}",
-        "^": r"\textasciicircum{}",
-    }
-    return "".join(repl.get(ch, ch) for ch in text)
-
-
-def render(
-    df: pd.DataFrame,
-    fmt: str = "table",
-    *,
-    caption: str | None = None,
-    digits: int = 2,
-) -> str:
-    """Render a table; the metric columns become the caption and `best` rows are emphasised.
-
-    csv keeps every column as-is (full precision, metric columns included) for machines. The
-    other formats move search_metric/report_metric into a caption (so every table names both)
-    and show `best` by emphasising that row's test_acc_mean: **bold** (md), \\textbf (latex),
-    a trailing `*` (table).
-    """
-    if fmt not in FORMATS:
-        raise HarnessError(f"unknown table format {fmt!r} (formats: {', '.join(FORMATS)})")
-    if fmt == "csv":
-        return df.to_csv(index=False)
-    if caption is None:
-        caption = metrics_caption(df)
-    best = df["best"].to_numpy(dtype=bool) if "best" in df.columns else np.zeros(len(df), bool)
-    view = df.drop(columns=[c for c in (*_METRIC_COLUMNS, "best") if c in df.columns])
-    header = [str(c) for c in view.columns]
-    body = _cells(view, digits)
-    numeric = _numeric(view)
-    emph = list(view.columns).index("test_acc_mean") if "test_acc_mean" in view.columns else None
-    if fmt == "latex":
-        return _render_latex(view, header, body, numeric, best, emph, caption)
-    if emph is not None:
-        mark = "**{}**" if fmt == "md" else "{}*"
-        for i, row in enumerate(body):
-            if best[i]:
-                row[emph] = mark.format(row[emph])
-    if fmt == "md":
-        lines = [f"{line}  " for line in caption.splitlines()] if caption else []
-        if lines:
-            lines.append("")
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
-        lines.extend("| " + " | ".join(r) + " |" for r in body)
-        if emph is not None and best.any():
-            lines += ["", "Bold: best test_acc_mean per benchmark."]
-        return "\n".join(lines) + "\n"
-    widths = [
-        max(len(h), *(len(r[j]) for r in body)) if body else len(h) for j, h in enumerate(header)
-    ]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric)
-        ).rstrip()
-
-    lines = caption.splitlines() if caption else []
-    lines += [line(header), "  ".join("-" * w for w in widths)]
-    lines += [line(r) for r in body]
-    if emph is not None and best.any():
-        lines.append("* best test_acc_mean per benchmark")
-    return "\n".join(lines) + "\n"
-
-
-def _render_latex(
-    view: pd.DataFrame,
-    header: list[str],
-    body: list[list[str]],
-    numeric: list[bool],
-    best: np.ndarray,
-    emph: int | None,
-    caption: str | None,
-) -> str:
-    spec = "".join("r" if n else "l" for n in numeric)
-    out = ["\\begin{table}[t]", "\\centering"]
-    if caption:
-        out.append("\\caption{" + _latex_escape("; ".join(caption.splitlines())) + "}")
-    out += [f"\\begin{{tabular}}{{{spec}}}", "\\toprule"]
-    out.append(" & ".join(_latex_escape(h) for h in header) + " \\\\")
-    out.append("\\midrule")
-    groups = view["benchmark"].tolist() if "benchmark" in view.columns else [None] * len(body)
-    for i, row in enumerate(body):
-        if i > 0 and groups[i] != groups[i - 1]:
-            out.append("\\midrule")
-        cells = [_latex_escape(c) for c in row]
-        if emph is not None and best[i]:
-            cells[emph] = "\\textbf{" + cells[emph] + "}"
-        out.append(" & ".join(cells) + " \\\\")
-    out += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
-    return "\n".join(out) + "\n"
 
 
 def report_text(

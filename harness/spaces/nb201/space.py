@@ -103,3 +103,8 @@ class NB201Space:
         from harness.spaces.nb201.draw import draw_cell
 
         draw_cell(ax, arch, **style)
+
+    def legend_handles(self) -> list[Any]:
+        from harness.spaces.nb201.draw import op_legend_handles
+
+        return op_legend_handles()
