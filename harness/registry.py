@@ -1,6 +1,6 @@
 """Registries by name: every space, benchmark, proxy, strategy and method is looked up here.
 
-Registration is explicit (a decorator or a call), never a string if/elif factory, so
+Registration is an explicit call, never a string if/elif factory, so
 `harness list` and the tests can loop over everything that exists.
 """
 
@@ -36,12 +36,6 @@ class Registry(Generic[T]):
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._items[name] = item
         return item
-
-    def decorator(self, name: str) -> Callable[[T], T]:
-        def wrap(item: T) -> T:
-            return self.register(name, item)
-
-        return wrap
 
     def get(self, name: str) -> T:
         self._ensure_loaded()

@@ -96,7 +96,9 @@ def test_seed_spread_and_seed_mean() -> None:
     assert row["rho_seed_mean"] == pytest.approx((1.0 + 0.8) / 2)
     assert row["rho_seed_sd"] == pytest.approx(np.std([1.0, 0.8], ddof=1))
     # seed-mean scores 4, 3, 1.5, 1.5: a tie at the bottom
-    assert row["spearman_rho"] == pytest.approx(float(np.corrcoef([4, 3, 1.5, 1.5], truth)[0, 1]), abs=0.06)
+    assert row["spearman_rho"] == pytest.approx(
+        float(np.corrcoef([4, 3, 1.5, 1.5], truth)[0, 1]), abs=0.06
+    )
 
 
 def test_naswot_nan_for_disconnected() -> None:

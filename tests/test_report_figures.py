@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import synthetic_trials
 
 from harness import HarnessError
-from harness.report import synthetic_trials
 from harness.report.figures import curves_by_cost, curves_by_evaluations, make_figures
 
 FIGURES = (

@@ -6,7 +6,7 @@ figures live in `harness.report.figures` and import matplotlib only when called.
 
 from __future__ import annotations
 
-from harness.report.frame import final_rows, method_colors, synthetic_trials
+from harness.report.frame import final_rows, method_colors
 from harness.report.tables import (
     FORMATS,
     Ranks,
@@ -29,5 +29,4 @@ __all__ = [
     "report_tables",
     "report_text",
     "summarize",
-    "synthetic_trials",
 ]
