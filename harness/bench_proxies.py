@@ -3,8 +3,9 @@
 For each profile and trained proxy: seconds per cell and training images per second (image
 views through forward+backward), and the same training through a naive pipeline (a torch
 DataLoader over a Dataset that transforms one PIL image at a time, as the CSNAS authors' code
-does with torchvision) as a speed ratio. Paper scale trains `paper_epochs` epochs (default 1)
-and extrapolates seconds per cell to the profile's epochs; the rows say so.
+does with torchvision) as a speed ratio. Networks come from the benchmark's space at the
+proxy's scale, exactly as the proxies build them. Paper scale trains `paper_epochs` epochs
+(default 1) and extrapolates seconds per cell to the profile's epochs; the rows say so.
 """
 
 from __future__ import annotations
@@ -20,12 +21,18 @@ from PIL import Image, ImageEnhance, ImageOps
 
 from harness.benchmarks import BENCHMARKS
 from harness.correlate import sample_unique_cells
+from harness.data.augment import IMAGENET_MEAN, IMAGENET_STD
 from harness.proxies import make_proxy
-from harness.proxies.contrastive import embedder
-from harness.proxies.losses import MemoryBank, nt_xent, pirl_nce
-from harness.proxies.training import generator, images_for, make_split, seeds
-from harness.spaces.nb201 import NB201Cell
-from harness.spaces.nb201.network import NB201Network
+from harness.proxies.losses import (
+    Memory,
+    csnas_loss,
+    negative_indices,
+    negative_positions,
+    nt_xent,
+)
+from harness.proxies.profiles import build_proxy
+from harness.proxies.trained import Streams, network_scale, space_of
+from harness.proxies.training import images_for, make_split
 
 
 class NaiveDataset(torch.utils.data.Dataset):
@@ -66,51 +73,92 @@ class NaiveDataset(torch.utils.data.Dataset):
         t = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1)
         return (t.float() / 255 - self.mean) / self.std
 
+    def _csnas(self, img: Image.Image) -> list[torch.Tensor]:
+        """JigsawLoader's original and two patches (their order shuffled), per image."""
+        rng, size = self.rng, self.s["image_size"]
+        img = img.resize((size, size), Image.Resampling.BILINEAR) if size != 32 else img
+        aug = img
+        for flip in (ImageOps.mirror, ImageOps.flip, lambda im: im.convert("L").convert("RGB")):
+            aug = flip(aug) if rng.random() < 0.5 else aug
+        patches = [img, aug] if rng.random() < 0.5 else [aug, img]
+        original = img
+        for flip in (ImageOps.mirror, ImageOps.flip):
+            original = flip(original) if rng.random() < 0.5 else original
+        mean, std = (
+            torch.tensor(IMAGENET_MEAN).view(3, 1, 1),
+            torch.tensor(IMAGENET_STD).view(3, 1, 1),
+        )
+        out = []
+        for view in (original, *patches):
+            v = torch.from_numpy(np.asarray(view, dtype=np.uint8).copy()).permute(2, 0, 1)
+            out.append((v.float() / 255 - mean) / std)
+        return out
+
     def __getitem__(self, i: int):
         img = Image.fromarray(self.x[i])
-        views = [self._view(img) for _ in range(self.views)]
+        if self.s.get("augment") == "csnas":
+            views = self._csnas(img)
+        else:
+            views = [self._view(img) for _ in range(self.views)]
         return (i, *views, -1 if self.y is None else int(self.y[i]))
 
 
 def naive_train(
-    proxy_name: str, s: dict[str, Any], arch: NB201Cell, seed: int, channels_last: bool = False
+    proxy_name: str,
+    s: dict[str, Any],
+    arch: Any,
+    bench: Any,
+    seed: int,
+    channels_last: bool = False,
 ) -> float:
     """Seconds to build and train the proxy's network through the naive pipeline; with
-    `channels_last` the network step is the proxy's own, so only the input pipeline differs."""
+    `channels_last` the network step is the proxy's own, so only the input pipeline differs.
+    The pirl variant runs the authors' loop: memory filled first, three forward passes."""
     start = time.perf_counter()
     data = images_for(s["data"])
-    init_seed, subset_seed, _, bank_seed, _ = seeds(seed, 5)
-    split = make_split(data, s["train_images"], 0, subset_seed, torch.device("cpu"), labels=False)
+    streams = Streams.from_seed(seed)
+    split = make_split(
+        data, s["train_images"], s["heldout_images"], streams.subset, torch.device("cpu"), False
+    )
     x = data.x_train[split.train_index]
     contrastive = proxy_name == "contrastive"
     y = None if contrastive else data.y_train[split.train_index]
     ds = NaiveDataset(x, y, s, split.mean, split.std, views=2 if contrastive else 1)
     loader = torch.utils.data.DataLoader(ds, batch_size=s["batch_size"], shuffle=True)
-    torch.manual_seed(init_seed)
-    if contrastive:
-        model: torch.nn.Module = embedder(arch, s)
-    else:
-        model = NB201Network(arch, c=s["C"], n=s["N"], num_classes=split.num_classes)
+    space = space_of(bench)
+    proxy = build_proxy(proxy_name, **s)
+    torch.manual_seed(streams.init)
+    model = proxy.model(space.network(arch, split.num_classes, **network_scale(space, s)))
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)  # type: ignore[call-overload]
     opt = torch.optim.SGD(model.parameters(), lr=s["lr"], momentum=s["momentum"])
-    bank = None
-    if contrastive and s["variant"] == "pirl":
-        bank = MemoryBank(len(x), s["proj_dim"], generator(bank_seed, torch.device("cpu")))
+    pirl = contrastive and s["variant"] == "pirl"
+    memory = Memory(len(x), s["proj_dim"], s["memory_weight"]) if pirl else None
     model.train()
+    if memory is not None:
+        k = min(2 * (s["batch_size"] - 1), len(x) - 1)
+        positions = torch.tensor(negative_positions(len(x), k))
+        with torch.no_grad():
+            memory.initialize(
+                (idx, model(orig.contiguous(memory_format=fmt))) for idx, orig, *_ in loader
+            )
     for _ in range(s["epochs"]):
+        if memory is not None:
+            memory.update_weighted_count()
         for batch in loader:
             opt.zero_grad()
-            if contrastive:
+            if memory is not None:
+                idx, orig, pa, pb, _ = (
+                    b.contiguous(memory_format=fmt) if b.dim() == 4 else b for b in batch
+                )
+                z_o, z_p = model(orig), model.fused(pa, pb)
+                neg = negative_indices(positions, idx)
+                loss = csnas_loss(memory.rows(idx), z_p, z_o, memory.table(), neg, s["temperature"])
+                memory.update(idx, z_o)
+            elif contrastive:
                 idx, v1, v2, _ = batch
                 z1, z2 = model(torch.cat([v1, v2]).contiguous(memory_format=fmt)).chunk(2)
-                if bank is None:
-                    loss = nt_xent(z1, z2, s["temperature"])
-                else:
-                    loss = pirl_nce(
-                        z1, z2, bank[idx], bank.negatives(s["negatives"]), s["temperature"]
-                    )
-                    bank.update(idx, z1)
+                loss = nt_xent(z1, z2, s["temperature"])
             else:
                 _, v, labels = batch
                 loss = F.cross_entropy(model(v.contiguous(memory_format=fmt)), labels)
@@ -168,8 +216,7 @@ def bench_proxies(
             row: dict[str, Any] = {
                 "profile": profile,
                 "proxy": name + (f"/{s['variant']}" if "variant" in s else ""),
-                "C": s["C"],
-                "N": s["N"],
+                "scale": ",".join(f"{k}={v}" for k, v in network_scale(space_of(bench), s).items()),
                 "size": s["image_size"],
                 "images": s["train_images"],
                 "epochs": full["epochs"],
@@ -180,10 +227,10 @@ def bench_proxies(
                 "threads": torch.get_num_threads(),
             }
             if naive:
-                nwalls = [naive_train(name, s, arch, seed) for arch in archs]
+                nwalls = [naive_train(name, s, arch, bench, seed) for arch in archs]
                 row["naive_s_per_cell"] = float(np.mean(nwalls)) * scale
                 row["speedup"] = float(np.sum(nwalls) / np.sum(walls))
-                cl = [naive_train(name, s, arch, seed, channels_last=True) for arch in archs]
+                cl = [naive_train(name, s, arch, bench, seed, channels_last=True) for arch in archs]
                 row["pipeline_speedup"] = float(np.sum(cl) / np.sum(walls))
             rows.append(row)
             if progress is not None:
@@ -193,13 +240,13 @@ def bench_proxies(
 
 def format_table(rows: list[dict[str, Any]], header: bool = True) -> str:
     cols = [
-        ("profile", "{}"), ("proxy", "{}"), ("C", "{}"), ("N", "{}"), ("size", "{}"),
+        ("profile", "{}"), ("proxy", "{}"), ("scale", "{}"), ("size", "{}"),
         ("images", "{}"), ("epochs", "{}"), ("s_per_cell", "{:.2f}"), ("images_per_s", "{:.0f}"),
         ("naive_s_per_cell", "{:.2f}"), ("speedup", "{:.1f}x"), ("pipeline_speedup", "{:.1f}x"),
         ("extrapolated", "{}"),
         ("threads", "{}"),
     ]  # fmt: skip
-    widths = {"proxy": 18, "profile": 8, "s_per_cell": 10, "images_per_s": 12}
+    widths = {"proxy": 18, "profile": 8, "scale": 9, "s_per_cell": 10, "images_per_s": 12}
     lines = []
     if header:
         lines.append("  ".join(f"{c:>{widths.get(c, max(len(c), 7))}}" for c, _ in cols))

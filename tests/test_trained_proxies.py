@@ -16,7 +16,10 @@ from harness import HarnessError
 from harness.benchmarks import BENCHMARKS
 from harness.proxies import PROXIES, make_proxy, training
 from harness.proxies import contrastive as contrastive_mod
+from harness.proxies import trained as trained_mod
+from harness.proxies.contrastive import SCORES
 from harness.proxies.profiles import PROFILES, build_proxy, recommended_trials
+from harness.spaces import SPACES
 from harness.spaces.nb201 import NB201Cell, parse_cell
 
 CELL = parse_cell(
@@ -38,9 +41,13 @@ def test_registered_and_profiles_exposed() -> None:
     assert set(PROFILES) == {"smoke", "quick", "paper"}
     assert recommended_trials("paper") == 120
     paper = make_proxy("contrastive", profile="paper").settings()
-    assert (paper["C"], paper["N"], paper["batch_size"], paper["epochs"]) == (16, 5, 256, 10)
+    assert SPACES.get("nb201").proxy_scale("paper") == {"C": 16, "N": 5}
+    assert "C" not in paper and "N" not in paper  # the space owns the scale
+    assert (paper["batch_size"], paper["epochs"], paper["image_size"]) == (256, 10, 32)
     assert (paper["train_images"], paper["lr"], paper["momentum"]) == (500, 1e-3, 0.9)
-    assert (paper["temperature"], paper["memory_ema"], paper["augment"]) == (0.07, 0.5, "weak")
+    assert (paper["variant"], paper["temperature"], paper["memory_weight"]) == ("pirl", 0.07, 0.5)
+    assert (paper["augment"], paper["proj_dim"], paper["negatives"]) == ("csnas", 256, "auto")
+    assert (paper["head"], paper["score"]) == ("linear", "train-loss")
     assert make_proxy("contrastive").settings()["profile"] == "quick"  # the default
 
 
@@ -68,6 +75,10 @@ def test_variant_defaults_and_overrides() -> None:
         make_proxy("contrastive", variant="byol")
     with pytest.raises(HarnessError, match="unknown score"):
         make_proxy("contrastive", score="accuracy")
+    with pytest.raises(HarnessError, match="augment must be 'csnas'"):
+        make_proxy("contrastive", augment="strong")
+    with pytest.raises(HarnessError, match="negatives"):
+        make_proxy("contrastive", negatives=0)
 
 
 @pytest.mark.parametrize(
@@ -86,7 +97,76 @@ def test_contrastive_evaluates(overrides: dict) -> None:
     assert len(ev.extra["epoch_losses"]) == 1 and ev.extra["steps"] == 2  # 64 images / 32
     if overrides.get("score") != "heldout-loss":
         assert ev.score == ev.extra["epoch_losses"][-1]
+    # the authors' figure: summed loss x batch size over the 2 batches = 64/2 x per-image mean
+    assert ev.extra["train-loss"] == pytest.approx(ev.extra["train_loss_per_image"] * 64 / 2)
     assert ev.wall_s < 3.0
+
+
+def test_every_evaluation_carries_all_readouts_and_score_picks_one() -> None:
+    base = make_proxy("contrastive", profile="smoke").evaluate(CELL, BENCH, 0)
+    assert set(SCORES) <= set(base.extra)
+    x = base.extra
+    assert x["loss-drop"] == pytest.approx(x["init-loss"] - x["train-loss"])
+    assert 0.0 <= x["inst-acc"] <= 1.0 and -1.0 <= x["init-cosine"] <= 1.0
+    assert x["negatives"] == 2 * (32 - 1)
+    for score, direction in SCORES.items():
+        proxy = make_proxy("contrastive", profile="smoke", score=score)
+        assert proxy.direction == direction
+        ev = proxy.evaluate(CELL, BENCH, 0)
+        assert ev.direction == direction and ev.score == pytest.approx(x[score])
+        # readouts use their own stream: every one is the same whichever is the score
+        assert all(ev.extra[k] == pytest.approx(x[k]) for k in SCORES)
+    assert SCORES == {
+        "train-loss": "minimize",
+        "heldout-loss": "minimize",
+        "init-loss": "minimize",
+        "loss-drop": "maximize",
+        "inst-acc": "maximize",
+        "init-cosine": "minimize",
+    }
+
+
+def test_heldout_images_come_from_train_split_disjoint_from_subset() -> None:
+    data = training.images_for("sample")
+    for seed in (0, 1):
+        split = training.make_split(data, 256, 128, seed, torch.device("cpu"), labels=True)
+        assert not set(split.train_index) & set(split.heldout_index)
+        assert len(set(split.train_index)) == 256 and len(split.heldout_index) == 128
+        # the rows are the train arrays' rows: never a test image
+        assert torch.equal(
+            split.heldout_x, torch.from_numpy(data.x_train[split.heldout_index]).permute(0, 3, 1, 2)
+        )
+        assert torch.equal(split.heldout_y, torch.from_numpy(data.y_train[split.heldout_index]))
+    other = training.make_split(data, 256, 128, 0, torch.device("cpu"), labels=False)
+    assert not np.array_equal(split.train_index, other.train_index)  # the subset is seeded
+    assert np.array_equal(split.heldout_index, other.heldout_index)  # held-out set is fixed
+    with pytest.raises(HarnessError, match="exceed"):
+        training.make_split(data, 700, 128, 0, torch.device("cpu"), labels=False)
+
+
+def test_supervised_never_reads_test_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = training.images_for("sample")
+    poisoned = replace(
+        real,
+        x_test=np.zeros_like(real.x_test) + 255,
+        y_test=np.full_like(real.y_test, 10**6),  # an out-of-range label would crash
+    )
+    before = make_proxy("supervised", profile="smoke").evaluate(CELL, BENCH, 2)
+    monkeypatch.setattr(trained_mod, "images_for", lambda data: poisoned)
+    after = make_proxy("supervised", profile="smoke").evaluate(CELL, BENCH, 2)
+    assert after.status == "ok" and after.score == before.score
+
+
+def test_scale_is_the_spaces_and_overrides_apply() -> None:
+    ev = make_proxy("contrastive", profile="smoke").evaluate(CELL, BENCH, 0)
+    assert ev.extra["scale"] == {"C": 4, "N": 1}
+    proxy = make_proxy("supervised", profile="smoke", C=6)
+    assert proxy.settings()["C"] == 6  # kept: it keys the cache and lands in the manifest
+    assert proxy.evaluate(CELL, BENCH, 0).extra["scale"] == {"C": 6, "N": 1}
+    with pytest.raises(HarnessError, match="setting C=0"):
+        make_proxy("contrastive", C=0)
+    with pytest.raises(HarnessError, match="a trained proxy needs a benchmark"):
+        make_proxy("contrastive", profile="smoke").evaluate(CELL, None, 0)
 
 
 def test_pirl_loss_falls_with_training() -> None:
@@ -117,9 +197,11 @@ def test_same_seed_same_score_in_fresh_process() -> None:
     code = (
         "import torch; torch.set_num_threads(1)\n"
         "from harness.proxies import make_proxy\n"
+        "from harness.benchmarks import BENCHMARKS\n"
         "from harness.spaces.nb201 import parse_cell\n"
         f"cell = parse_cell({str(CELL)!r})\n"
-        "print(repr(make_proxy('contrastive', profile='smoke').evaluate(cell, None, 7).score))\n"
+        "bench = BENCHMARKS.get('nb201-cifar10')\n"
+        "print(repr(make_proxy('contrastive', profile='smoke').evaluate(cell, bench, 7).score))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     here = make_proxy("contrastive", profile="smoke").evaluate(CELL, BENCH, 7).score
@@ -137,11 +219,7 @@ def test_contrastive_never_reads_labels(monkeypatch: pytest.MonkeyPatch) -> None
     before = make_proxy("contrastive", profile="smoke").evaluate(CELL, BENCH, 1).score
     sup = make_proxy("supervised", profile="smoke")
     sup_before = sup.evaluate(CELL, BENCH, 1).extra["epoch_losses"]
-    monkeypatch.setattr(training, "images_for", lambda data: scrambled)
-    monkeypatch.setattr(contrastive_mod, "images_for", lambda data: scrambled)
-    from harness.proxies import supervised as supervised_mod
-
-    monkeypatch.setattr(supervised_mod, "images_for", lambda data: scrambled)
+    monkeypatch.setattr(trained_mod, "images_for", lambda data: scrambled)
     assert make_proxy("contrastive", profile="smoke").evaluate(CELL, BENCH, 1).score == before
     after = sup.evaluate(CELL, BENCH, 1).extra["epoch_losses"]
     assert after != sup_before  # the control does use them
@@ -178,10 +256,10 @@ def test_disconnected_cell_and_data_override(tmp_path) -> None:
         x_test=real.x_test[:40],
         y_test=real.y_test[:40],
     )
-    with pytest.raises(HarnessError, match="train_images=64 exceeds"):
+    with pytest.raises(HarnessError, match="train_images=64 \\+ heldout_images=32 exceed"):
         make_proxy("contrastive", profile="smoke", data=str(small)).evaluate(CELL, BENCH, 0)
     ev = make_proxy(
-        "supervised", profile="smoke", data=str(small), train_images=32, heldout_images=16
+        "supervised", profile="smoke", data=str(small), train_images=24, heldout_images=16
     ).evaluate(CELL, BENCH, 0)
     assert ev.status == "ok" and ev.extra["data_source"] == str(small.resolve())
 

@@ -3,8 +3,11 @@
 Every op takes a float batch (N, 3, H, W) in [0, 1] on the training device and a
 `torch.Generator` on that device, and draws one random number (or a few) per image.
 `strong` is SimCLR's CIFAR recipe (random resized crop, flip, colour jitter with p=0.8,
-grayscale with p=0.2); `weak` is the CSNAS authors' (horizontal flip, grayscale with p=0.2).
-Hue jitter rotates the YIQ chroma plane, a cheap stand-in for torchvision's HSV hue shift.
+grayscale with p=0.2); `weak` is a light recipe of ours (horizontal flip, grayscale with
+p=0.2) for the supervised control. Hue jitter rotates the YIQ chroma plane, a cheap stand-in
+for torchvision's HSV hue shift.
+
+`csnas_views` are the views of the CSNAS authors' JigsawLoader (search/ssl_utils.py); see it.
 """
 
 from __future__ import annotations
@@ -73,6 +76,11 @@ def hflip(x: torch.Tensor, gen: torch.Generator, p: float = 0.5) -> torch.Tensor
     return torch.where(mask, x.flip(3), x)
 
 
+def vflip(x: torch.Tensor, gen: torch.Generator, p: float = 0.5) -> torch.Tensor:
+    mask = (_rand(x.shape[0], gen, x.device) < p).view(-1, 1, 1, 1)
+    return torch.where(mask, x.flip(2), x)
+
+
 def random_grayscale(x: torch.Tensor, gen: torch.Generator, p: float = 0.2) -> torch.Tensor:
     mask = (_rand(x.shape[0], gen, x.device) < p).view(-1, 1, 1, 1)
     return torch.where(mask, grayscale(x).expand_as(x), x)
@@ -130,6 +138,35 @@ def normalize(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) 
     m = torch.tensor(mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
     s = torch.tensor(std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
     return (x - m) / s
+
+
+#: the ImageNet statistics the authors' JigsawLoader normalises with
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def csnas_views(
+    images: torch.Tensor, size: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(original, patch_a, patch_b) of the authors' JigsawLoader, batched.
+
+    Their loader resizes to 32x32 (here: to `size`), then builds two "patches": a centre crop
+    of the full size (the identity) and a full-size random crop (also the identity) with
+    horizontal flip, vertical flip and grayscale, each with p=0.5; `random.shuffle` puts the
+    two in random order per image. The "original" is the resized image with independent
+    horizontal and vertical flips (p=0.5 each). Their ColorJitter() has no arguments, so it is
+    the identity and is left out. All three are normalised with ImageNet statistics.
+    """
+    x = resize(to_float(images), size)
+    augmented = random_grayscale(vflip(hflip(x, gen), gen), gen, p=0.5)
+    swap = (_rand(x.shape[0], gen, x.device) < 0.5).view(-1, 1, 1, 1)
+    patch_a = torch.where(swap, augmented, x)
+    patch_b = torch.where(swap, x, augmented)
+    original = vflip(hflip(x, gen), gen)
+    views = (original, patch_a, patch_b)
+    return tuple(  # type: ignore[return-value]
+        Augment._out(normalize(v, IMAGENET_MEAN, IMAGENET_STD)) for v in views
+    )
 
 
 @dataclass(frozen=True)

@@ -1,57 +1,86 @@
-"""The CSNAS proxy: train a cell from scratch with a contrastive loss, no labels; score = loss.
+"""The CSNAS proxy: train a network from scratch with a contrastive loss, no labels.
 
-Variants: `pirl` (the authors' code: memory-bank NCE, t=0.07, memory EMA 0.5, weak
-augmentation, linear 128-d head) and `simclr` (NT-Xent over both views, t=0.5, strong
-augmentation, 2-layer MLP head). Both views of a batch go through one forward pass. Scores:
-`train-loss` (last epoch's mean training loss, the authors' choice) or `heldout-loss` (the loss
-on fixed held-out images in eval mode: NT-Xent, or PIRL's view-pair term against bank
-negatives). Lower is better; whether it ranks cells well is what `harness correlate` measures.
+Variants:
+- `pirl` (default; what method `csnas` runs) is the CSNAS authors' procedure as their code
+  runs it (namnguyen0510/CSNAS, search/search.py, ssl_utils.py, model_generator.py): the
+  space's network embeds each view through a Linear(features -> 256) projection; the two
+  JigsawLoader patches are embedded separately and fused by Linear(512 -> 256); a memory bank
+  filled with the untrained network's embeddings; loss 0.5 NCE(memory, patches) + 0.5
+  NCE(memory, original) at t=0.07 against 2 x (batch - 1) negatives drawn with seed 7 (see
+  `harness.proxies.losses`); the score is their last-epoch figure, running_loss / batches.
+- `simclr` is ours: SimCLR's NT-Xent over two strongly augmented views, t=0.5, 2-layer MLP
+  head, both views in one forward pass.
+
+Every evaluation records all readouts in `Evaluation.extra`; the `score` setting picks one,
+with a direction fixed a priori (never chosen from ground truth):
+- train-loss (minimize): the last epoch's training loss, the authors' score;
+- heldout-loss (minimize): the loss on held-out training-split images, eval mode (for pirl,
+  ours: held-out images have no bank entry, so the anchor is their own original-view
+  embedding and the positive the fused patches, against the bank's seed-7 negatives);
+- init-loss (minimize): the same loss on the training images before any step (train mode,
+  as the training loss; BatchNorm buffers restored, own random stream);
+- loss-drop (maximize): init-loss - train-loss, how much the network learns;
+- inst-acc (maximize): share of training images whose positive beats all their negatives
+  after training, eval mode (pirl: memory entry vs the seed-7 negatives, original view;
+  simclr: twin view vs the other 2B-2 views of its batch);
+- init-cosine (minimize): mean cosine between embeddings of different training images at
+  initialisation (pirl: the bank as filled; simclr: un-augmented images, train mode). As in
+  NASWOT, a network that keeps different inputs apart before training is taken as better.
+Loss readouts aggregate batches as the authors' score does (`EpochStats.per_batch`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from harness import HarnessError
-from harness.data.augment import AUGMENTS, Augment
-from harness.proxies.base import Direction, Evaluation
-from harness.proxies.losses import MemoryBank, nt_xent, pair_probs, pirl_nce
-from harness.proxies.profiles import resolve
-from harness.proxies.training import (
-    Diverged,
-    Timer,
-    device_label,
-    generator,
-    images_for,
-    make_split,
-    place_model,
-    resolve_device,
-    seeds,
-    sgd,
-    timed_evaluation,
-    train_epochs,
+from harness.data.augment import AUGMENTS, Augment, csnas_views
+from harness.proxies.base import Direction
+from harness.proxies.losses import (
+    LOSS_WEIGHT,
+    Memory,
+    csnas_loss,
+    nce_logits,
+    negative_indices,
+    negative_positions,
+    nt_xent,
+    nt_xent_logits,
+    nt_xent_targets,
+    unit,
 )
-from harness.spaces.nb201 import NB201Cell
-from harness.spaces.nb201.network import NB201Network
+from harness.proxies.profiles import resolve
+from harness.proxies.trained import Context, TrainedProxy, buffers_kept
+from harness.proxies.training import EpochStats, batches, resolve_device
 
 DEFAULTS: dict[str, Any] = {
     "variant": "pirl",
     "score": "train-loss",
     "temperature": 0.07,
-    "memory_ema": 0.5,
-    "negatives": 1000,
-    "proj_dim": 128,
+    "memory_weight": 0.5,
+    "negatives": "auto",
+    "proj_dim": 256,
     "head": "linear",
+    "augment": "csnas",
 }
 VARIANTS: dict[str, dict[str, Any]] = {
-    "pirl": {"temperature": 0.07, "augment": "weak", "head": "linear"},
-    "simclr": {"temperature": 0.5, "augment": "strong", "head": "mlp"},
+    "pirl": {"temperature": 0.07, "augment": "csnas", "head": "linear", "proj_dim": 256},
+    "simclr": {"temperature": 0.5, "augment": "strong", "head": "mlp", "proj_dim": 128},
 }
-SCORES = ("train-loss", "heldout-loss")
+#: score setting -> direction, fixed a priori (see the module docstring)
+SCORES: dict[str, Direction] = {
+    "train-loss": "minimize",
+    "heldout-loss": "minimize",
+    "init-loss": "minimize",
+    "loss-drop": "maximize",
+    "inst-acc": "maximize",
+    "init-cosine": "minimize",
+}
 HEADS = ("linear", "mlp")
 
 
@@ -60,118 +89,258 @@ def _check_choice(settings: dict[str, Any], key: str, choices: tuple[str, ...]) 
         raise HarnessError(f"unknown {key} {settings[key]!r} (known: {', '.join(choices)})")
 
 
-def embedder(arch: NB201Cell, s: dict[str, Any]) -> NB201Network:
-    """The NB201 network whose classifier is replaced by a projection head."""
-    net = NB201Network(arch, c=s["C"], n=s["N"], num_classes=s["proj_dim"])
-    if s["head"] == "mlp":
-        d = net.feature_dim
-        head = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, s["proj_dim"]))
-        net.classifier = head  # type: ignore[assignment]
-    return net
+class Embedder(nn.Module):
+    """The space's network as a feature extractor with a projection head; for pirl also the
+    authors' Siamese fuse layer, Linear(2 x dim -> dim), over the two patch embeddings."""
+
+    def __init__(self, network: nn.Module, head: str, dim: int, fuse: bool) -> None:
+        super().__init__()
+        self.network = network
+        d = int(network.feature_dim)  # type: ignore[arg-type]
+        self.head: nn.Module = (
+            nn.Linear(d, dim)
+            if head == "linear"
+            else nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, dim))
+        )
+        self.fuse = nn.Linear(2 * dim, dim) if fuse else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.network.features(x))  # type: ignore[operator]
+
+    def fused(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Each patch through the network on its own (own BatchNorm statistics), then fused."""
+        assert self.fuse is not None
+        return self.fuse(torch.cat([self(a), self(b)], 1))
+
+
+def mean_pairwise_cosine(z: torch.Tensor) -> float:
+    """Mean cos(z_i, z_j) over ordered pairs i != j, from the sum of unit vectors."""
+    u = unit(z.to(torch.float64))
+    n = len(u)
+    total = u.sum(0).pow(2).sum() - u.pow(2).sum()
+    return float(total / (n * (n - 1)))
+
+
+def _loss_pass(
+    loss: Callable[[torch.Tensor], torch.Tensor], n: int, batch_size: int, gen: torch.Generator
+) -> float:
+    """The authors' aggregate of `loss` over one shuffled pass: sum(loss x size) / batches."""
+    total, count = 0.0, 0
+    for idx in batches(n, batch_size, gen):
+        total += float(loss(idx)) * len(idx)
+        count += 1
+    return EpochStats(total, n, count).per_batch
+
+
+class PirlRun:
+    """The authors' procedure (see the module docstring and `harness.proxies.losses`)."""
+
+    def __init__(self, ctx: Context) -> None:
+        s = ctx.settings
+        self.ctx, self.s = ctx, s
+        self.x = ctx.split.train_x
+        n = len(self.x)
+        if n < 2:
+            raise HarnessError("the pirl variant needs at least 2 training images")
+        k = 2 * (s["batch_size"] - 1) if s["negatives"] == "auto" else int(s["negatives"])
+        # their random.sample raises when k exceeds the n - 1 other images: take them all
+        self.k = min(k, n - 1)
+        self.positions = torch.tensor(negative_positions(n, self.k), device=ctx.device)
+        self.memory = Memory(n, s["proj_dim"], s["memory_weight"], ctx.device)
+        self.model: Embedder = ctx.model  # type: ignore[assignment]
+        self.init_cosine = float("nan")
+        self.init_loss = float("nan")
+
+    def _views(self, x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, ...]:
+        return csnas_views(x, self.s["image_size"], gen)
+
+    def _loss(self, idx: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        original, patch_a, patch_b = self._views(self.x[idx], gen)
+        z_original = self.model(original)
+        z_patches = self.model.fused(patch_a, patch_b)
+        loss = csnas_loss(
+            self.memory.rows(idx),
+            z_patches,
+            z_original,
+            self.memory.table(),
+            negative_indices(self.positions, idx),
+            self.s["temperature"],
+            LOSS_WEIGHT,
+        )
+        return loss, z_original
+
+    @torch.no_grad()
+    def setup(self) -> None:
+        """Memory.initialize (train mode, no_grad, original view), then the init readouts."""
+        gen, n, bs = self.ctx.train_gen, len(self.x), self.s["batch_size"]
+        self.memory.initialize(
+            (idx, self.model(self._views(self.x[idx], gen)[0])) for idx in batches(n, bs, gen)
+        )
+        self.init_cosine = mean_pairwise_cosine(self.memory.memory)
+        with buffers_kept(self.model):
+            self.init_loss = _loss_pass(
+                lambda idx: self._loss(idx, self.ctx.readout_gen)[0], n, bs, self.ctx.readout_gen
+            )
+
+    def before_epoch(self) -> None:
+        self.memory.update_weighted_count()
+
+    def step(self, idx: torch.Tensor) -> torch.Tensor:
+        loss, z_original = self._loss(idx, self.ctx.train_gen)
+        # their update follows optimizer.step() with the pre-step output; the loss already
+        # holds its own copies of the bank, so updating here is the same
+        self.memory.update(idx, z_original)
+        return loss
+
+    @torch.no_grad()
+    def finish(self, stats: list[EpochStats]) -> dict[str, Any]:
+        self.model.eval()
+        train_loss = stats[-1].per_batch
+        return {
+            "train-loss": train_loss,
+            "init-loss": self.init_loss,
+            "loss-drop": self.init_loss - train_loss,
+            "heldout-loss": self._heldout_loss(),
+            "inst-acc": self._inst_acc(),
+            "init-cosine": self.init_cosine,
+            "epoch_losses": [e.per_batch for e in stats],
+            "train_loss_per_image": stats[-1].per_image,
+            "negatives": self.k,
+            "images_seen": 3 * len(self.x) * len(stats),  # original + 2 patches, each step
+            "variant": "pirl",
+        }
+
+    def _inst_acc(self) -> float:
+        correct, gen, table = 0, self.ctx.readout_gen, self.memory.table()
+        for idx in torch.arange(len(self.x), device=self.ctx.device).split(self.s["batch_size"]):
+            z = self.model(self._views(self.x[idx], gen)[0])
+            logits = nce_logits(
+                self.memory.rows(idx), z, table, negative_indices(self.positions, idx)
+            )
+            correct += int((logits[:, 0] > logits[:, 1:].max(1).values).sum())
+        return correct / len(self.x)
+
+    def _heldout_loss(self) -> float:
+        x, gen, table = self.ctx.split.heldout_x, self.ctx.readout_gen, self.memory.table()
+        if len(x) == 0:
+            return float("nan")
+
+        def loss(idx: torch.Tensor) -> torch.Tensor:
+            original, patch_a, patch_b = self._views(x[idx], gen)
+            z_o, z_p = self.model(original), self.model.fused(patch_a, patch_b)
+            neg_idx = self.positions.view(1, -1).expand(len(idx), -1)
+            logits = nce_logits(z_o, z_p, table, neg_idx, self.s["temperature"])
+            return F.cross_entropy(logits, torch.zeros_like(idx))
+
+        return _loss_pass(loss, len(x), self.s["batch_size"], gen)
+
+
+class SimclrRun:
+    """NT-Xent over two augmented views in one forward pass (ours, not the authors')."""
+
+    def __init__(self, ctx: Context) -> None:
+        s = ctx.settings
+        self.ctx, self.s, self.x = ctx, s, ctx.split.train_x
+        self.aug = Augment(s["augment"], s["image_size"], ctx.split.mean, ctx.split.std)
+        self.model = ctx.model
+        self.init_cosine = float("nan")
+        self.init_loss = float("nan")
+
+    def _pair(self, x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        z1, z2 = self.model(torch.cat([self.aug(x, gen), self.aug(x, gen)])).chunk(2)
+        return z1, z2
+
+    def _loss(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        return nt_xent(*self._pair(x, gen), self.s["temperature"])
+
+    @torch.no_grad()
+    def setup(self) -> None:
+        n, bs, gen = len(self.x), self.s["batch_size"], self.ctx.readout_gen
+        with buffers_kept(self.model):
+            z = torch.cat([self.model(self.aug.plain(self.x[i])) for i in batches(n, bs, gen)])
+            self.init_cosine = mean_pairwise_cosine(z)
+            self.init_loss = _loss_pass(lambda idx: self._loss(self.x[idx], gen), n, bs, gen)
+
+    def before_epoch(self) -> None:
+        pass
+
+    def step(self, idx: torch.Tensor) -> torch.Tensor:
+        return self._loss(self.x[idx], self.ctx.train_gen)
+
+    @torch.no_grad()
+    def finish(self, stats: list[EpochStats]) -> dict[str, Any]:
+        self.model.eval()
+        gen, bs = self.ctx.readout_gen, self.s["batch_size"]
+        heldout = self.ctx.split.heldout_x
+        correct = 0
+        for idx in torch.arange(len(self.x), device=self.ctx.device).split(bs):
+            logits = nt_xent_logits(*self._pair(self.x[idx], gen), self.s["temperature"])
+            correct += int((logits.argmax(1) == nt_xent_targets(len(idx), logits)).sum())
+        held = (
+            _loss_pass(lambda idx: self._loss(heldout[idx], gen), len(heldout), bs, gen)
+            if len(heldout)
+            else float("nan")
+        )
+        train_loss = stats[-1].per_batch
+        return {
+            "train-loss": train_loss,
+            "init-loss": self.init_loss,
+            "loss-drop": self.init_loss - train_loss,
+            "heldout-loss": held,
+            "inst-acc": correct / (2 * len(self.x)),
+            "init-cosine": self.init_cosine,
+            "epoch_losses": [e.per_batch for e in stats],
+            "train_loss_per_image": stats[-1].per_image,
+            "images_seen": 2 * len(self.x) * len(stats),
+            "variant": "simclr",
+        }
 
 
 @dataclass
-class ContrastiveProxy:
-    config: dict[str, Any]
-    name: str = "contrastive"
-    direction: Direction = "minimize"
-    deterministic: bool = False
+class ContrastiveProxy(TrainedProxy):
+    name: ClassVar[str] = "contrastive"
+    labels: ClassVar[bool] = False
 
-    def settings(self) -> dict[str, Any]:
-        return dict(self.config)
+    @property
+    def direction(self) -> Direction:
+        return SCORES[self.config["score"]]
 
-    def evaluate(self, arch: NB201Cell, benchmark: Any, seed: int) -> Evaluation:
+    def score_key(self) -> str:
+        return str(self.config["score"])
+
+    def model(self, network: nn.Module) -> nn.Module:
         s = self.config
-        timer = Timer()
-        device = resolve_device(s["device"])
-        init_seed, subset_seed, aug_seed, bank_seed, eval_seed = seeds(seed, 5)
-        split = make_split(
-            images_for(s["data"]),
-            s["train_images"],
-            s["heldout_images"],
-            subset_seed,
-            device,
-            labels=False,
-        )
-        aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
-        model = place_model(lambda: embedder(arch, s), init_seed, device)
-        opt = sgd(model, s)
-        gen = generator(aug_seed, device)
-        pirl = s["variant"] == "pirl"
-        bank = (
-            MemoryBank(
-                len(split.train_x),
-                s["proj_dim"],
-                generator(bank_seed, device),
-                ema=s["memory_ema"],
-                device=device,
-            )
-            if pirl
-            else None
-        )
+        return Embedder(network, s["head"], s["proj_dim"], fuse=s["variant"] == "pirl")
 
-        def step(idx: torch.Tensor) -> torch.Tensor:
-            x = split.train_x[idx]
-            z1, z2 = model(torch.cat([aug(x, gen), aug(x, gen)])).chunk(2)
-            if bank is None:
-                return nt_xent(z1, z2, s["temperature"])
-            loss = pirl_nce(z1, z2, bank[idx], bank.negatives(s["negatives"]), s["temperature"])
-            bank.update(idx, z1)
-            return loss
-
-        extra: dict[str, Any] = {"data_source": split.source, "variant": s["variant"]}
-        common: dict[str, Any] = {"labels_used": 0, "device": device_label(device)}
-        model.train()
-        try:
-            losses, steps = train_epochs(
-                step, opt, len(split.train_x), s["batch_size"], s["epochs"], gen
-            )
-            extra.update(epoch_losses=losses, steps=steps)
-            if s["score"] == "train-loss":
-                score = losses[-1]
-            else:
-                score = self._heldout_loss(model, split.heldout_x, aug, bank, eval_seed, device)
-                if not torch.isfinite(torch.tensor(score)):
-                    raise Diverged(f"non-finite held-out loss {score}")
-        except Diverged as err:
-            return timed_evaluation(self.direction, timer, common, extra, error=str(err))
-        extra["images_seen"] = 2 * len(split.train_x) * s["epochs"]
-        return timed_evaluation(self.direction, timer, common, extra, score=float(score))
-
-    @torch.no_grad()
-    def _heldout_loss(
-        self,
-        model: nn.Module,
-        x: torch.Tensor,
-        aug: Augment,
-        bank: MemoryBank | None,
-        eval_seed: int,
-        device: torch.device,
-    ) -> float:
-        s = self.config
-        gen = generator(eval_seed, device)
-        model.eval()
-        z1, z2 = model(torch.cat([aug(x, gen), aug(x, gen)])).chunk(2)
-        if bank is None:
-            return float(nt_xent(z1, z2, s["temperature"]))
-        probs = pair_probs(z1, z2, bank.negatives(s["negatives"]), s["temperature"])
-        return float(-torch.log(probs).mean())
+    def run(self, ctx: Context) -> PirlRun | SimclrRun:
+        return PirlRun(ctx) if self.config["variant"] == "pirl" else SimclrRun(ctx)
 
 
 def contrastive(**overrides: Any) -> ContrastiveProxy:
     """Registry factory: keyword settings overrides, including `profile=`."""
     s = resolve("contrastive", DEFAULTS, overrides, VARIANTS, switch="variant")
-    _check_choice(s, "score", SCORES)
+    _check_choice(s, "score", tuple(SCORES))
     _check_choice(s, "head", HEADS)
-    _check_choice(s, "augment", AUGMENTS)
-    for key in ("proj_dim", "negatives"):
-        if isinstance(s[key], bool) or not isinstance(s[key], int) or s[key] < 1:
-            raise HarnessError(f"setting {key}={s[key]!r} for proxy contrastive must be >= 1")
-    for key in ("temperature", "memory_ema"):
-        if not isinstance(s[key], (int, float)) or not 0 < float(s[key]) <= 1e3:
-            raise HarnessError(f"setting {key}={s[key]!r} for proxy contrastive must be > 0")
-        s[key] = float(s[key])
-    if s["memory_ema"] >= 1:
-        raise HarnessError(f"setting memory_ema={s['memory_ema']} must be below 1")
+    if s["variant"] == "pirl":
+        if s["augment"] != "csnas":
+            raise HarnessError("variant pirl uses the authors' views: augment must be 'csnas'")
+    else:
+        _check_choice(s, "augment", AUGMENTS)
+    negatives = s["negatives"]
+    if negatives != "auto" and (
+        isinstance(negatives, bool) or not isinstance(negatives, int) or negatives < 1
+    ):
+        raise HarnessError(f"setting negatives={negatives!r} must be 'auto' or an integer >= 1")
+    proj = s["proj_dim"]
+    if isinstance(proj, bool) or not isinstance(proj, int) or proj < 1:
+        raise HarnessError(f"setting proj_dim={proj!r} for proxy contrastive must be >= 1")
+    t = s["temperature"]
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < float(t) <= 1e3:
+        raise HarnessError(f"setting temperature={t!r} for proxy contrastive must be in (0, 1e3]")
+    s["temperature"] = float(t)
+    w = s["memory_weight"]
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < float(w) <= 1:
+        raise HarnessError(f"setting memory_weight={w!r} for proxy contrastive must be in (0, 1]")
+    s["memory_weight"] = float(w)
     resolve_device(s["device"])
     return ContrastiveProxy(s)

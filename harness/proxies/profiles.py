@@ -1,10 +1,15 @@
 """Scale profiles for the trained proxies, and settings resolution with validation.
 
 A profile is a preset of the settings both trained proxies share plus a recommended number of
-search trials. `paper` is the CSNAS authors' setup (C=16, N=5, 32x32, batch 256, 10 epochs,
-SGD lr 1e-3 momentum 0.9, 500 = 1% of the 50k train images, 120 TPE evaluations); `quick`
-fits 2 CPU cores (<= 2 s per cell); `smoke` is for tests. Settings were fixed from cost
-alone, never by looking at benchmark ground truth.
+search trials. `paper` is the CSNAS authors' setup (32x32, batch 256, 10 epochs, SGD lr 1e-3
+momentum 0.9, 500 = 1% of the 50k train images, 120 TPE evaluations); `quick` fits 2 CPU
+cores; `smoke` is for tests. Settings were fixed from cost alone, never by looking at
+benchmark ground truth.
+
+The network's scale is the space's: `SearchSpace.proxy_scale(profile)` (NB201: C, N) gives
+the default, so a profile means the same thing in every space. A setting named by any
+registered space's `scale_keys` (e.g. `C=8`) is accepted, kept in the settings (so it keys
+the cache and lands in the manifest) and applied to the spaces that declare it.
 
 Resolution order: profile < variant defaults (contrastive) < explicit overrides.
 """
@@ -17,8 +22,6 @@ from harness import HarnessError
 
 #: settings shared by `contrastive` and `supervised`, at paper scale
 COMMON: dict[str, Any] = {
-    "C": 16,
-    "N": 5,
     "image_size": 32,
     "train_images": 500,
     "heldout_images": 250,
@@ -37,8 +40,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "trials": 4,
         "description": "tests: tiny net and data, well under a second per cell",
         "settings": {
-            "C": 4,
-            "N": 1,
             "image_size": 16,
             "train_images": 64,
             "heldout_images": 32,
@@ -48,10 +49,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     "quick": {
         "trials": 100,
-        "description": "2 CPU cores: <= 2 s per cell (C=8, N=1, 16x16, 256 images, 3 epochs)",
+        "description": "2 CPU cores: small net (NB201 C=8, N=1), 16x16, 256 images, 3 epochs",
         "settings": {
-            "C": 8,
-            "N": 1,
             "image_size": 16,
             "train_images": 256,
             "heldout_images": 128,
@@ -61,7 +60,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     "paper": {
         "trials": 120,
-        "description": "the CSNAS authors' setup: C=16, N=5, 500 images (1%), 10 epochs, batch 256",
+        "description": "the CSNAS authors' setup: 500 images (1%), 32x32, 10 epochs, batch 256",
         "settings": {},
     },
 }
@@ -79,7 +78,7 @@ def recommended_trials(profile: str) -> int:
     return int(PROFILES[profile]["trials"])
 
 
-_POSITIVE_INT = ("C", "N", "image_size", "train_images", "heldout_images", "batch_size", "epochs")
+_POSITIVE_INT = ("image_size", "train_images", "heldout_images", "batch_size", "epochs")
 
 
 def resolve(
@@ -94,11 +93,12 @@ def resolve(
     overrides = dict(overrides)
     profile = str(overrides.pop("profile", DEFAULT_PROFILE))
     base = {**profile_settings(profile), **defaults}
-    unknown = sorted(set(overrides) - set(base))
+    scale = scale_keys()
+    unknown = sorted(set(overrides) - set(base) - scale)
     if unknown:
         raise HarnessError(
             f"unknown setting {unknown[0]!r} for proxy {proxy} (known: profile, "
-            f"{', '.join(sorted(base))})"
+            f"{', '.join(sorted(set(base) | scale))})"
         )
     settings = dict(base)
     if switch is not None and derived is not None:
@@ -109,7 +109,7 @@ def resolve(
             )
         settings.update(derived[choice])
     settings.update(overrides)
-    for key in _POSITIVE_INT:
+    for key in (*_POSITIVE_INT, *sorted(scale & set(settings))):
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise HarnessError(f"setting {key}={value!r} for proxy {proxy} must be an integer >= 1")
@@ -120,6 +120,13 @@ def resolve(
         settings[key] = float(value)
     settings["data"] = str(settings["data"])
     return {"profile": profile, **settings}
+
+
+def scale_keys() -> set[str]:
+    """Scale setting names of every registered space."""
+    from harness.spaces import SPACES
+
+    return {key for name in SPACES.names() for key in SPACES.get(name).scale_keys}
 
 
 def build_proxy(name: str, profile: str = DEFAULT_PROFILE, **overrides: Any) -> Any:

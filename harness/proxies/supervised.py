@@ -1,94 +1,88 @@
-"""The supervised control: the contrastive proxy's network, data subset, steps, optimiser and
-augmentation, trained with cross-entropy on the subset's labels; score = held-out accuracy.
+"""The supervised control: the same network, data subset, steps and optimiser as the
+contrastive proxy, trained with cross-entropy on the subset's labels; score = held-out accuracy.
 
-`labels_used` is the number of labeled training images. Held-out accuracy is measured on the
-first `heldout_images` test images (fixed across seeds), in eval mode, without augmentation.
+`labels_used` is the number of labeled training images. The held-out images come from the
+training split, disjoint from the training subset (see `training.make_split`): the proxy never
+sees a test image, so the benchmark's test-set report metric stays untouched. Accuracy is
+measured in eval mode, without augmentation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from harness import HarnessError
 from harness.data.augment import AUGMENTS, Augment
-from harness.proxies.base import Direction, Evaluation
-from harness.proxies.contrastive import _check_choice
+from harness.proxies.base import Direction
 from harness.proxies.profiles import resolve
-from harness.proxies.training import (
-    Diverged,
-    Timer,
-    device_label,
-    generator,
-    images_for,
-    make_split,
-    place_model,
-    resolve_device,
-    seeds,
-    sgd,
-    timed_evaluation,
-    train_epochs,
-)
-from harness.spaces.nb201 import NB201Cell
-from harness.spaces.nb201.network import NB201Network
+from harness.proxies.trained import Context, TrainedProxy
+from harness.proxies.training import EpochStats, resolve_device
+
+
+class SupervisedRun:
+    def __init__(self, ctx: Context) -> None:
+        s, split = ctx.settings, ctx.split
+        assert split.train_y is not None and split.heldout_y is not None
+        self.ctx, self.x, self.y = ctx, split.train_x, split.train_y
+        self.aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
+
+    def setup(self) -> None:
+        pass
+
+    def before_epoch(self) -> None:
+        pass
+
+    def step(self, idx: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(
+            self.ctx.model(self.aug(self.x[idx], self.ctx.train_gen)), self.y[idx]
+        )
+
+    @torch.no_grad()
+    def finish(self, stats: list[EpochStats]) -> dict[str, Any]:
+        split, model = self.ctx.split, self.ctx.model
+        model.eval()
+        correct = 0
+        for x, y in zip(
+            split.heldout_x.split(self.ctx.settings["batch_size"]),
+            split.heldout_y.split(self.ctx.settings["batch_size"]),  # type: ignore[union-attr]
+        ):
+            correct += int((model(self.aug.plain(x)).argmax(1) == y).sum())
+        n = len(split.heldout_x)
+        return {
+            "heldout-acc": 100.0 * correct / n if n else float("nan"),
+            "epoch_losses": [e.per_image for e in stats],
+            "images_seen": len(self.x) * len(stats),
+        }
 
 
 @dataclass
-class SupervisedProxy:
-    config: dict[str, Any]
-    name: str = "supervised"
-    direction: Direction = "maximize"
-    deterministic: bool = False
+class SupervisedProxy(TrainedProxy):
+    name: ClassVar[str] = "supervised"
+    labels: ClassVar[bool] = True
 
-    def settings(self) -> dict[str, Any]:
-        return dict(self.config)
+    @property
+    def direction(self) -> Direction:
+        return "maximize"
 
-    def evaluate(self, arch: NB201Cell, benchmark: Any, seed: int) -> Evaluation:
-        s = self.config
-        timer = Timer()
-        device = resolve_device(s["device"])
-        # the same child seeds as `contrastive`: same init stream, subset and augmentation
-        init_seed, subset_seed, aug_seed, _, _ = seeds(seed, 5)
-        data = images_for(s["data"])
-        split = make_split(
-            data, s["train_images"], s["heldout_images"], subset_seed, device, labels=True
-        )
-        assert split.train_y is not None and split.heldout_y is not None
-        aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
-        model = place_model(
-            lambda: NB201Network(arch, c=s["C"], n=s["N"], num_classes=split.num_classes),
-            init_seed,
-            device,
-        )
-        opt = sgd(model, s)
-        gen = generator(aug_seed, device)
-        train_y = split.train_y
+    def score_key(self) -> str:
+        return "heldout-acc"
 
-        def step(idx: torch.Tensor) -> torch.Tensor:
-            return F.cross_entropy(model(aug(split.train_x[idx], gen)), train_y[idx])
+    def model(self, network: nn.Module) -> nn.Module:
+        return network
 
-        common: dict[str, Any] = {"labels_used": len(split.train_x), "device": device_label(device)}
-        extra: dict[str, Any] = {"data_source": split.source}
-        model.train()
-        try:
-            losses, steps = train_epochs(
-                step, opt, len(split.train_x), s["batch_size"], s["epochs"], gen
-            )
-        except Diverged as err:
-            return timed_evaluation(self.direction, timer, common, extra, error=str(err))
-        model.eval()
-        with torch.no_grad():
-            pred = model(aug.plain(split.heldout_x)).argmax(1)
-            acc = float((pred == split.heldout_y).float().mean()) * 100.0
-        extra.update(epoch_losses=losses, steps=steps, images_seen=len(split.train_x) * s["epochs"])
-        return timed_evaluation(self.direction, timer, common, extra, score=acc)
+    def run(self, ctx: Context) -> SupervisedRun:
+        return SupervisedRun(ctx)
 
 
 def supervised(**overrides: Any) -> SupervisedProxy:
     """Registry factory: keyword settings overrides, including `profile=`."""
     s = resolve("supervised", {}, overrides)
-    _check_choice(s, "augment", AUGMENTS)
+    if s["augment"] not in AUGMENTS:
+        raise HarnessError(f"unknown augment {s['augment']!r} (known: {', '.join(AUGMENTS)})")
     resolve_device(s["device"])
     return SupervisedProxy(s)

@@ -2,8 +2,8 @@
 
 Images live as uint8 (N, 3, 32, 32) tensors on the training device; each step indexes a
 batch, augments it there (`harness.data.augment`) and steps the optimiser. One `seed` fixes
-the weight init, the training subset, the batch order, the augmentation draws and the memory
-bank, so the same seed gives the same score in a fresh process (same device and threads).
+the weight init, the training subset, the batch order and the augmentation draws, so the same
+seed gives the same score in a fresh process (same device and threads).
 """
 
 from __future__ import annotations
@@ -58,19 +58,21 @@ def resolve_device(name: str) -> torch.device:
 
 
 def seeds(seed: int, n: int = 4) -> list[int]:
-    """Independent child seeds (init, subset, augmentation, bank) from one seed."""
+    """Independent child seeds from one seed (see `trained.Streams`)."""
     return [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(n, dtype=np.uint32)]
 
 
 @dataclass
 class Split:
-    """Training subset and fixed held-out images, as uint8 tensors on the device."""
+    """Training subset and fixed held-out images (both from the train split), as uint8
+    tensors on the device; `*_index` are their rows in the data's train arrays."""
 
     train_x: torch.Tensor
     train_y: torch.Tensor | None
     heldout_x: torch.Tensor
     heldout_y: torch.Tensor | None
     train_index: np.ndarray
+    heldout_index: np.ndarray
     num_classes: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
@@ -85,29 +87,32 @@ def make_split(
     device: torch.device,
     labels: bool,
 ) -> Split:
-    """A seeded uniform subset of the train images (labels not consulted) and the first
-    `n_heldout` test images (a fixed evaluation set). Labels are copied only if `labels`."""
-    if n_train > len(data.x_train):
+    """Held-out images: the last `n_heldout` train images (fixed across seeds); training
+    subset: a seeded uniform draw of `n_train` from the other train images (labels not
+    consulted). Test images are never read, so a benchmark's test metric stays unseen.
+    Labels are copied only if `labels`."""
+    pool = len(data.x_train) - n_heldout
+    if n_heldout >= len(data.x_train) or n_train > pool:
         raise HarnessError(
-            f"train_images={n_train} exceeds the {len(data.x_train)} train images in "
-            f"{data.source} (set data= to a larger set)"
+            f"train_images={n_train} + heldout_images={n_heldout} exceed the "
+            f"{len(data.x_train)} train images in {data.source} (set data= to a larger set)"
         )
-    if n_heldout > len(data.x_test):
-        raise HarnessError(
-            f"heldout_images={n_heldout} exceeds the {len(data.x_test)} test images "
-            f"in {data.source}"
-        )
-    idx = np.sort(np.random.default_rng(seed).choice(len(data.x_train), n_train, replace=False))
+    idx = np.sort(np.random.default_rng(seed).choice(pool, n_train, replace=False))
+    held = np.arange(pool, len(data.x_train))
 
     def to_dev(x: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(device)
 
+    def labels_of(i: np.ndarray) -> torch.Tensor | None:
+        return torch.from_numpy(data.y_train[i]).to(device) if labels else None
+
     return Split(
         train_x=to_dev(data.x_train[idx]),
-        train_y=torch.from_numpy(data.y_train[idx]).to(device) if labels else None,
-        heldout_x=to_dev(data.x_test[:n_heldout]),
-        heldout_y=torch.from_numpy(data.y_test[:n_heldout]).to(device) if labels else None,
+        train_y=labels_of(idx),
+        heldout_x=to_dev(data.x_train[held]),
+        heldout_y=labels_of(held),
         train_index=idx,
+        heldout_index=held,
         num_classes=data.num_classes,
         mean=data.mean,
         std=data.std,
@@ -122,6 +127,28 @@ def batches(n: int, batch_size: int, gen: torch.Generator) -> Iterator[torch.Ten
         yield order[start : start + batch_size]
 
 
+@dataclass(frozen=True)
+class EpochStats:
+    """One epoch's summed loss (loss x batch size over batches), images and batches."""
+
+    total: float
+    images: int
+    batches: int
+
+    @property
+    def per_image(self) -> float:
+        """The mean loss per training image."""
+        return self.total / self.images
+
+    @property
+    def per_batch(self) -> float:
+        """The CSNAS authors' figure: running_loss / len(train_loader) in search.py, i.e. the
+        summed loss x batch size over the number of batches. It equals per_image x images /
+        batches, a factor fixed by the data set size and batch size, so for one set of
+        settings it ranks (and splits TPE's good/bad groups) exactly as per_image does."""
+        return self.total / self.batches
+
+
 def train_epochs(
     step: Callable[[torch.Tensor], torch.Tensor],
     optimizer: torch.optim.Optimizer,
@@ -129,13 +156,16 @@ def train_epochs(
     batch_size: int,
     epochs: int,
     gen: torch.Generator,
-) -> tuple[list[float], int]:
-    """Run `epochs` epochs of `step(batch_index) -> loss`; return per-epoch mean losses and the
-    number of optimiser steps. Raises Diverged on a non-finite loss."""
-    epoch_losses: list[float] = []
+    before_epoch: Callable[[], None] | None = None,
+) -> list[EpochStats]:
+    """Run `epochs` epochs of `step(batch_index) -> loss` (`before_epoch()` first in each);
+    return each epoch's stats. Raises Diverged on a non-finite loss."""
+    stats: list[EpochStats] = []
     steps = 0
     for epoch in range(epochs):
-        total, count = 0.0, 0
+        if before_epoch is not None:
+            before_epoch()
+        total, count, n_batches = 0.0, 0, 0
         for idx in batches(n, batch_size, gen):
             optimizer.zero_grad(set_to_none=True)
             loss = step(idx)
@@ -147,8 +177,9 @@ def train_epochs(
             steps += 1
             total += value * len(idx)
             count += len(idx)
-        epoch_losses.append(total / count)
-    return epoch_losses, steps
+            n_batches += 1
+        stats.append(EpochStats(total, count, n_batches))
+    return stats
 
 
 @contextmanager

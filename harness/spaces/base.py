@@ -95,6 +95,11 @@ class SearchSpace(Protocol):
         """A torch module for the architecture at the given scale (keys from `scale_keys`)."""
         ...
 
+    def proxy_scale(self, profile: str) -> dict[str, int]:
+        """The network scale trained proxies use at a profile ('smoke', 'quick', 'paper'):
+        a value for every key in `scale_keys`; explicit proxy settings override it."""
+        ...
+
     def draw(self, ax: Any, arch: Any, **style: Any) -> None:
         """Draw the architecture on a matplotlib axis (figures of found cells)."""
         ...

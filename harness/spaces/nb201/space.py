@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from harness import HarnessError
 from harness.spaces.base import Categorical, Params, ParamSpace
 from harness.spaces.nb201.cell import (
     EDGES,
@@ -18,6 +19,14 @@ from harness.spaces.nb201.cell import (
     format_cell,
     parse_cell,
 )
+
+#: trained-proxy scale per profile: paper is the NB201 network (C=16, N=5); quick fits 2 CPU
+#: cores; smoke is for tests (fixed from cost alone)
+PROXY_SCALES: dict[str, dict[str, int]] = {
+    "smoke": {"C": 4, "N": 1},
+    "quick": {"C": 8, "N": 1},
+    "paper": {"C": 16, "N": 5},
+}
 
 
 class NB201Space:
@@ -98,6 +107,11 @@ class NB201Space:
         return NB201Network(
             arch, c=scale.get("C", 16), n=scale.get("N", 5), num_classes=num_classes
         )
+
+    def proxy_scale(self, profile: str) -> dict[str, int]:
+        if profile not in PROXY_SCALES:
+            raise HarnessError(f"nb201 has no proxy scale for profile {profile!r}")
+        return dict(PROXY_SCALES[profile])
 
     def draw(self, ax: Any, arch: NB201Cell, **style: Any) -> None:
         from harness.spaces.nb201.draw import draw_cell
