@@ -72,20 +72,22 @@ def _evaluate(
 
 
 def _readout_rows(proxy: Any, label: str, ev: Evaluation, base: dict[str, Any]) -> list[dict]:
-    """Rows for the readouts a proxy records in `extra['readouts']`, each with the direction
-    the proxy declares for it (`readout_directions`), never one guessed from its name."""
+    """Rows for the readouts a proxy records in `extra` beside its score, each with the
+    direction the proxy declares for it (`readout_directions`), never one guessed from its
+    name; the readout that is the score already has its row."""
     directions = getattr(proxy, "readout_directions", {})
-    readouts = ev.extra.get("readouts") or {}
+    score_key = proxy.settings().get("score")
     rows = []
-    for name, value in readouts.items():
-        if name in directions:
+    for name, direction in directions.items():
+        if name in ev.extra and name != score_key:
+            value = ev.extra[name]
             ok = ev.status == "ok" and value is not None and math.isfinite(float(value))
             rows.append(
                 {
                     **base,
                     "proxy": f"{label}:{name}",
                     "score": float(value) if ok else math.nan,
-                    "direction": directions[name],
+                    "direction": direction,
                     "status": "ok" if ok else "failed",
                 }
             )

@@ -300,6 +300,8 @@ class SimclrRun:
 class ContrastiveProxy(TrainedProxy):
     name: ClassVar[str] = "contrastive"
     labels: ClassVar[bool] = False
+    #: every readout recorded in `extra`, with its a-priori direction (`harness correlate`)
+    readout_directions: ClassVar[dict[str, Direction]] = SCORES
 
     @property
     def direction(self) -> Direction:
