@@ -246,7 +246,10 @@ def test_nan_loss_is_caught_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_disconnected_cell_and_data_override(tmp_path) -> None:
     disconnected = NB201Cell(("nor_conv_3x3", "none", "none", "none", "none", "avg_pool_3x3"))
     ev = make_proxy("contrastive", profile="smoke").evaluate(disconnected, BENCH, 0)
-    assert ev.status in ("ok", "failed")
+    # no path from input to output: every image gets the same embedding, and the proxy still
+    # scores the cell (a finite, well-defined loss) instead of failing it
+    assert ev.status == "ok" and math.isfinite(ev.score)
+    assert ev.extra["init-cosine"] == pytest.approx(1.0)
     small = tmp_path / "tiny.npz"
     real = training.images_for("sample")
     np.savez(
