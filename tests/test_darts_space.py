@@ -356,3 +356,15 @@ def test_draw_labels_every_op_and_node():
     assert ax.get_title() == "DARTS_V2"
     EDGE.draw(ax, "DARTS_V1")
     plt.close(fig)
+
+
+@pytest.mark.parametrize("space", [NODE, EDGE], ids=lambda s: s.name)
+def test_every_strategy_proposes_genotypes_in_both_encodings(space):
+    from harness.strategies import STRATEGIES, make_strategy
+
+    for name in STRATEGIES.names():
+        strategy = make_strategy(name, space.param_space, 0)
+        for _ in range(3):
+            suggestion = strategy.ask()
+            g = space.decode(suggestion.params)
+            strategy.tell(suggestion.number, float(len(canonical_key(g)) % 5))
