@@ -28,8 +28,8 @@ def test_every_method_runs_two_trials(name, store_url):
 
 
 def test_registries_are_populated():
-    assert SPACES.names() == ["nb201"]
-    assert len(BENCHMARKS.names()) == 3
+    assert SPACES.names() == ["darts", "darts-edge", "nb201"]
+    assert len(BENCHMARKS.names()) == 5
     assert {"lookup-12", "lookup-200", "contrastive", "supervised"} <= set(PROXIES.names())
     assert set(STRATEGIES.names()) == {"tpe-hyperopt", "tpe-optuna", "random", "gp", "rea"}
     assert {"csnas", "supervised-tpe", "random", "rea", "tpe", "tpe-optuna", "bo-gp"} <= set(

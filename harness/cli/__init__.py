@@ -21,6 +21,7 @@ def cli() -> None:
 
 def _attach() -> None:
     from harness.cli import data as data_cmds
+    from harness.cli import describe as describe_cmds
     from harness.cli import evaluate as evaluate_cmds
     from harness.cli import report as report_cmds
     from harness.cli import run as run_cmds
@@ -32,6 +33,7 @@ def _attach() -> None:
         data_cmds.data,
         data_cmds.correlate,
         data_cmds.bench_proxies,
+        describe_cmds.describe,
         *evaluate_cmds.COMMANDS,
     ):
         cli.add_command(cmd)
