@@ -311,3 +311,39 @@ def test_a_checkpoint_of_another_evaluation_is_refused(tmp_path: Path) -> None:
     other.checkpoint.write_bytes(b"not a checkpoint")
     with pytest.raises(HarnessError, match="unreadable"):
         _run(other)
+
+
+# -- the DARTS space through the hook ----------------------------------------------------------
+
+
+def test_darts_paper_scale_is_the_published_evaluation_network() -> None:
+    from harness.evaluate.trainer import build_network, count_params
+    from harness.spaces import SPACES
+
+    space = SPACES.get("darts")
+    settings = DARTS.resolve("paper", "darts", space.scale_keys, {})
+    with torch.device("meta"):
+        net = build_network(space, space.parse("DARTS_V2"), 10, settings)
+    assert hasattr(net, "auxiliary_head") and hasattr(net, "drop_path_prob")
+    assert count_params(net) == pytest.approx(3.3e6, rel=0.02)  # DARTS (2nd order): 3.3 M
+
+
+def test_darts_cell_trains_with_aux_head_and_drop_path(tmp_path: Path) -> None:
+    from harness.evaluate.jobs import make_jobs, run_jobs, target_from_arch
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    over = {"epochs": 2, "train_images": 64, "test_images": 32}
+    jobs = make_jobs([target_from_arch("DARTS_V2", "darts-cifar10")], None, "smoke", over,
+                     tmp_path / "ck")  # fmt: skip
+    [outcome] = run_jobs(jobs, url, threads=1, progress=False)
+    from harness.store import open_store
+
+    store = open_store(url, create=False)
+    [row] = store.cell_evaluations()
+    store.engine.dispose()
+    assert outcome["status"] == "done" and row["protocol"] == "darts" and row["run_id"] is None
+    assert [r["drop_path"] for r in row["curve"]] == [0.0, 0.1]
+    assert [r["lr"] for r in row["curve"]] == pytest.approx([0.0125, 0.0], abs=1e-12)
+    assert row["settings"]["C"] == 4 and row["settings"]["layers"] == 3
+    assert row["manifest"]["params_total"] > row["params"] > 0  # the aux head is left out
+    assert row["manifest"]["table_value"] is None  # no table on an open space

@@ -182,48 +182,72 @@ def _is_channels_last(model: Any) -> bool:
     return False
 
 
+#: steps between reading the running loss back from the device (progress bar, divergence)
+SYNC_EVERY = 20
+
+
+def train_step(
+    st: _State,
+    images: torch.Tensor,
+    y: torch.Tensor,
+    s: dict[str, Any],
+    stats: tuple,
+    precision: str,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One SGD step on a uint8 batch (augmented on the device); returns the batch's summed
+    loss and correct count as device tensors, so the host does not wait on every step."""
+    mem = torch.channels_last if s["channels_last"] else torch.contiguous_format
+    x = train_batch(
+        images,
+        st.gens["augment"],
+        stats[0],
+        stats[1],
+        padding=s["crop_padding"],
+        flip=s["flip"],
+        cutout_length=s["cutout"],
+    ).contiguous(memory_format=mem)
+    st.optimizer.zero_grad(set_to_none=True)
+    with autocast(precision, device):
+        logits, aux = _split(st.model(x))
+        loss = F.cross_entropy(logits, y)
+        if aux is not None and s["aux_weight"] > 0:
+            loss = loss + s["aux_weight"] * F.cross_entropy(aux, y)
+    st.scaler.scale(loss).backward()
+    if s["grad_clip"] > 0:
+        st.scaler.unscale_(st.optimizer)
+        torch.nn.utils.clip_grad_norm_(st.model.parameters(), s["grad_clip"])
+    st.scaler.step(st.optimizer)
+    st.scaler.update()
+    n = len(y)
+    return loss.detach().float() * n, (logits.detach().argmax(1) == y).sum()
+
+
 def _train_epoch(
     st: _State, data: EvalData, task: Task, stats: tuple, precision: str, device, bar: Any
 ) -> tuple[float, float]:
-    """One epoch; returns (mean loss per image, train accuracy %)."""
+    """One epoch; returns (mean loss per image, train accuracy %). Raises Diverged on a
+    non-finite loss (checked every SYNC_EVERY steps and at the end)."""
     s = task.settings
     st.model.train()
-    mem = torch.channels_last if s["channels_last"] else torch.contiguous_format
     order = torch.randperm(data.n_train, generator=st.gens["order"], device=device)
-    total_loss, correct, seen = 0.0, 0, 0
-    for start in range(0, data.n_train, s["batch_size"]):
+    total = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    seen = 0
+    for step, start in enumerate(range(0, data.n_train, s["batch_size"])):
         idx = order[start : start + s["batch_size"]]
-        x = train_batch(
-            data.train_x[idx],
-            st.gens["augment"],
-            stats[0],
-            stats[1],
-            padding=s["crop_padding"],
-            flip=s["flip"],
-            cutout_length=s["cutout"],
-        ).contiguous(memory_format=mem)
-        y = data.train_y[idx]
-        st.optimizer.zero_grad(set_to_none=True)
-        with autocast(precision, device):
-            logits, aux = _split(st.model(x))
-            loss = F.cross_entropy(logits, y)
-            if aux is not None and s["aux_weight"] > 0:
-                loss = loss + s["aux_weight"] * F.cross_entropy(aux, y)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise Diverged(f"non-finite training loss {value} in epoch {st.epoch + 1}")
-        st.scaler.scale(loss).backward()
-        if s["grad_clip"] > 0:
-            st.scaler.unscale_(st.optimizer)
-            torch.nn.utils.clip_grad_norm_(st.model.parameters(), s["grad_clip"])
-        st.scaler.step(st.optimizer)
-        st.scaler.update()
-        total_loss += value * len(idx)
-        correct += int((logits.detach().argmax(1) == y).sum())
+        loss, right = train_step(st, data.train_x[idx], data.train_y[idx], s, stats, precision,
+                                 device)  # fmt: skip
+        total += loss
+        correct += right
         seen += len(idx)
         bar.update(len(idx))
-        bar.set_postfix_str(f"epoch {st.epoch + 1}/{s['epochs']} loss {total_loss / seen:.3f}")
-    return total_loss / seen, 100.0 * correct / seen
+        if (step + 1) % SYNC_EVERY == 0 or start + s["batch_size"] >= data.n_train:
+            mean = float(total) / seen
+            if not math.isfinite(mean):
+                raise Diverged(f"non-finite training loss in epoch {st.epoch + 1}")
+            bar.set_postfix_str(f"epoch {st.epoch + 1}/{s['epochs']} loss {mean:.3f}")
+    return float(total) / seen, 100.0 * int(correct) / seen
 
 
 def train(task: Task, device: torch.device, progress: bool = True, position: int = 0):

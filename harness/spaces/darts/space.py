@@ -108,6 +108,22 @@ class DartsSpace:
         except ValueError as err:
             raise HarnessError(f"{self.name} network: {err}") from None
 
+    def evaluation_network(self, arch: Genotype, num_classes: int, **scale: int) -> Any:
+        """The hook `harness evaluate` trains through: DARTS's evaluation network (auxiliary
+        head, drop-path; forward gives (logits, aux)) at C=36, 20 cells unless scaled."""
+        from harness.spaces.darts.network import evaluation_network
+
+        unknown = set(scale) - set(self.scale_keys)
+        if unknown:
+            raise HarnessError(
+                f"unknown scale setting(s) {sorted(unknown)} for {self.name} (C, layers)"
+            )
+        try:
+            scale = {**REFERENCE_SCALE, **scale}
+            return evaluation_network(arch, num_classes, C=scale["C"], layers=scale["layers"])
+        except ValueError as err:
+            raise HarnessError(f"{self.name} evaluation network: {err}") from None
+
     def proxy_scale(self, profile: str) -> dict[str, int]:
         """Network scale for a trained-proxy profile (smoke, quick, paper)."""
         if profile not in PROXY_SCALES:
