@@ -40,6 +40,8 @@ def resolve_data(setting: str | None, dataset: str, profile: str) -> str:
                 "sample is for --profile smoke only"
             )
         setting = env
+    if setting != SAMPLE and Path(str(setting)).expanduser().resolve() == sample_path().resolve():
+        setting = SAMPLE  # the shipped sample by its path is still the sample
     if setting == SAMPLE:
         if profile != "smoke":
             raise HarnessError(
