@@ -125,6 +125,22 @@ def test_bad_input_is_one_line_and_exit_2(capsys, store_url, args, message) -> N
     store.engine.dispose()
 
 
+def test_an_unfinished_run_is_refused(capsys, store_url) -> None:
+    store = open_store(store_url)
+    fields = dict(method="random", benchmark="nb201-cifar10", proxy="lookup-12",
+                  strategy="random", repetition=0, seed=1)  # fmt: skip
+    store.start_run("half-done", fields, {"config": {}})
+    store.engine.dispose()
+    code, _, err = harness(capsys, "evaluate", "--run", "half-done", "--storage", store_url, *SMOKE)
+    assert code == 2 and "run half-done has not finished (status running)" in err
+    code, _, err = harness(
+        capsys, "evaluate", "--method", "random", "--benchmark", "nb201-cifar10",
+        "--storage", store_url, *SMOKE,
+    )  # fmt: skip
+    assert code == 2 and "no finished runs of method random on nb201-cifar10" in err
+    assert "(1 unfinished)" in err
+
+
 def test_paper_profile_refuses_the_shipped_sample(capsys, store_url, monkeypatch) -> None:
     monkeypatch.delenv("HARNESS_CIFAR10", raising=False)
     args = ["evaluate", "--arch", ARCH, "--benchmark", "nb201-cifar10", "--storage", store_url]
