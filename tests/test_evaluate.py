@@ -347,3 +347,9 @@ def test_darts_cell_trains_with_aux_head_and_drop_path(tmp_path: Path) -> None:
     assert row["settings"]["C"] == 4 and row["settings"]["layers"] == 3
     assert row["manifest"]["params_total"] > row["params"] > 0  # the aux head is left out
     assert row["manifest"]["table_value"] is None  # no table on an open space
+
+
+def test_a_checkpoint_in_another_precision_is_refused(tmp_path: Path) -> None:
+    _run(_task(tmp_path, TinySpace(), key="p", epochs=1))
+    with pytest.raises(HarnessError, match="was trained in fp32.*set precision=fp32"):
+        _run(_task(tmp_path, TinySpace(), key="p", epochs=1, precision="bf16"))

@@ -43,6 +43,9 @@ class Diverged(HarnessError):
 
 @dataclass
 class TrainResult:
+    """The last epoch's test accuracy (%), test-time parameters, seconds spent in epochs and
+    checkpoints over all sessions, the device, the per-epoch curve and the manifest."""
+
     test_acc: float
     params: int
     wall_s: float
@@ -273,18 +276,7 @@ def _train(task: Task, device: torch.device, progress: bool, position: int) -> T
         device,
     )
     st = _setup(task, protocol, device, precision)
-    saved = ckpt.load(task.checkpoint)
-    if saved is not None:
-        if saved.get("key") != task.key:
-            raise HarnessError(
-                f"checkpoint {task.checkpoint} belongs to another evaluation; move it away"
-            )
-        if saved.get("precision", precision) != precision:
-            raise HarnessError(
-                f"checkpoint {task.checkpoint} was trained in {saved['precision']}, this "
-                f"device resolves to {precision}: set precision={saved['precision']}"
-            )
-        st.restore(saved, device)
+    _resume(st, task, precision, device)
     st.sessions += 1
     resumed_at = st.epoch
     epochs = s["epochs"]
@@ -294,8 +286,6 @@ def _train(task: Task, device: torch.device, progress: bool, position: int) -> T
             _one_epoch(st, data, task, protocol, stats, precision, device, bar)
     finally:
         bar.close()
-    model = st.model
-    final = st.curve[-1]
     manifest = {
         **device_manifest(device, precision, s["channels_last"]),
         "determinism": flags,
@@ -306,20 +296,37 @@ def _train(task: Task, device: torch.device, progress: bool, position: int) -> T
         "data_note": data.note,
         "train_images": data.n_train,
         "test_images": len(data.test_x),
-        "params_total": sum(p.numel() for p in model.parameters()),
+        "params_total": sum(p.numel() for p in st.model.parameters()),
         "sessions": st.sessions,
         "resumed_at_epoch": resumed_at or None,
         "checkpoint_s_total": sum(r.get("checkpoint_s", 0.0) for r in st.curve),
         **task.extra,
     }
     return TrainResult(
-        test_acc=float(final["test_acc"]),
-        params=count_params(model),
+        test_acc=float(st.curve[-1]["test_acc"]),
+        params=count_params(st.model),
         wall_s=st.wall_s,
         device=device_label(device),
         curve=st.curve,
         manifest=manifest,
     )
+
+
+def _resume(st: _State, task: Task, precision: str, device: torch.device) -> None:
+    """Load the task's checkpoint into `st` if there is one (and it is this task's)."""
+    saved = ckpt.load(task.checkpoint)
+    if saved is None:
+        return
+    if saved.get("key") != task.key:
+        raise HarnessError(
+            f"checkpoint {task.checkpoint} belongs to another evaluation; move it away"
+        )
+    if saved.get("precision", precision) != precision:
+        raise HarnessError(
+            f"checkpoint {task.checkpoint} was trained in {saved['precision']}, this "
+            f"device resolves to {precision}: set precision={saved['precision']}"
+        )
+    st.restore(saved, device)
 
 
 def _one_epoch(
