@@ -351,5 +351,5 @@ def test_darts_cell_trains_with_aux_head_and_drop_path(tmp_path: Path) -> None:
 
 def test_a_checkpoint_in_another_precision_is_refused(tmp_path: Path) -> None:
     _run(_task(tmp_path, TinySpace(), key="p", epochs=1))
-    with pytest.raises(HarnessError, match="was trained in fp32.*set precision=fp32"):
+    with pytest.raises(HarnessError, match=r"was trained in fp32.*set precision=fp32"):
         _run(_task(tmp_path, TinySpace(), key="p", epochs=1, precision="bf16"))
