@@ -254,3 +254,30 @@ def test_params_equal_naslib_and_flops_rank_like_naslib_on_a_few_cells() -> None
     }
     np.testing.assert_allclose(ours["params_naslib"], rows.params_naslib, atol=5e-7)
     assert list(np.argsort(ours["flops_naslib"])) == list(np.argsort(rows.flops_naslib.to_numpy()))
+
+
+# -- regression reference ----------------------------------------------------------------------
+def _reference_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "reference_zero_cost", REPO / "scripts" / "reference_zero_cost.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reference_check_passes_on_the_committed_file_and_fails_when_altered(
+    tmp_path: Path,
+) -> None:
+    ref = _reference_script()
+    assert ref.REFERENCE.is_file()
+    assert ref.check(ref.REFERENCE, n_cells=1, rtol=1e-6, atol=1e-9) == 0
+    lines = ref.REFERENCE.read_text().splitlines()
+    header, first = lines[0].split(","), lines[1].split(",")
+    col = header.index("score")
+    first[col] = repr(float(first[col]) * (1 + 1e-4))
+    altered = tmp_path / "altered.csv"
+    altered.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
+    assert ref.check(altered, n_cells=1, rtol=1e-6, atol=1e-9) == 1
