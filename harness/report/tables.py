@@ -128,9 +128,9 @@ def returned_cells(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per run: the cell it returned, its proxy score and its report metric (with
     where that comes from): the table to read before `harness evaluate` on an open space."""
     final = final_rows(trials)
-    out = final.rename(
-        columns={"best_arch": "returned_arch", "best_score": "proxy_score"}
-    ).loc[:, list(RETURNED_COLUMNS)]
+    out = final.rename(columns={"best_arch": "returned_arch", "best_score": "proxy_score"}).loc[
+        :, list(RETURNED_COLUMNS)
+    ]
     return out.reset_index(drop=True)
 
 
