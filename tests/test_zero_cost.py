@@ -281,3 +281,18 @@ def test_reference_check_passes_on_the_committed_file_and_fails_when_altered(
     altered = tmp_path / "altered.csv"
     altered.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
     assert ref.check(altered, n_cells=1, rtol=1e-6, atol=1e-9) == 1
+
+
+def test_bench_zero_cost_prints_seconds_per_cell() -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import cli
+
+    out = CliRunner().invoke(cli, ["bench-zero-cost", "--proxy", "params,flops", "--cells", "2"])
+    assert out.exit_code == 0, out.output
+    rows = {line.split()[0]: line.split() for line in out.output.splitlines()[1:3]}
+    assert set(rows) == {"params", "flops"} and all(
+        r[1] == "2" and float(r[2]) > 0 for r in rows.values()
+    )
+    bad = CliRunner().invoke(cli, ["bench-zero-cost", "--proxy", "nope"])
+    assert bad.exit_code != 0 and "unknown zero-cost proxy 'nope'" in str(bad.exception)

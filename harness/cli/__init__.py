@@ -20,6 +20,7 @@ def cli() -> None:
 
 
 def _attach() -> None:
+    from harness.cli import bench_zero_cost as zc_cmds
     from harness.cli import data as data_cmds
     from harness.cli import describe as describe_cmds
     from harness.cli import evaluate as evaluate_cmds
@@ -35,6 +36,7 @@ def _attach() -> None:
         data_cmds.bench_proxies,
         describe_cmds.describe,
         *evaluate_cmds.COMMANDS,
+        zc_cmds.bench_zero_cost,
     ):
         cli.add_command(cmd)
 

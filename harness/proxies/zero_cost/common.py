@@ -245,18 +245,21 @@ class ZeroCostProxy:
         score, extra = out if isinstance(out, tuple) else (out, {})
         if batch is not None:
             extra = {"data_source": batch.source, **extra}
-        common: dict[str, Any] = {
-            "labels_used": len(batch.x) if batch is not None and batch.y is not None else 0,
-            "device": device_label(device),
-        }
-        wall = timer.elapsed
+        labels = len(batch.x) if batch is not None and batch.y is not None else 0
+        return self._result(float(score), extra, timer.elapsed, labels, device_label(device))
+
+    def _result(
+        self, score: float, extra: dict[str, Any], wall: float, labels: int, device: str
+    ) -> Evaluation:
+        """Wall time is the simulated cost; a non-finite score is a failed evaluation."""
+        common: dict[str, Any] = {"labels_used": labels, "device": device}
         if not math.isfinite(score):
             reason = f"non-finite {self.name} score {score}"
             return Evaluation.failed(
                 self.direction, reason, wall_s=wall, simulated_s=wall, extra=extra, **common
             )
         return Evaluation(
-            score=float(score),
+            score=score,
             direction=self.direction,
             wall_s=wall,
             simulated_s=wall,
