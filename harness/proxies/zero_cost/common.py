@@ -225,6 +225,8 @@ class ZeroCostProxy:
     needs: str = "images"
     deterministic: bool = False
     direction: Direction = "maximize"
+    #: computed from the network, so it works on any space (no benchmark table needed)
+    needs_table: bool = False
     build: Callable[..., nn.Module] = field(default=build_network)
 
     def settings(self) -> dict[str, Any]:
