@@ -183,8 +183,11 @@ def test_zero_cost_proxy_scores_an_nb201_cell(name: str) -> None:
 
 
 def test_zero_cost_scores_reproduce_in_a_fresh_process() -> None:
+    # same thread count on both sides: float reductions are bit-stable per thread count only
+    threads = torch.get_num_threads()
     code = (
-        "import json, sys\n"
+        "import json, sys, torch\n"
+        f"torch.set_num_threads({threads})\n"
         "from harness.benchmarks import BENCHMARKS\n"
         "from harness.proxies import make_proxy\n"
         "from harness.spaces import SPACES\n"
