@@ -493,3 +493,26 @@ def make_figures(
             if fig is not None:
                 paths += _save(fig, out, name, dpi)
     return paths
+
+
+def correlate_figures(
+    cells: pd.DataFrame,
+    out_dir: str | Path,
+    report_metric: str = "test accuracy (%)",
+    dpi: int = 150,
+) -> list[Path]:
+    """The proxy-study figures alone, from a correlate cells frame (no search results needed):
+    proxy score vs truth per proxy, and what the contrastive score measures."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = {b: report_metric for b in cells["benchmark"].unique()}
+    paths: list[Path] = []
+    with _style():
+        for name, build in (
+            ("proxy_vs_truth", lambda: _proxy_vs_truth(cells, metrics)),
+            ("contrastive_explained", lambda: _contrastive_explained(cells)),
+        ):
+            fig = build()
+            if fig is not None:
+                paths += _save(fig, out, name, dpi)
+    return paths

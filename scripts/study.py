@@ -1,0 +1,100 @@
+"""The label-free proxy study: merge `harness correlate` outputs into committed tables and figures.
+
+    python scripts/study.py run     # print the correlate commands (each resumable via --storage)
+    python scripts/study.py write   # merge their cells.csv files into results/reference/study/
+
+The study scores the same 200 unique NB201 cells (cell seed 0) with three proxy seeds at the
+`quick` profile: the authors' contrastive proxy with its readouts, SimCLR, the supervised
+control at equal budget, every zero-cost proxy and the table's own predictors; and 50 cells at
+the `paper` profile with one seed (authors' contrastive and supervised). Correlations are
+against NB201 CIFAR-10 test accuracy after 200 epochs, signed so that > 0 means 'better score,
+better cell'. No setting was chosen by looking at the correlations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "results" / "reference" / "study"
+CACHE = "sqlite:///results/study-cache.db"
+COMMON = "--benchmark nb201-cifar10 --seed 0 --resamples 1000 --threads 1"
+#: part name -> the correlate arguments that make it (run from the repository root)
+PARTS: dict[str, str] = {
+    "quick-trained": "--proxy contrastive,contrastive/simclr,supervised --sample 200 --seeds 3 "
+    "--profile quick",
+    "quick-zc": "--proxy synflow,params,flops,jacov,snip,grad-norm,naswot,swap --sample 200 "
+    "--seeds 3",
+    "paper": "--proxy contrastive,supervised --sample 50 --seeds 1 --profile paper",
+}
+CAPTION = (
+    "Rank correlation with NB201 cifar10 test accuracy (200 epochs) over unique cells; "
+    "positive = better score, better cell; rho/tau of the seed-mean score with 95% bootstrap "
+    "intervals; rho_seed_* = each proxy seed's own rho; top10_overlap = share of the truly "
+    "best 10% the proxy also ranks in its best 10%"
+)
+
+
+def commands() -> list[str]:
+    return [
+        f"harness correlate {args} {COMMON} --storage {CACHE} --out results/study/{name}"
+        for name, args in PARTS.items()
+    ]
+
+
+def merge(root: Path) -> pd.DataFrame:
+    """All parts' per-cell rows; the table's own predictors kept once per cell."""
+    frames = []
+    for name in PARTS:
+        path = root / name / "cells.csv"
+        if path.exists():
+            cells = pd.read_csv(path)
+            cells.insert(0, "profile", "paper" if name == "paper" else "quick")
+            frames.append(cells)
+    if not frames:
+        raise SystemExit(f"no correlate output under {root}: run the commands first")
+    cells = pd.concat(frames, ignore_index=True)
+    table = cells["seed"].isna() & cells["budget"].isna() & cells["wall_s"].eq(0.0)
+    cells.loc[table, "profile"] = "table"
+    cells = cells.drop_duplicates(["profile", "proxy", "budget", "seed", "arch_key"])
+    return cells.reset_index(drop=True)
+
+
+def write(root: Path) -> None:
+    from harness.correlate import summarize
+    from harness.report.figures import correlate_figures
+    from harness.report.render import render
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    cells = merge(root)
+    cells.to_csv(OUT / "cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    parts = []
+    for profile, group in cells.groupby("profile", sort=False):
+        summary = summarize(group, seed=0, n_resamples=1000)
+        summary.insert(0, "profile", profile)
+        parts.append(summary)
+    summary = pd.concat(parts, ignore_index=True)
+    summary.to_csv(OUT / "summary.csv", index=False)
+    (OUT / "summary.md").write_text(render(summary, "md", caption=CAPTION, digits=3))
+    quick = cells[cells["profile"] != "paper"]
+    correlate_figures(quick, OUT / "figures", "cifar10 test accuracy after 200 epochs (%)")
+    print(f"wrote {OUT}: {len(cells)} rows, {len(summary)} summary rows")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["run", "write"])
+    parser.add_argument("--root", default=str(REPO / "results" / "study"))
+    args = parser.parse_args()
+    if args.action == "run":
+        print("\n".join(commands()))
+    else:
+        write(Path(args.root))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
