@@ -28,7 +28,8 @@ PARTS: dict[str, str] = {
     "quick-trained": "--proxy contrastive,contrastive/simclr,supervised --sample 200 --seeds 3 "
     "--profile quick",
     "quick-zc": "--proxy synflow,params,flops,jacov,snip,grad-norm --sample 200 --seeds 3",
-    "quick-zc-2": "--proxy naswot,swap --sample 200 --seeds 3",
+    "quick-zc-2": "--proxy naswot --sample 200 --seeds 3",
+    "quick-zc-3": "--proxy swap --sample 200 --seeds 3",
     "paper": "--proxy contrastive,supervised --sample 50 --seeds 1 --profile paper",
 }
 CAPTION = (
