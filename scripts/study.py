@@ -29,7 +29,7 @@ PARTS: dict[str, str] = {
     "--profile quick",
     "quick-zc": "--proxy synflow,params,flops,jacov,snip,grad-norm --sample 200 --seeds 3",
     "quick-zc-2": "--proxy naswot --sample 200 --seeds 3",
-    "quick-zc-3": "--proxy swap --sample 200 --seeds 3",
+    "quick-zc-3": "--proxy swap --sample 200 --seeds 1",  # 3 seeds did not fit the session
     "paper": "--proxy contrastive,supervised --sample 50 --seeds 1 --profile paper",
 }
 CAPTION = (
