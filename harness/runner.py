@@ -326,7 +326,7 @@ def _worker(spec: RunSpec, url: str, threads: int) -> tuple[str, str]:
     try:
         return spec.run_id, execute_run(spec, store)
     finally:
-        store.engine.dispose()
+        store.close()
 
 
 def execute_plan(
@@ -351,7 +351,7 @@ def execute_plan(
             results = _execute_parallel(plan, url, workers, store, bar)
     finally:
         bar.close()
-        store.engine.dispose()
+        store.close()
     return results
 
 

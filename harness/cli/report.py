@@ -31,9 +31,7 @@ def load_trials(storage: str) -> pd.DataFrame:
     try:
         frame = store.trials_frame()
     finally:
-        engine = getattr(store, "engine", None)
-        if engine is not None:
-            engine.dispose()
+        store.close()
     if frame is None or len(frame) == 0:
         raise HarnessError(f"no trials in {storage}: run `harness run` first")
     return frame

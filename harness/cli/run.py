@@ -121,7 +121,7 @@ def run(
         )
     store = open_store(storage, create=False)
     frame = store.trials_frame(plan.run_ids)
-    store.engine.dispose()
+    store.close()
     if frame.empty:
         click.echo("no trials: every run stopped before its first evaluation (budget too small?)")
         return
@@ -170,7 +170,7 @@ def export(storage: str, fmt: str, out: str | None, manifests: bool) -> None:
             else:
                 text = frame.to_json(orient="records", indent=1)
     finally:
-        store.engine.dispose()
+        store.close()
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
