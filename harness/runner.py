@@ -305,6 +305,7 @@ def _search(
         str(spec.inputs.get(k, "")) for k in ("proxy_version", "images_sha256")
     ).strip(":")
     optimum = benchmark.optimum
+    proxy_seed = spec.proxy_seed
     best_loss: float | None = None
     best_score = math.nan
     best_truth: float | None = None
@@ -335,7 +336,7 @@ def _search(
         arch = space.decode(suggestion.params)
         arch_key = space.canonical_key(arch)
         ev, cached = _evaluate(
-            store, proxy, settings_json, cache_version, arch, arch_key, benchmark, spec
+            store, proxy, settings_json, cache_version, arch, arch_key, benchmark, proxy_seed
         )
         if spec.budget_seconds is not None and cum_sim + ev.simulated_s > spec.budget_seconds:
             break  # the next evaluation would exceed the simulated budget
@@ -348,7 +349,7 @@ def _search(
             best_arch = space.format(arch)
         cum_wall += wall
         cum_sim += ev.simulated_s
-        store.add_trial(
+        written = store.add_trial(
             dict(
                 run_id=run_id,
                 number=suggestion.number,
@@ -369,8 +370,11 @@ def _search(
                 cum_simulated_s=cum_sim,
                 labels_used=ev.labels_used,
                 cached=cached,
-            )
+            ),
+            lease.owner,
         )
+        if not written:
+            raise LeaseLost(run_id)
         number += 1
         if on_trial is not None:
             on_trial(1)
@@ -398,19 +402,17 @@ def _evaluate(
     arch: Any,
     arch_key: str,
     benchmark: Any,
-    spec: RunSpec,
+    seed: int,
 ) -> tuple[Evaluation, bool]:
     """Serve trained-proxy evaluations from the store's cache; table lookups need none."""
     if proxy.deterministic:
-        return proxy.evaluate(arch, benchmark, spec.proxy_seed), False
-    key = evaluation_key(proxy.name, settings_json, arch_key, spec.proxy_seed, version)
+        return proxy.evaluate(arch, benchmark, seed), False
+    key = evaluation_key(proxy.name, settings_json, arch_key, seed, version)
     hit = store.cached_evaluation(key)
     if hit is not None:
         return Evaluation(**hit), True
-    ev = proxy.evaluate(arch, benchmark, spec.proxy_seed)
-    store.cache_evaluation(
-        key, proxy.name, settings_json, arch_key, spec.proxy_seed, ev.to_dict(), version
-    )
+    ev = proxy.evaluate(arch, benchmark, seed)
+    store.cache_evaluation(key, proxy.name, settings_json, arch_key, seed, ev.to_dict(), version)
     return ev, False
 
 

@@ -83,11 +83,11 @@ def test_crash_mid_run_resumes_without_loss_or_duplicates(store_url, tmp_path, m
     real_add = store_mod.SqlStore.add_trials
     calls = {"n": 0}
 
-    def crashing_add(self, rows):
+    def crashing_add(self, rows, owner=None):
         calls["n"] += len(rows)
         if calls["n"] >= 47:  # dies in the second run, before trial 17 is stored
             raise KeyboardInterrupt
-        real_add(self, rows)
+        return real_add(self, rows, owner)
 
     monkeypatch.setattr(store_mod.SqlStore, "add_trials", crashing_add)
     with pytest.raises(KeyboardInterrupt):

@@ -126,21 +126,24 @@ def run(
         nats_trial=nats_trial,
     )
     statuses = frame.attrs["statuses"]
-    skipped = sum(s == "skipped" for s in statuses.values())
-    elsewhere = sum(s == "elsewhere" for s in statuses.values())
-    if skipped and not quiet:
-        click.echo(
-            f"{skipped} of {len(statuses)} runs were already complete in {redact(storage)}",
-            err=True,
-        )
-    if elsewhere and not quiet:
-        click.echo(f"{elsewhere} of {len(statuses)} runs were done by another worker", err=True)
+    if not quiet:
+        click.echo(_tally(statuses, storage), err=True)
     if frame.empty:
         click.echo("no trials: every run stopped before its first evaluation (budget too small?)")
         return
     from harness.report.tables import render, summarize
 
     click.echo(render(summarize(frame), fmt))
+
+
+def _tally(statuses: dict[str, str], storage: str) -> str:
+    """One line: how many runs this command executed, and how many others had done."""
+    n = {k: sum(s == k for s in statuses.values()) for k in ("skipped", "elsewhere")}
+    here = len(statuses) - n["skipped"] - n["elsewhere"]
+    return (
+        f"{here} of {len(statuses)} runs executed here, {n['skipped']} already complete in "
+        f"{redact(storage)}, {n['elsewhere']} done by another worker meanwhile"
+    )
 
 
 @click.command("list")

@@ -12,6 +12,8 @@ only workers started with `--resources GPU=1` take them.
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,7 +55,7 @@ class DaskSession:
         self.cluster: Any = None
         if opts.scheduler:
             try:
-                self.client = Client(opts.scheduler, timeout="10s")
+                self.client = Client(opts.scheduler, timeout="5s")
             except (OSError, TimeoutError, ValueError) as err:
                 reason = redact(str(err).splitlines()[0] if str(err) else type(err).__name__)
                 raise HarnessError(
@@ -66,12 +68,12 @@ class DaskSession:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
             self.client = Client(self.cluster)
         self.attempts: dict[str, int] = {}
 
     def run_all(self, specs: list[RunSpec], tick: Callable[[], None]) -> dict[str, str]:
-        from distributed import wait
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
@@ -90,10 +92,11 @@ class DaskSession:
         }
         pending = set(futures)
         while pending:
-            done = wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
-            pending = set(done.not_done)
+            time.sleep(0.2)
+            finished = {f for f in pending if f.done()}
+            pending -= finished
             tick()
-            for fut in done.done:
+            for fut in finished:
                 spec = futures[fut]
                 try:
                     run_id, status = fut.result()

@@ -73,11 +73,13 @@ class Store(Protocol):
     def runs(self, run_ids: list[str] | None = None) -> list[dict[str, Any]]: ...
 
     # trials
-    def add_trial(self, row: dict[str, Any]) -> None:
-        """Record one finished trial, durably; a trial already stored is left as it is."""
+    def add_trial(self, row: dict[str, Any], owner: str | None = None) -> bool:
+        """Record one finished trial, durably; a trial already stored is left as it is.
+        With `owner`, only while `owner` holds the run's lease: False (nothing written) if
+        not, checked in the same transaction."""
 
-    def add_trials(self, rows: list[dict[str, Any]]) -> None:
-        """Several finished trials in one transaction (idempotent like add_trial)."""
+    def add_trials(self, rows: list[dict[str, Any]], owner: str | None = None) -> bool:
+        """Several finished trials of one run in one transaction (as add_trial)."""
 
     def trials(self, run_id: str) -> list[dict[str, Any]]: ...
 
