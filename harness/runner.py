@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,7 @@ def _default_trials(method_default: int, proxy_settings: dict[str, Any]) -> int:
     return method_default
 
 
+@lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -220,7 +222,7 @@ def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> di
             "space": benchmark.space,
             **benchmark.manifest(),
         },
-        "versions": _versions(),
+        "versions": dict(_versions()),
         "platform": platform.platform(),
         "argv": [redact(a) for a in sys.argv],
     }

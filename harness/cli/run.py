@@ -199,12 +199,46 @@ def export(storage: str, fmt: str, out: str | None, manifests: bool) -> None:
 @click.option("--trials", type=int, default=100, show_default=True)
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--gp-trials", type=int, default=100, show_default=True)
+@click.option(
+    "--postgres",
+    default="auto",
+    show_default=True,
+    help="PostgreSQL URL to measure on; 'auto' starts a throwaway server; 'none' skips it.",
+)
+@click.option(
+    "--executors", default="serial,process,dask", show_default=True, help="Which to time."
+)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
-def bench(seeds: int, trials: int, workers: int, gp_trials: int, out: str | None) -> None:
-    """Measure harness overhead per lookup trial and the lookup-grid throughput."""
+def bench(
+    seeds: int,
+    trials: int,
+    workers: int,
+    gp_trials: int,
+    postgres: str,
+    executors: str,
+    out: str | None,
+) -> None:
+    """Measure the harness: overhead over a bare loop, the lookup grid per executor and
+    database, store write cost per trial, GP-BO cost."""
     from harness.bench import run_bench
+    from harness.executors import EXECUTORS, check_workers
 
-    figures = run_bench(seeds=seeds, trials=trials, workers=workers, gp_trials=gp_trials)
+    for flag, value in (("--seeds", seeds), ("--trials", trials), ("--gp-trials", gp_trials)):
+        if not 1 <= value <= 100_000:
+            raise HarnessError(f"{flag} must be between 1 and 100000, got {value}")
+    check_workers(workers)
+    chosen = tuple(_split((executors,)))
+    unknown = [e for e in chosen if e not in EXECUTORS]
+    if unknown or not chosen:
+        raise HarnessError(f"--executors {executors!r}: choose from {', '.join(EXECUTORS)}")
+    figures = run_bench(
+        seeds=seeds,
+        trials=trials,
+        workers=workers,
+        gp_trials=gp_trials,
+        postgres=None if postgres == "none" else postgres,
+        executors=chosen,
+    )
     for line in figures["lines"]:
         click.echo(line)
     if out:

@@ -1,7 +1,8 @@
 """The process executor: runs spread over worker processes on this host (`--workers N`).
 
-Workers come from a fork server that has already imported the runner, so a worker replaced
-after a crash starts in milliseconds. Each worker opens its own store connection. A worker
+Workers come from a fork server that has already imported the runner and loaded the
+benchmark table (harness.executors.warm), so a worker replaced after a crash starts in
+milliseconds. Each worker opens its own store connection. A worker
 killed mid-run (kill -9, out of memory) breaks the pool: the pool is rebuilt and the unfinished
 runs are tried again; the dead worker's leases are taken over at once (its pid is gone). A
 worker whose parent dies exits too, so no orphan goes on writing.
@@ -55,7 +56,7 @@ class ProcessSession:
         self.opts = opts
         self.threads = max(1, (os.cpu_count() or 1) // opts.workers)
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["harness.runner", "harness.executors.process"])
+        ctx.set_forkserver_preload(["harness.executors.warm"])
         self.ctx = ctx
         self.pool = self._pool()
 
@@ -73,7 +74,11 @@ class ProcessSession:
         args = (self.opts.url, self.opts.lease_seconds)
         todo = list(specs)
         while todo:
-            futures = {self.pool.submit(_run, spec, *args): spec for spec in todo}
+            try:
+                futures = {self.pool.submit(_run, spec, *args): spec for spec in todo}
+            except cf.process.BrokenProcessPool:  # a worker died while the pool was idle
+                self._rebuild()
+                continue
             todo = []
             pending = set(futures)
             while pending:
@@ -87,9 +92,12 @@ class ProcessSession:
                         continue
                     out[run_id] = status
             if todo:
-                self.pool.shutdown(wait=True, cancel_futures=True)
-                self.pool = self._pool()
+                self._rebuild()
         return out
+
+    def _rebuild(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self._pool()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

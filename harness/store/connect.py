@@ -41,6 +41,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _postgres_session(dbapi_conn: Any, _record: Any) -> None:
+    # the same promise as SQLite's WAL + synchronous=NORMAL: a commit survives the process
+    # that made it being killed; a crash of the database server itself may lose the last
+    # fraction of a second of commits (never corrupts), which a resumed run recomputes
+    cur = dbapi_conn.cursor()
+    cur.execute("SET synchronous_commit TO OFF")
+    cur.close()
+    dbapi_conn.commit()
+
+
 def _parse(url: str) -> sa.engine.URL:
     try:
         parsed = sa.engine.make_url(url)
@@ -66,8 +76,7 @@ def _engine(url: str, parsed: sa.engine.URL) -> sa.Engine:
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as err:
         reason = redact(str(err).splitlines()[0])
         raise HarnessError(f"cannot use storage {redact(url)!r}: {reason}") from None
-    if is_sqlite:
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "connect", _sqlite_pragmas if is_sqlite else _postgres_session)
     return engine
 
 
