@@ -174,19 +174,9 @@ def figures(
     dpi: int = 150,
 ) -> list[Path]:
     """Draw every figure the results allow into `out` (PNG and PDF); returns the files."""
-    from harness.report.figures import make_figures
+    from harness.cli.report import write_figures
 
-    frame = _trials_of(source)
-    cells = None
-    if correlate is not None:
-        import pandas as pd
-
-        try:
-            cells = pd.read_csv(correlate)
-        except (OSError, ValueError) as err:
-            raise HarnessError(f"cannot read correlate CSV {correlate}: {err}") from None
-    writable_dir(out, "--out")
-    return make_figures(frame, out, correlate_cells=cells, seed=seed, dpi=dpi)
+    return write_figures(_trials_of(source), out, correlate=correlate, seed=seed, dpi=dpi)
 
 
 def writable_dir(path: str | Path, flag: str) -> Path:

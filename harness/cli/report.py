@@ -77,6 +77,8 @@ def write_figures(
             cells = pd.read_csv(correlate)
         except (OSError, ValueError) as err:
             raise HarnessError(f"cannot read correlate CSV {correlate}: {err}") from None
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 10 <= dpi <= 2400:
+        raise HarnessError(f"--dpi must be between 10 and 2400, got {dpi!r}")
     writable_dir(out, "--out")
     return make_figures(trials, out, correlate_cells=cells, seed=seed, dpi=dpi)
 

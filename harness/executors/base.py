@@ -41,7 +41,8 @@ class Session(Protocol):
         ...
 
 
-Starter = Callable[[Options, Store, Any], AbstractContextManager[Session]]
+#: (options, store, a function giving the progress bar once it exists) -> a started session
+Starter = Callable[[Options, Store, Callable[[], Any]], AbstractContextManager[Session]]
 
 
 class Progress:
@@ -83,12 +84,13 @@ def drive(plan: Plan, opts: Options, start: Starter, progress: bool) -> dict[str
     """Execute the plan to completion; returns run_id -> 'done', 'resumed', 'skipped' (was
     complete already) or 'elsewhere' (completed meanwhile by another worker or command)."""
     store = open_store(opts.url, create=True)
-    bar = Progress(store, plan, progress)
     results: dict[str, str] = {}
     waited: set[str] = set()
     pending = list(plan.runs)
+    bar: Progress | None = None
     try:
-        with start(opts, store, bar) as session:
+        with start(opts, store, lambda: bar) as session:  # the cluster is up: show progress
+            bar = Progress(store, plan, progress)
             while pending:
                 statuses = session.run_all(pending, bar.tick)
                 retry = [s for s in pending if statuses[s.run_id] in RETRY]
@@ -102,7 +104,8 @@ def drive(plan: Plan, opts: Options, start: Starter, progress: bool) -> dict[str
                 if pending:
                     _pause(opts.poll_seconds, bar.tick)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         store.close()
     return results
 

@@ -12,14 +12,14 @@ from harness.store import Store
 
 
 class SerialSession:
-    def __init__(self, opts: Options, store: Store, bar: Progress) -> None:
+    def __init__(self, opts: Options, store: Store, bar: Callable[[], Progress]) -> None:
         self.opts, self.store, self.bar = opts, store, bar
 
     def run_all(self, specs: list[RunSpec], tick: Callable[[], None]) -> dict[str, str]:
         out = {}
         for spec in specs:
             out[spec.run_id] = execute_run(
-                spec, self.store, on_trial=self.bar.local, lease_seconds=self.opts.lease_seconds
+                spec, self.store, on_trial=self.bar().local, lease_seconds=self.opts.lease_seconds
             )
         tick()
         return out
