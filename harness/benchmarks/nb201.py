@@ -20,7 +20,7 @@ import numpy as np
 
 from harness import HarnessError
 from harness.benchmarks.base import TruthSource
-from harness.benchmarks.table import NB201Table, load_table
+from harness.benchmarks.table import NB201Table, load_table, reload_if_changed
 from harness.spaces.nb201 import NB201Cell, NB201Space
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class NB201Benchmark:
         table = settings.get("table", self.table_path)
         configured = replace(self, nats_path=nats_path, nats_trial=nats_trial, table_path=table)
         if table is not None:
-            load_table(table)  # fail now on a missing or malformed table
+            reload_if_changed(table)  # fail now on a missing or malformed table
         if nats_path:
             configured._nats()  # fail now on missing or unreadable files, not mid-run
         return configured
