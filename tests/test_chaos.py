@@ -12,6 +12,7 @@ import sys
 import time
 
 import psutil
+import pytest
 
 import harness
 from harness.runner import make_plan
@@ -174,3 +175,14 @@ def test_trained_proxy_run_killed_mid_evaluation_resumes_from_the_cache(tmp_path
     assert len(calls) == after["evaluations"] - before["evaluations"]
     assert after["evaluations"] == frame.arch_key.nunique()
     assert frame.cached.sum() >= before["evaluations"] - before["trials"]
+
+
+@pytest.mark.slow
+def test_longer_kill_storm_on_postgresql(postgres_url, tmp_path):
+    """The storm's longer variant (`nox -s slow`): 300 kills, the shared store on PostgreSQL."""
+    stats = kill_storm(postgres_url, kills=300, seed=7, max_restarts=10, deadline_s=900.0)
+    assert stats["workers"] + stats["harness"] >= 300, stats
+    plan = make_plan(GRID["methods"], BENCHMARKS, seeds=GRID["seeds"], trials=GRID["trials"])
+    stormed = harness.trials(postgres_url, plan.run_ids)
+    serial = harness.run(**GRID, benchmarks=BENCHMARKS, storage=f"sqlite:///{tmp_path / 's.db'}")
+    assert _deterministic(stormed) == _deterministic(serial)

@@ -18,13 +18,10 @@ EXECUTORS = ("serial", "process", "dask")
 
 
 def _starter(name: str) -> Any:
-    if name == "serial":
-        from harness.executors.serial import start
-    elif name == "process":
-        from harness.executors.process import start
-    else:
-        from harness.executors.dask import start
-    return start
+    """The executor's `start`, imported only when chosen (Dask is an optional dependency)."""
+    import importlib
+
+    return importlib.import_module(f"harness.executors.{name}").start
 
 
 def execute_plan(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ _STORES: dict[str, Store] = {}
 
 def _init_worker(threads: int, parent: int) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    if "torch" in __import__("sys").modules:
+    if "torch" in sys.modules:  # set the thread count only where torch is in use
         import torch
 
         torch.set_num_threads(threads)
