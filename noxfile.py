@@ -51,6 +51,7 @@ def regression(session: nox.Session) -> None:
     """Rerun the committed reference experiment from scratch; fail on any difference."""
     _install(session)
     session.run("python", "scripts/reference.py", "check")
+    session.run("python", "scripts/reference_zero_cost.py", "check")
 
 
 @nox.session(python=PYTHON)

@@ -53,5 +53,18 @@ for _m in (
         "supervised",
         "the same TPE + supervised proxy at the same compute",
     ),
+    *(
+        Method(
+            f"{proxy}-tpe",
+            "tpe-hyperopt",
+            proxy,
+            f"hyperopt TPE (the `tpe` settings) + the {label} zero-cost proxy ({labels})",
+        )
+        for proxy, label, labels in (
+            ("naswot", "NASWOT", "no labels"),
+            ("synflow", "SynFlow", "no data, no labels"),
+            ("swap", "SWAP-Score", "no labels"),
+        )
+    ),
 ):
     METHODS.register(_m.name, _m)

@@ -26,7 +26,7 @@ from harness.benchmarks import BENCHMARKS, Benchmark
 from harness.identity import run_inputs
 from harness.leases import DEFAULT_SECONDS, Lease, claim, owner_id
 from harness.methods import METHODS
-from harness.proxies import PROXIES, Evaluation, make_proxy
+from harness.proxies import Evaluation, make_proxy
 from harness.seeds import derive_seed
 from harness.spaces import SPACES
 from harness.store import Store, evaluation_key, redact
@@ -129,13 +129,13 @@ def make_plan(
     if n_runs > MAX_RUNS:
         raise HarnessError(f"the plan has {n_runs:,} runs, more than {MAX_RUNS:,}: fewer --seeds?")
     runs = []
+    shared = _shared_settings(methods, proxy, proxy_settings or {})
     for method_name in methods:
         method = METHODS.get(method_name)
         STRATEGIES.get(method.strategy)
         proxy_name = proxy or method.proxy
-        PROXIES.get(proxy_name)
         settings = dict(method.proxy_settings) if proxy is None else {}
-        settings.update(proxy_settings or {})
+        settings.update(shared[proxy_name])
         resolved = make_proxy(proxy_name, **settings)  # validates settings
         n_trials = trials
         if n_trials is None and budget_seconds is None:
@@ -179,6 +179,21 @@ def _benchmark_settings(
     if table is not None and hasattr(BENCHMARKS.get(name), "table_path"):
         out["table"] = str(Path(table).resolve())
     return out
+
+
+def _shared_settings(
+    methods: list[str], proxy: str | None, settings: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Plan-wide proxy settings (`--profile`, `--set`) go to every proxy that takes them, so a
+    plan can mix trained and lookup proxies; a setting no proxy of the plan takes is an error."""
+    names = list(dict.fromkeys(proxy or METHODS.get(m).proxy for m in methods))
+    known = {n: set(make_proxy(n).settings()) for n in names}  # trained ones list `profile`
+    unknown = sorted(set(settings) - set().union(*known.values()))
+    if unknown:
+        raise HarnessError(
+            f"unknown setting {unknown[0]!r}: no proxy of this plan ({', '.join(names)}) takes it"
+        )
+    return {n: {k: v for k, v in settings.items() if k in known[n]} for n in names}
 
 
 def _default_trials(method_default: int, proxy_settings: dict[str, Any]) -> int:

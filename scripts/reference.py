@@ -146,18 +146,23 @@ def _strip_wall_csv(text: str) -> str:
     return "\n".join(blocks)
 
 
-#: the trained-proxy track: CSNAS vs the same TPE with a supervised proxy vs lookup baselines,
-#: quick profile; written to proxy-track/, not part of the regression (training is not
-#: guaranteed bit-identical across machines and torch builds)
+#: the label-free track: CSNAS vs the same TPE with a supervised proxy, with zero-cost
+#: label-free proxies, and vs lookup baselines; quick profile for the trained proxies, zero-cost
+#: proxies at their authors' settings; written to proxy-track/, not part of the regression
+#: (training is not guaranteed bit-identical across machines and torch builds). Resumable:
+#: `--storage` keeps the runs, and rerunning continues where it stopped.
 PROXY_TRACK = {
-    "methods": ["csnas", "supervised-tpe", "tpe", "random"],
+    "methods": [
+        "csnas", "supervised-tpe", "synflow-tpe", "naswot-tpe", "swap-tpe", "tpe", "rea", "random",
+    ],
     "benchmarks": ["nb201-cifar10"],
-    "seeds": 5,
+    "seeds": 10,
     "master_seed": 0,
-}
+}  # fmt: skip
 
 
-def proxy_track() -> None:
+def proxy_track(storage: str | None, methods: list[str] | None) -> None:
+    """Run (or resume) the label-free track, then write whatever runs are complete."""
     from harness.report.figures import make_figures
     from harness.runner import execute_plan, make_plan
     from harness.store import open_store
@@ -165,16 +170,16 @@ def proxy_track() -> None:
     out = OUT / "proxy-track"
     out.mkdir(parents=True, exist_ok=True)
     plan = make_plan(
-        PROXY_TRACK["methods"],
+        methods or PROXY_TRACK["methods"],
         PROXY_TRACK["benchmarks"],
         seeds=PROXY_TRACK["seeds"],
         master_seed=PROXY_TRACK["master_seed"],
     )
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'proxy-track.db'}"
+        url = storage or f"sqlite:///{Path(tmp) / 'proxy-track.db'}"
         execute_plan(plan, url, workers=1, progress=True)
         store = open_store(url, create=False)
-        frame = store.trials_frame()
+        frame = store.trials_frame(plan.run_ids)
         store.close()
     frame.to_csv(out / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     for name, text in tables(frame).items():
@@ -188,9 +193,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["write", "check", "proxy-track"])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--storage", default=None, help="proxy-track: keep runs here (resume)")
+    parser.add_argument("--methods", default=None, help="proxy-track: comma-separated subset")
     args = parser.parse_args()
     if args.action == "proxy-track":
-        proxy_track()
+        proxy_track(args.storage, args.methods.split(",") if args.methods else None)
         return
     frame = run_experiment(args.workers)
     if args.action == "write":

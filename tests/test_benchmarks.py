@@ -35,6 +35,8 @@ def test_search_and_report_metrics_are_different_columns():
     assert b.search_value(cell, 12) < b.search_value(cell, 200)
     for name in BENCHMARKS.names():
         bench = BENCHMARKS.get(name)
+        if bench.truth_source != "table":
+            continue  # open spaces search on the proxy's own score
         assert "valid" in bench.search_metric and "test" in bench.report_metric
 
 

@@ -7,6 +7,7 @@ import pytest
 from harness.benchmarks import BENCHMARKS
 from harness.methods import METHODS
 from harness.proxies import PROXIES, make_proxy
+from harness.proxies.zero_cost import ZERO_COST
 from harness.runner import execute_plan, make_plan
 from harness.spaces import SPACES
 from harness.store import open_store
@@ -20,6 +21,8 @@ def test_every_method_runs_two_trials(name, store_url):
     method = METHODS.get(name)
     assert method.strategy in STRATEGIES and method.proxy in PROXIES
     settings = {"profile": "smoke"} if method.proxy in TRAINED else None
+    if method.proxy in ZERO_COST:  # a narrow, shallow net (and 2 SWAP repeats) for speed
+        settings = {"scale": {"C": 4, "N": 1}, **({"repeats": 2} if method.proxy == "swap" else {})}
     plan = make_plan([name], ["nb201-cifar10"], seeds=1, trials=2, proxy_settings=settings)
     execute_plan(plan, store_url, progress=False)
     frame = open_store(store_url, create=False).trials_frame()
@@ -28,8 +31,8 @@ def test_every_method_runs_two_trials(name, store_url):
 
 
 def test_registries_are_populated():
-    assert SPACES.names() == ["nb201"]
-    assert len(BENCHMARKS.names()) == 3
+    assert SPACES.names() == ["darts", "darts-edge", "nb201"]
+    assert len(BENCHMARKS.names()) == 5
     assert {"lookup-12", "lookup-200", "contrastive", "supervised"} <= set(PROXIES.names())
     assert set(STRATEGIES.names()) == {"tpe-hyperopt", "tpe-optuna", "random", "gp", "rea"}
     assert {"csnas", "supervised-tpe", "random", "rea", "tpe", "tpe-optuna", "bo-gp"} <= set(

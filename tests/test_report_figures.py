@@ -160,3 +160,31 @@ def test_figures_render_from_a_tiny_real_store(tmp_path: Path) -> None:
             continue
         for ext in ("png", "pdf"):
             assert (out / f"{name}.{ext}").stat().st_size > 1000, name
+
+
+def test_contrastive_explained_figure_needs_the_readouts(tmp_path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from harness.report import figures
+
+    rng = np.random.default_rng(0)
+    keys = [f"cell{i}" for i in range(30)]
+    init = rng.uniform(5, 7, 30)
+    rows = []
+    for k, v in zip(keys, init):
+        for proxy, score in (
+            ("contrastive", v - 0.4),
+            ("contrastive:init-loss", v),
+            ("contrastive:init-cosine", v / 7),
+        ):
+            rows.append(
+                {"proxy": proxy, "arch_key": k, "score": score, "truth": 80 + v, "budget": 3}
+            )
+    cells = pd.DataFrame(rows)
+    fig = figures._contrastive_explained(cells)
+    assert fig is not None
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert any("ρ = 1.00" in t for t in titles)  # final loss is init loss - 0.4 exactly
+    assert "ρ = -1.00" in fig._suptitle.get_text()  # higher loss, better cell: inverse
+    assert figures._contrastive_explained(cells[cells["proxy"] == "contrastive"]) is None

@@ -204,6 +204,15 @@ def test_open_benchmark_stores_null_truth_and_reports_pending(toy: None, tmp_pat
     assert row["proxy_score_mean"] == pytest.approx(
         frame.sort_values("number").groupby("run_id")["best_score"].last().mean()
     )
+    returned = _invoke(["report", "--storage", url, "--format", "csv", "--table", "returned"])
+    cells = pd.read_csv(pd.io.common.StringIO(returned.output))
+    final = frame.sort_values("number").groupby("run_id").tail(1).set_index("run_id")
+    assert len(cells) == 2 and (cells["report_source"] == "pending").all()
+    for row in cells.itertuples():
+        assert row.returned_arch == final.loc[row.run_id, "best_arch"]
+        assert row.proxy_score == pytest.approx(final.loc[row.run_id, "best_score"])
+    full = _invoke(["report", "--storage", url, "--format", "csv"]).output
+    assert "# returned" in full  # shown by default where the report metric is pending
     out = tmp_path / "figs"
     _invoke(["figures", "--storage", url, "--out", str(out)])
     assert (out / "anytime_evaluations.png").exists() and (out / "found_cells.png").exists()

@@ -20,7 +20,10 @@ def cli() -> None:
 
 
 def _attach() -> None:
+    from harness.cli import bench_zero_cost as zc_cmds
     from harness.cli import data as data_cmds
+    from harness.cli import describe as describe_cmds
+    from harness.cli import evaluate as evaluate_cmds
     from harness.cli import report as report_cmds
     from harness.cli import run as run_cmds
 
@@ -31,6 +34,9 @@ def _attach() -> None:
         data_cmds.data,
         data_cmds.correlate,
         data_cmds.bench_proxies,
+        describe_cmds.describe,
+        *evaluate_cmds.COMMANDS,
+        zc_cmds.bench_zero_cost,
     ):
         cli.add_command(cmd)
 

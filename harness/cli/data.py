@@ -29,6 +29,7 @@ def download_cmd(dataset: str, root: str, url: str | None, md5: str | None, forc
 
     path = download(dataset, root, url=url, md5=md5, force=force)
     click.echo(f"{dataset}: {path}")
+    click.echo(f"train returned cells on it: harness evaluate ... --set data={path}")
 
 
 def _parse_steps(text: str | None) -> list[int] | None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # the names of harness.report.tables.FORMATS, kept here so `harness --help` stays fast
 FORMATS = ("table", "md", "csv", "latex")
 
-TABLES = ("all", "summary", "compare", "ranks")
+TABLES = ("all", "summary", "compare", "ranks", "returned")
 
 
 def load_trials(storage: str) -> pd.DataFrame:
@@ -49,7 +49,7 @@ def write_report(
     """Render the requested tables; write them to `out` if given. Returns the text."""
     from harness.report.tables import report_tables
 
-    which = ("summary", "compare", "ranks") if table == "all" else (table,)
+    which = None if table == "all" else (table,)
     text = "\n".join(report_tables(trials, fmt, versus=versus, seed=seed, which=which).values())
     if out is not None:
         from harness.api import write_text

@@ -8,6 +8,16 @@ from typing import Any
 from harness.proxies.base import Direction, Evaluation, Proxy
 from harness.proxies.lookup import lookup_12, lookup_200
 from harness.proxies.profiles import contrastive_factory, supervised_factory
+from harness.proxies.zero_cost import (
+    flops_factory,
+    grad_norm_factory,
+    jacov_factory,
+    naswot_factory,
+    params_factory,
+    snip_factory,
+    swap_factory,
+    synflow_factory,
+)
 from harness.registry import Registry
 
 PROXIES: Registry[Callable[..., Proxy]] = Registry("proxy")
@@ -15,6 +25,14 @@ PROXIES.register("lookup-12", lookup_12)
 PROXIES.register("lookup-200", lookup_200)
 PROXIES.register("contrastive", contrastive_factory)
 PROXIES.register("supervised", supervised_factory)
+PROXIES.register("naswot", naswot_factory)
+PROXIES.register("synflow", synflow_factory)
+PROXIES.register("jacov", jacov_factory)
+PROXIES.register("snip", snip_factory)
+PROXIES.register("grad-norm", grad_norm_factory)
+PROXIES.register("swap", swap_factory)
+PROXIES.register("params", params_factory)
+PROXIES.register("flops", flops_factory)
 
 
 def make_proxy(name: str, **settings: Any) -> Proxy:

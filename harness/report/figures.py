@@ -364,6 +364,49 @@ def _proxy_vs_truth(cells: pd.DataFrame, report_metrics: dict[str, str]) -> Any 
     return fig
 
 
+def _contrastive_explained(cells: pd.DataFrame | None, label: str = "contrastive") -> Any | None:
+    """Per cell: the final contrastive loss against the same loss before training and against
+    the mean cosine between different images' embeddings at initialisation, coloured by the
+    cell's true accuracy (seed-mean values). Needs a correlate CSV with the readouts."""
+    from scipy import stats as sst
+
+    need = [label, f"{label}:init-loss", f"{label}:init-cosine"]
+    if cells is None or cells.empty or not set(need) <= set(cells["proxy"]):
+        return None
+    sel = cells[cells["proxy"].isin(need)]
+    if "budget" in sel.columns and sel["budget"].notna().any():
+        sel = sel[sel["budget"] == sel["budget"].max()]
+    wide = sel.pivot_table(index="arch_key", columns="proxy", values="score", aggfunc="mean")
+    truth = sel.groupby("arch_key")["truth"].first().reindex(wide.index)
+    wide = wide.assign(truth=truth).dropna()
+    if len(wide) < 3:
+        return None
+    fig, axes = _grid(2, ncols_max=2, w=4.4, h=3.6)
+    norm = None
+    for ax, x, xlabel in zip(
+        axes,
+        need[1:],
+        ("loss before training", "mean cosine of different images' embeddings at init"),
+    ):
+        rho = sst.spearmanr(wide[x], wide[label]).statistic
+        sc = ax.scatter(
+            wide[x], wide[label], c=wide["truth"], cmap="viridis", s=12, lw=0, norm=norm
+        )
+        norm = sc.norm
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("final training loss (the CSNAS score)")
+        ax.set_title(f"Spearman ρ = {rho:.2f}, n = {len(wide)}", fontsize=9)
+    rho_truth = sst.spearmanr(-wide[label], wide["truth"]).statistic
+    fig.colorbar(sc, ax=axes, label="true accuracy (report metric, %)", shrink=0.9)
+    fig.suptitle(
+        "What the contrastive score measures: final loss vs its value at initialisation and "
+        f"vs initial embedding similarity\n(score vs truth: ρ = {rho_truth:.2f}, signed so "
+        "that > 0 means lower loss, better cell)",
+        fontsize=9,
+    )
+    return fig
+
+
 def _cd_diagram(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
     import scikit_posthocs as sp
     from matplotlib.figure import Figure
@@ -443,6 +486,7 @@ def make_figures(
             ("labels_vs_accuracy", lambda: _labels_vs_accuracy(trials, colors)),
             ("found_cells", lambda: _found_cells(trials, colors)),
             ("proxy_vs_truth", lambda: _proxy_vs_truth(correlate_cells, report_metrics)),
+            ("contrastive_explained", lambda: _contrastive_explained(correlate_cells)),
         ]
         for name, build in jobs:
             fig = build()

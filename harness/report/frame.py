@@ -90,6 +90,9 @@ METHOD_COLORS: dict[str, str] = {
     "rea": "#CC79A7",
     "random": "#999999",
     "bo-gp": "#009E73",
+    "naswot-tpe": "#F0E442",
+    "synflow-tpe": "#6A3D9A",
+    "swap-tpe": "#B15928",
 }
 
 

@@ -110,6 +110,30 @@ def summarize(trials: pd.DataFrame, *, seed: int = 0, n_resamples: int = 9999) -
     return out.loc[:, list(SUMMARY_COLUMNS)].reset_index(drop=True)
 
 
+RETURNED_COLUMNS: tuple[str, ...] = (
+    "benchmark",
+    "method",
+    "repetition",
+    "returned_arch",
+    "proxy_score",
+    "report_value",
+    "report_source",
+    "labels_used",
+    "evaluations",
+    "run_id",
+)
+
+
+def returned_cells(trials: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: the cell it returned, its proxy score and its report metric (with
+    where that comes from): the table to read before `harness evaluate` on an open space."""
+    final = final_rows(trials)
+    out = final.rename(columns={"best_arch": "returned_arch", "best_score": "proxy_score"}).loc[
+        :, list(RETURNED_COLUMNS)
+    ]
+    return out.reset_index(drop=True)
+
+
 def default_versus(trials: pd.DataFrame) -> str:
     methods = methods_of(trials)
     return "csnas" if "csnas" in methods else methods[0]
@@ -230,15 +254,21 @@ def report_tables(
     *,
     versus: str | None = None,
     seed: int = 0,
-    which: tuple[str, ...] = ("summary", "compare", "ranks"),
+    which: tuple[str, ...] | None = None,
 ) -> dict[str, str]:
-    """Each requested table rendered in `fmt`, keyed by name (summary, compare, ranks)."""
+    """Each requested table rendered in `fmt`, keyed by name (summary, compare, ranks,
+    returned). By default the first three, plus `returned` when some run's report metric is
+    not from a table (an open space: its returned cells are what `harness evaluate` trains)."""
     check_trials(trials)
+    if which is None:
+        open_space = final_rows(trials)["report_source"].ne("table").any()
+        which = ("summary", "compare", "ranks", *(("returned",) if open_space else ()))
     if fmt not in FORMATS:
         raise HarnessError(f"unknown table format {fmt!r} (formats: {', '.join(FORMATS)})")
-    unknown = [w for w in which if w not in ("summary", "compare", "ranks")]
+    tables = ("summary", "compare", "ranks", "returned")
+    unknown = [w for w in which if w not in tables]
     if unknown:
-        raise HarnessError(f"unknown table {unknown[0]!r} (tables: summary, compare, ranks)")
+        raise HarnessError(f"unknown table {unknown[0]!r} (tables: {', '.join(tables)})")
     if versus is not None and versus not in methods_of(trials):
         methods = ", ".join(methods_of(trials))
         raise HarnessError(f"unknown --versus method {versus!r} (methods: {methods})")
@@ -271,4 +301,8 @@ def report_tables(
             )
         text = render(table, fmt, caption=f"{r.caption()}\n{metrics}")
         out["ranks"] = ("# ranks\n" + text) if many else text
+    if "returned" in which:
+        cap = f"The cell each run returned (picked by its proxy score)\n{metrics}"
+        text = render(returned_cells(trials), fmt, caption=cap)
+        out["returned"] = ("# returned\n" + text) if many else text
     return out

@@ -71,6 +71,9 @@ class SearchSpace(Protocol):
     param_space: ParamSpace
     #: names of the scale settings `network` takes (e.g. ("C", "N") for NB201)
     scale_keys: tuple[str, ...]
+    #: the scale the space's reference code reports (NB201 C=16 N=5; DARTS C=36 layers=20):
+    #: `harness describe` counts parameters there by default
+    reference_scale: dict[str, int]
 
     def parse(self, text: str) -> Any: ...
 

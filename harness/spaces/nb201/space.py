@@ -36,6 +36,8 @@ class NB201Space:
     param_space = ParamSpace(tuple(Categorical(f"edge_{dst}_{src}", OPS) for dst, src in EDGES))
     #: as in the NAS-Bench-201 code: C channels in the first stage, N cells per stage
     scale_keys: tuple[str, ...] = ("C", "N")
+    #: the scale of the benchmark's own networks (the table's params column)
+    reference_scale: dict[str, int] = {"C": 16, "N": 5}  # noqa: RUF012 (read-only by convention)
 
     def parse(self, text: str) -> NB201Cell:
         return parse_cell(text)
