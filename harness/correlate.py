@@ -327,7 +327,7 @@ def correlate(
         frame = _run_all(proxies, bench, cells, budgets, seed, seeds, settings, progress, store)
     finally:
         if store is not None:
-            store.engine.dispose()
+            store.close()
     summary = summarize(frame, seed, n_resamples)
     if out is not None:
         out = Path(out)

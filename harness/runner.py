@@ -12,21 +12,24 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from harness import HarnessError, __version__
 from harness.benchmarks import BENCHMARKS, Benchmark
+from harness.identity import run_inputs
+from harness.leases import DEFAULT_SECONDS, Lease, claim, owner_id
 from harness.methods import METHODS
 from harness.proxies import Evaluation, make_proxy
 from harness.seeds import derive_seed
 from harness.spaces import SPACES
-from harness.store import Store, evaluation_key, open_store
+from harness.store import Store, evaluation_key, redact
 from harness.strategies import STRATEGIES, make_strategy
 
 
@@ -45,6 +48,8 @@ class RunSpec:
     strategy_settings: dict[str, Any] = field(default_factory=dict)
     proxy_settings: dict[str, Any] = field(default_factory=dict)
     benchmark_settings: dict[str, Any] = field(default_factory=dict)
+    #: table / image sha256 and the proxy's code version (harness.identity.run_inputs)
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     def resolve_benchmark(self) -> Benchmark:
         benchmark = BENCHMARKS.get(self.benchmark)
@@ -80,6 +85,30 @@ class Plan:
         return [r.run_id for r in self.runs]
 
 
+#: far beyond any real study, and small enough that a typo fails at once instead of building
+#: a plan until memory runs out
+MAX_SEEDS = 100_000
+MAX_RUNS = 1_000_000
+MAX_TRIALS = 10_000_000
+
+
+def check_plan_sizes(
+    seeds: int, master_seed: int, trials: int | None, budget_seconds: float | None
+) -> None:
+    """Counts and seeds in range, each named by its option: one line, before any work."""
+    for flag, value in (("--seeds", seeds), ("--master-seed", master_seed)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise HarnessError(f"{flag} must be an integer, got {value!r}")
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise HarnessError(f"--seeds must be between 1 and {MAX_SEEDS:,}, got {seeds}")
+    if not 0 <= master_seed < 2**63:
+        raise HarnessError(f"--master-seed must be between 0 and 2**63 - 1, got {master_seed}")
+    if trials is not None and not 1 <= trials <= MAX_TRIALS:
+        raise HarnessError(f"--trials must be between 1 and {MAX_TRIALS:,}, got {trials}")
+    if budget_seconds is not None and not (0 < budget_seconds < math.inf):
+        raise HarnessError(f"--budget-seconds must be positive and finite, got {budget_seconds}")
+
+
 def make_plan(
     methods: list[str],
     benchmarks: list[str],
@@ -90,14 +119,15 @@ def make_plan(
     proxy: str | None = None,
     proxy_settings: dict[str, Any] | None = None,
     benchmark_settings: dict[str, Any] | None = None,
+    table: str | None = None,
 ) -> Plan:
-    """Resolve names and settings up front, so bad input fails before anything is stored."""
-    if seeds < 1:
-        raise HarnessError(f"--seeds must be a positive number of repetitions, got {seeds}")
-    if trials is not None and trials < 1:
-        raise HarnessError(f"--trials must be positive, got {trials}")
-    if budget_seconds is not None and not budget_seconds > 0:
-        raise HarnessError(f"--budget-seconds must be positive, got {budget_seconds}")
+    """Resolve names, settings and input files up front, so bad input fails before anything
+    is stored. `table` is an NB201 table file for the benchmarks that read one: it becomes a
+    benchmark setting, so the path and its sha256 are part of each run's identity."""
+    check_plan_sizes(seeds, master_seed, trials, budget_seconds)
+    n_runs = len(methods) * len(benchmarks) * seeds
+    if n_runs > MAX_RUNS:
+        raise HarnessError(f"the plan has {n_runs:,} runs, more than {MAX_RUNS:,}: fewer --seeds?")
     runs = []
     shared = _shared_settings(methods, proxy, proxy_settings or {})
     for method_name in methods:
@@ -111,15 +141,17 @@ def make_plan(
         if n_trials is None and budget_seconds is None:
             n_trials = _default_trials(method.default_trials, resolved.settings())
         for bench_name in benchmarks:
+            bench_settings = _benchmark_settings(bench_name, benchmark_settings, table)
             benchmark = BENCHMARKS.get(bench_name)
-            if benchmark_settings:
-                benchmark = benchmark.configure(**benchmark_settings)  # fails early
+            if bench_settings:
+                benchmark = benchmark.configure(**bench_settings)  # fails early
             SPACES.get(benchmark.space)
             if getattr(resolved, "needs_table", False) and benchmark.truth_source != "table":
                 raise HarnessError(
                     f"proxy {proxy_name} (method {method_name}) reads a benchmark table, and "
                     f"{bench_name} has none: use a trained or zero-cost proxy there"
                 )
+            inputs = run_inputs(benchmark, resolved)
             for rep in range(seeds):
                 runs.append(
                     RunSpec(
@@ -133,10 +165,20 @@ def make_plan(
                         budget_seconds=budget_seconds,
                         strategy_settings=dict(method.strategy_settings),
                         proxy_settings=resolved.settings(),
-                        benchmark_settings=dict(benchmark_settings or {}),
+                        benchmark_settings=bench_settings,
+                        inputs=inputs,
                     )
                 )
     return Plan(runs)
+
+
+def _benchmark_settings(
+    name: str, settings: dict[str, Any] | None, table: str | None
+) -> dict[str, Any]:
+    out = dict(settings or {})
+    if table is not None and hasattr(BENCHMARKS.get(name), "table_path"):
+        out["table"] = str(Path(table).resolve())
+    return out
 
 
 def _shared_settings(
@@ -163,6 +205,7 @@ def _default_trials(method_default: int, proxy_settings: dict[str, Any]) -> int:
     return method_default
 
 
+@lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -194,14 +237,39 @@ def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> di
             "space": benchmark.space,
             **benchmark.manifest(),
         },
-        "versions": _versions(),
+        "versions": dict(_versions()),
         "platform": platform.platform(),
-        "argv": sys.argv,
+        "argv": [redact(a) for a in sys.argv],
     }
 
 
-def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | None = None) -> str:
-    """Run (or resume, or skip if done) one run; returns 'done', 'resumed' or 'skipped'."""
+class LeaseLost(Exception):
+    """Another worker took this run's lease (ours lapsed): stop without writing more."""
+
+
+def check_inputs(spec: RunSpec, benchmark: Any, proxy: Any) -> None:
+    """The inputs here must be the ones the plan was made with (files, code)."""
+    if not spec.inputs:
+        return
+    here = run_inputs(benchmark, proxy)
+    for key, planned in sorted(spec.inputs.items()):
+        if here.get(key) != planned:
+            raise HarnessError(
+                f"run {spec.run_id}: {key} is {str(here.get(key))[:16]} here but "
+                f"{str(planned)[:16]} in the plan: a file or the code changed since the plan "
+                "was made (or this worker runs other files or code)"
+            )
+
+
+def execute_run(
+    spec: RunSpec,
+    store: Store,
+    on_trial: Callable[[int], None] | None = None,
+    owner: str | None = None,
+    lease_seconds: float = DEFAULT_SECONDS,
+) -> str:
+    """Run (or resume) one run under a lease. Returns 'done', 'resumed', 'skipped' (already
+    done), 'busy' (another live worker holds it) or 'lost' (our lease was taken meanwhile)."""
     run_id = spec.run_id
     if store.run_status(run_id) == "done":
         return "skipped"
@@ -209,7 +277,7 @@ def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | N
     space = SPACES.get(benchmark.space)
     strategy = make_strategy(spec.strategy, space.param_space, spec.seed, **spec.strategy_settings)
     proxy = make_proxy(spec.proxy, **spec.proxy_settings)
-    settings_json = json.dumps(proxy.settings(), sort_keys=True)
+    check_inputs(spec, benchmark, proxy)
     store.start_run(
         run_id,
         dict(
@@ -222,7 +290,39 @@ def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | N
         ),
         manifest(spec, getattr(strategy, "settings", {}), proxy),
     )
+    lease = claim(store, run_id, owner or owner_id(), lease_seconds)
+    if not isinstance(lease, Lease):
+        return "skipped" if lease.status == "done" else "busy"
+    try:
+        resumed = _search(spec, store, lease, benchmark, space, strategy, proxy, on_trial)
+    except LeaseLost:
+        return "lost"
+    finally:
+        lease.stop()
+    if lease.lost.is_set():
+        return "lost"
+    store.finish_run(run_id, lease.owner)
+    return "resumed" if resumed else "done"
+
+
+def _search(
+    spec: RunSpec,
+    store: Store,
+    lease: Lease,
+    benchmark: Any,
+    space: Any,
+    strategy: Any,
+    proxy: Any,
+    on_trial: Callable[[int], None] | None,
+) -> bool:
+    """Replay the stored trials, then search until the run is complete. True if resumed."""
+    run_id = spec.run_id
+    settings_json = json.dumps(proxy.settings(), sort_keys=True)
+    cache_version = ":".join(
+        str(spec.inputs.get(k, "")) for k in ("proxy_version", "images_sha256")
+    ).strip(":")
     optimum = benchmark.optimum
+    proxy_seed = spec.proxy_seed
     best_loss: float | None = None
     best_score = math.nan
     best_truth: float | None = None
@@ -246,11 +346,15 @@ def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | N
 
     number = len(done)
     while spec.trials is None or number < spec.trials:
+        if lease.lost.is_set():
+            raise LeaseLost(run_id)
         t0 = time.perf_counter()
         suggestion = strategy.ask()
         arch = space.decode(suggestion.params)
         arch_key = space.canonical_key(arch)
-        ev, cached = _evaluate(store, proxy, settings_json, arch, arch_key, benchmark, spec)
+        ev, cached = _evaluate(
+            store, proxy, settings_json, cache_version, arch, arch_key, benchmark, proxy_seed
+        )
         if spec.budget_seconds is not None and cum_sim + ev.simulated_s > spec.budget_seconds:
             break  # the next evaluation would exceed the simulated budget
         loss = ev.loss
@@ -262,7 +366,7 @@ def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | N
             best_arch = space.format(arch)
         cum_wall += wall
         cum_sim += ev.simulated_s
-        store.add_trial(
+        written = store.add_trial(
             dict(
                 run_id=run_id,
                 number=suggestion.number,
@@ -283,13 +387,15 @@ def execute_run(spec: RunSpec, store: Store, on_trial: Callable[[int], None] | N
                 cum_simulated_s=cum_sim,
                 labels_used=ev.labels_used,
                 cached=cached,
-            )
+            ),
+            lease.owner,
         )
+        if not written:
+            raise LeaseLost(run_id)
         number += 1
         if on_trial is not None:
             on_trial(1)
-    store.finish_run(run_id)
-    return "resumed" if done else "done"
+    return bool(done)
 
 
 def _regret(optimum: float | None, truth: float | None) -> float | None:
@@ -309,100 +415,27 @@ def _evaluate(
     store: Store,
     proxy: Any,
     settings_json: str,
+    version: str,
     arch: Any,
     arch_key: str,
     benchmark: Any,
-    spec: RunSpec,
+    seed: int,
 ) -> tuple[Evaluation, bool]:
     """Serve trained-proxy evaluations from the store's cache; table lookups need none."""
     if proxy.deterministic:
-        return proxy.evaluate(arch, benchmark, spec.proxy_seed), False
-    key = evaluation_key(proxy.name, settings_json, arch_key, spec.proxy_seed)
+        return proxy.evaluate(arch, benchmark, seed), False
+    key = evaluation_key(proxy.name, settings_json, arch_key, seed, version)
     hit = store.cached_evaluation(key)
     if hit is not None:
         return Evaluation(**hit), True
-    ev = proxy.evaluate(arch, benchmark, spec.proxy_seed)
-    store.cache_evaluation(key, proxy.name, settings_json, arch_key, spec.proxy_seed, ev.to_dict())
+    ev = proxy.evaluate(arch, benchmark, seed)
+    store.cache_evaluation(key, proxy.name, settings_json, arch_key, seed, ev.to_dict(), version)
     return ev, False
 
 
-# -- executors ------------------------------------------------------------------------------
-def _worker(spec: RunSpec, url: str, threads: int) -> tuple[str, str]:
-    """Process-pool entry point: each worker opens its own store connection."""
-    if threads > 0:
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-        try:
-            import torch
+def execute_plan(plan: Plan, url: str, workers: int = 1, progress: bool = True, **kw: Any) -> dict:
+    """Run every run of the plan; `workers` > 1 is the process executor (see executors)."""
+    from harness.executors import execute_plan as run_plan
 
-            torch.set_num_threads(threads)
-        except ImportError:
-            pass
-    store = open_store(url, create=False)
-    try:
-        return spec.run_id, execute_run(spec, store)
-    finally:
-        store.engine.dispose()
-
-
-def execute_plan(
-    plan: Plan,
-    url: str,
-    workers: int = 1,
-    progress: bool = True,
-) -> dict[str, str]:
-    """Run every run of the plan (in-process, or in `workers` processes); returns statuses."""
-    if workers < 1:
-        raise HarnessError(f"--workers must be positive, got {workers}")
-    store = open_store(url, create=True)
-    total = sum(r.trials or 0 for r in plan.runs) or None
-    bar = _progress_bar(total, progress)
-    bar.update(store.count_trials(plan.run_ids))
-    results: dict[str, str] = {}
-    try:
-        if workers == 1 or len(plan.runs) == 1:
-            for spec in plan.runs:
-                results[spec.run_id] = execute_run(spec, store, on_trial=bar.update)
-        else:
-            results = _execute_parallel(plan, url, workers, store, bar)
-    finally:
-        bar.close()
-        store.engine.dispose()
-    return results
-
-
-def _execute_parallel(plan: Plan, url: str, workers: int, store: Store, bar: Any) -> dict:
-    import concurrent.futures as cf
-    import multiprocessing as mp
-
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    results: dict[str, str] = {}
-    seen = bar.n
-    with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-        pending = {pool.submit(_worker, spec, url, threads) for spec in plan.runs}
-        while pending:
-            finished, pending = cf.wait(pending, timeout=0.5)
-            for fut in finished:
-                run_id, status = fut.result()
-                results[run_id] = status
-            count = store.count_trials(plan.run_ids)  # progress read back from the store
-            bar.update(count - seen)
-            seen = count
-    return results
-
-
-class _NullBar:
-    n = 0
-
-    def update(self, k: int = 1) -> None:
-        self.n += k
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(total: int | None, enabled: bool) -> Any:
-    if not enabled:
-        return _NullBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="trial", desc="search", file=sys.stderr, dynamic_ncols=True)
+    executor = kw.pop("executor", "process" if workers > 1 else "serial")
+    return run_plan(plan, url, executor=executor, workers=workers, progress=progress, **kw)

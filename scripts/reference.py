@@ -50,7 +50,7 @@ def run_experiment(workers: int = 2) -> pd.DataFrame:
         execute_plan(plan, url, workers=workers, progress=True)
         store = open_store(url, create=False)
         frame = store.trials_frame()
-        store.engine.dispose()
+        store.close()
     return frame
 
 
@@ -180,7 +180,7 @@ def proxy_track(storage: str | None, methods: list[str] | None) -> None:
         execute_plan(plan, url, workers=1, progress=True)
         store = open_store(url, create=False)
         frame = store.trials_frame(plan.run_ids)
-        store.engine.dispose()
+        store.close()
     frame.to_csv(out / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     for name, text in tables(frame).items():
         (out / name).write_text(text)

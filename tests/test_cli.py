@@ -173,7 +173,7 @@ def test_rerun_reports_completed_runs_and_adds_nothing(capsys, store_url):
     argv = ["run", "--method", "rea", "--seeds", "2", "--trials", "5", "--storage", store_url]
     assert harness(capsys, *argv, "--quiet")[0] == 0
     code, _out, err = harness(capsys, *argv)
-    assert code == 0 and "2 of 2 runs were already complete" in err
+    assert code == 0 and "0 of 2 runs executed here, 2 already complete" in err
     code, out, _ = harness(capsys, "export", "--storage", store_url)
     assert len(pd.read_csv(io.StringIO(out))) == 10
 

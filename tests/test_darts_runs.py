@@ -35,7 +35,7 @@ def test_csnas_and_supervised_search_the_darts_space(tmp_path) -> None:
     assert manifest["benchmark"]["truth_source"] == "training"
     # a rerun of the same plan is served from the store: nothing is trained again
     assert set(execute_plan(plan, url, progress=False).values()) == {"skipped"}
-    store.engine.dispose()
+    store.close()
 
 
 def test_lookup_methods_refused_on_darts(capsys: pytest.CaptureFixture[str], tmp_path) -> None:

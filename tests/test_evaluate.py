@@ -340,7 +340,7 @@ def test_darts_cell_trains_with_aux_head_and_drop_path(tmp_path: Path) -> None:
 
     store = open_store(url, create=False)
     [row] = store.cell_evaluations()
-    store.engine.dispose()
+    store.close()
     assert outcome["status"] == "done" and row["protocol"] == "darts" and row["run_id"] is None
     assert [r["drop_path"] for r in row["curve"]] == [0.0, 0.1]
     assert [r["lr"] for r in row["curve"]] == pytest.approx([0.0125, 0.0], abs=1e-12)

@@ -56,7 +56,7 @@ def test_evaluate_run_stores_trained_accuracy_beside_the_table(capsys, store_url
     run = store.runs()[0]
     returned = store.trials(run["run_id"])[-1]["best_arch"]
     table_truth = store.trials(run["run_id"])[-1]["best_truth"]
-    store.engine.dispose()
+    store.close()
     code, out, err = harness(
         capsys, "evaluate", "--run", run["run_id"], "--storage", store_url, *SMALL, *SMOKE
     )
@@ -65,7 +65,7 @@ def test_evaluate_run_stores_trained_accuracy_beside_the_table(capsys, store_url
     store = open_store(store_url, create=False)
     [row] = store.cell_evaluations()
     trials = store.trials(run["run_id"])
-    store.engine.dispose()
+    store.close()
     assert row["status"] == "done" and row["run_id"] == run["run_id"] and row["arch"] == returned
     assert row["protocol"] == "nb201" and row["settings"]["profile"] == "smoke"
     assert [r["epoch"] for r in row["curve"]] == [1, 2] and row["params"] > 0
@@ -91,7 +91,7 @@ def test_runs_returning_the_same_cell_share_one_training(capsys, store_url, tmp_
     twin = type(target)(target.benchmark, target.arch, "another-run")
     jobs = make_jobs([target, twin], None, "smoke", {"epochs": 1}, tmp_path / "ck")
     assert len(jobs) == 1 and len(jobs[0].rows) == 2
-    store.engine.dispose()
+    store.close()
     outcomes = run_jobs(jobs, store_url, threads=1, progress=False)
     assert [o["status"] for o in outcomes] == ["done", "done"]
     assert outcomes[0]["test_acc"] == outcomes[1]["test_acc"]
@@ -122,7 +122,7 @@ def test_bad_input_is_one_line_and_exit_2(capsys, store_url, args, message) -> N
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     store = open_store(store_url, create=False)
     assert store.cell_evaluations() == []  # nothing stored for bad input
-    store.engine.dispose()
+    store.close()
 
 
 def test_an_unfinished_run_is_refused(capsys, store_url) -> None:
@@ -130,7 +130,7 @@ def test_an_unfinished_run_is_refused(capsys, store_url) -> None:
     fields = dict(method="random", benchmark="nb201-cifar10", proxy="lookup-12",
                   strategy="random", repetition=0, seed=1)  # fmt: skip
     store.start_run("half-done", fields, {"config": {}})
-    store.engine.dispose()
+    store.close()
     code, _, err = harness(capsys, "evaluate", "--run", "half-done", "--storage", store_url, *SMOKE)
     assert code == 2 and "run half-done has not finished (status running)" in err
     code, _, err = harness(
@@ -168,7 +168,7 @@ def _row(db: Path) -> dict:
         [row] = store.cell_evaluations()
         return row
     finally:
-        store.engine.dispose()
+        store.close()
 
 
 @pytest.mark.slow
@@ -209,7 +209,7 @@ def test_two_workers_on_one_device_give_the_serial_results(capsys, tmp_path) -> 
     shutil.copy(tmp_path / "h.db", tmp_path / "serial.db")
     store = open_store(url, create=False)
     targets = targets_from_store(store, None, "random", "nb201-cifar10")
-    store.engine.dispose()
+    store.close()
     jobs = make_jobs(targets, None, "smoke", {"epochs": 1}, tmp_path / "ck")
     assert len(jobs) == 2, "the two runs returned the same cell: pick other seeds"
     parallel = run_jobs(jobs, url, workers=2, devices="cpu", threads=1, progress=False)

@@ -70,7 +70,7 @@ def test_cifar100_download_then_evaluate(capsys, tmp_path: Path) -> None:
     assert "note: 40 train / 20 test images: not the full CIFAR splits" in out
     s = open_store(store, create=False)
     [row] = s.cell_evaluations()
-    s.engine.dispose()
+    s.close()
     assert row["settings"]["data"] == str(root.resolve()) and row["manifest"]["test_images"] == 20
     assert row["manifest"]["train_images"] == 40
 

@@ -221,7 +221,7 @@ def test_empty_store_is_a_harness_error(tmp_path) -> None:
     from harness.store import open_store
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    open_store(url, create=True).engine.dispose()
+    open_store(url, create=True).close()
     with pytest.raises(HarnessError, match="no trials"):
         load_trials(url)
     with pytest.raises(HarnessError):

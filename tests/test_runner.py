@@ -21,7 +21,7 @@ def _trials(url, run_ids=None):
     try:
         return store.trials_frame(run_ids)
     finally:
-        store.engine.dispose()
+        store.close()
 
 
 def _key(frame):
@@ -80,19 +80,19 @@ def test_crash_mid_run_resumes_without_loss_or_duplicates(store_url, tmp_path, m
 
     from harness import store as store_mod
 
-    real_add = store_mod.Store.add_trial
+    real_add = store_mod.SqlStore.add_trials
     calls = {"n": 0}
 
-    def crashing_add(self, row):
-        calls["n"] += 1
-        if calls["n"] == 47:  # dies in the second run, before trial 17 is stored
+    def crashing_add(self, rows, owner=None):
+        calls["n"] += len(rows)
+        if calls["n"] >= 47:  # dies in the second run, before trial 17 is stored
             raise KeyboardInterrupt
-        real_add(self, row)
+        return real_add(self, rows, owner)
 
-    monkeypatch.setattr(store_mod.Store, "add_trial", crashing_add)
+    monkeypatch.setattr(store_mod.SqlStore, "add_trials", crashing_add)
     with pytest.raises(KeyboardInterrupt):
         execute_plan(plan, store_url, progress=False)
-    monkeypatch.setattr(store_mod.Store, "add_trial", real_add)
+    monkeypatch.setattr(store_mod.SqlStore, "add_trials", real_add)
     assert len(_trials(store_url)) == 46
     statuses = execute_plan(plan, store_url, progress=False)
     assert sorted(statuses.values()) == ["done", "done", "resumed", "skipped"]

@@ -11,7 +11,7 @@ from harness.store import SCHEMA_VERSION, open_store
 def test_new_store_has_schema_and_reopens(store_url):
     store = open_store(store_url)
     store.start_run("r1", _fields(), {"benchmark": {}})
-    store.engine.dispose()
+    store.close()
     again = open_store(store_url, create=False)
     assert again.run_status("r1") == "running"
     again.finish_run("r1")
@@ -58,12 +58,22 @@ def test_foreign_sqlite_database_is_rejected_and_left_untouched(tmp_path):
 
 
 def test_wrong_schema_version_is_rejected(store_url, tmp_path):
-    open_store(store_url).engine.dispose()
+    open_store(store_url).close()
     con = sqlite3.connect(tmp_path / "harness.db")
     con.execute("update harness_meta set value = ? where key = 'schema_version'", ("99",))
+    con.execute("drop table alembic_version")  # a store from before migrations, but newer
     con.commit()
     con.close()
-    with pytest.raises(HarnessError, match=f"version 99, expected {SCHEMA_VERSION}"):
+    with pytest.raises(
+        HarnessError, match=f"version 99, newer than this harness's {SCHEMA_VERSION}"
+    ):
+        open_store(store_url)
+    con = sqlite3.connect(tmp_path / "harness.db")
+    con.execute("create table alembic_version (version_num varchar(32) not null)")
+    con.execute("insert into alembic_version values ('9999')")
+    con.commit()
+    con.close()
+    with pytest.raises(HarnessError, match="revision '9999', unknown to this harness"):
         open_store(store_url)
 
 

@@ -242,7 +242,7 @@ def test_evaluated_returned_cell_fills_the_report_metric(toy: None, tmp_path: Pa
         )
     )
     store.finish_cell_evaluation("e1", "done", test_acc=91.5, params=10, curve=[{"epoch": 1}])
-    store.engine.dispose()
+    store.close()
     report = _invoke(["report", "--storage", url, "--format", "csv", "--table", "summary"])
     row = pd.read_csv(pd.io.common.StringIO(report.output)).iloc[0]
     assert row["test_acc_mean"] == 91.5 and row["report_source"] == "trained (toy-protocol)"
@@ -269,9 +269,8 @@ def test_correlate_on_the_toy_space_resumes_from_its_store(toy: None, tmp_path: 
     from harness.store import open_store
 
     store = open_store(url, create=False)
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("select count(*) from evaluations").scalar_one() == 40
-    store.engine.dispose()
+    assert store.counts()["evaluations"] == 40
+    store.close()
     with pytest.raises(HarnessError, match="has none"):
         CliRunner().invoke(
             cli, ["correlate", "--proxy", "toy-proxy", "--benchmark", "toy-open"],

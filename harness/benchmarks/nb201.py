@@ -20,7 +20,7 @@ import numpy as np
 
 from harness import HarnessError
 from harness.benchmarks.base import TruthSource
-from harness.benchmarks.table import NB201Table, load_table
+from harness.benchmarks.table import NB201Table, load_table, reload_if_changed
 from harness.spaces.nb201 import NB201Cell, NB201Space
 
 if TYPE_CHECKING:
@@ -51,20 +51,23 @@ class NB201Benchmark:
 
     def configure(self, **settings: Any) -> NB201Benchmark:
         """This benchmark with its lookups sent through the official NATS-Bench files
-        (settings: nats_path, nats_trial)."""
+        (settings: nats_path, nats_trial), or read from another table file (table)."""
         from harness.benchmarks.nats import TRIAL_MODES
 
-        unknown = sorted(set(settings) - {"nats_path", "nats_trial"})
+        unknown = sorted(set(settings) - {"nats_path", "nats_trial", "table"})
         if unknown:
             raise HarnessError(
-                f"unknown setting {unknown[0]!r} for {self.name} (nats_path, nats_trial)"
+                f"unknown setting {unknown[0]!r} for {self.name} (nats_path, nats_trial, table)"
             )
         nats_path = settings.get("nats_path")
         nats_trial = str(settings.get("nats_trial", "mean"))
 
         if nats_trial not in TRIAL_MODES:
             raise HarnessError(f"unknown NATS trial mode {nats_trial!r} (modes: mean, sample)")
-        configured = replace(self, nats_path=nats_path, nats_trial=nats_trial)
+        table = settings.get("table", self.table_path)
+        configured = replace(self, nats_path=nats_path, nats_trial=nats_trial, table_path=table)
+        if table is not None:
+            reload_if_changed(table)  # fail now on a missing or malformed table
         if nats_path:
             configured._nats()  # fail now on missing or unreadable files, not mid-run
         return configured

@@ -70,6 +70,26 @@ def load_table(path: str | Path | None = None) -> NB201Table:
     return _load_named(str(table_path(path)))
 
 
+_STAMPS: dict[str, tuple[int, int]] = {}
+
+
+def reload_if_changed(path: str | Path) -> NB201Table:
+    """The table at `path`, read again if the file changed since it was loaded (a long-lived
+    process, e.g. a notebook, must not keep serving an old file's values). Lookups keep using
+    `load_table`, which does not stat the file on every call."""
+    name = str(table_path(path))
+    try:
+        st = Path(name).stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (0, 0)
+    if _STAMPS.get(name) not in (None, stamp):
+        _load_named.cache_clear()
+        _load.cache_clear()
+    _STAMPS[name] = stamp
+    return load_table(name)
+
+
 @lru_cache(maxsize=8)
 def _load_named(name: str) -> NB201Table:
     # lookups call this several times per trial: keep the path resolution off that hot path

@@ -88,6 +88,10 @@ def correlate(
         import torch
 
         torch.set_num_threads(threads)
+    if out is not None:
+        from harness.api import writable_dir
+
+        writable_dir(out, "--out")  # before any training, not after it
     _, summary = run(
         [p.strip() for p in proxy.split(",") if p.strip()],
         benchmark,

@@ -33,7 +33,7 @@ def _targets(
     try:
         return targets_from_store(store, run_id, method, benchmark)
     finally:
-        store.engine.dispose()
+        store.close()
 
 
 def _line(o: dict[str, Any]) -> str:

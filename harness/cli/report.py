@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from harness import HarnessError
-from harness.store import DEFAULT_URL
+from harness.store.base import DEFAULT_URL, redact
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,11 +31,9 @@ def load_trials(storage: str) -> pd.DataFrame:
     try:
         frame = store.trials_frame()
     finally:
-        engine = getattr(store, "engine", None)
-        if engine is not None:
-            engine.dispose()
+        store.close()
     if frame is None or len(frame) == 0:
-        raise HarnessError(f"no trials in {storage}: run `harness run` first")
+        raise HarnessError(f"no trials in {redact(storage)}: run `harness run` first")
     return frame
 
 
@@ -54,9 +52,9 @@ def write_report(
     which = None if table == "all" else (table,)
     text = "\n".join(report_tables(trials, fmt, versus=versus, seed=seed, which=which).values())
     if out is not None:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        from harness.api import write_text
+
+        write_text(out, text)
     return text
 
 
@@ -68,6 +66,7 @@ def write_figures(
     seed: int = 0,
     dpi: int = 150,
 ) -> list[Path]:
+    from harness.api import writable_dir
     from harness.report.figures import make_figures
 
     cells = None
@@ -78,6 +77,9 @@ def write_figures(
             cells = pd.read_csv(correlate)
         except (OSError, ValueError) as err:
             raise HarnessError(f"cannot read correlate CSV {correlate}: {err}") from None
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 10 <= dpi <= 2400:
+        raise HarnessError(f"--dpi must be between 10 and 2400, got {dpi!r}")
+    writable_dir(out, "--out")
     return make_figures(trials, out, correlate_cells=cells, seed=seed, dpi=dpi)
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from harness import HarnessError
-from harness.store import DEFAULT_URL
+from harness.store.base import DEFAULT_URL, redact
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -35,18 +33,6 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _use_table(path: str | None) -> None:
-    """Check the table first (before the store is touched), then hand it to worker processes."""
-    from harness.benchmarks.table import load_table
-
-    if path is None:
-        load_table()
-        return
-    resolved = str(Path(path).resolve())
-    load_table(resolved)
-    os.environ["HARNESS_NB201_TABLE"] = resolved
-
-
 @click.command()
 @click.option(
     "--method", "methods", multiple=True, required=True, help="Method(s); comma lists ok."
@@ -62,7 +48,23 @@ def _use_table(path: str | None) -> None:
 @click.option("--profile", default=None, help="Trained-proxy profile: smoke, quick, paper.")
 @click.option("--set", "sets", multiple=True, help="Proxy setting override key=value.")
 @click.option("--storage", default=DEFAULT_URL, show_default=True, help="Database URL.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "--executor",
+    type=click.Choice(["serial", "process", "dask"]),
+    default=None,
+    help="Where runs execute [serial; process if --workers > 1].",
+)
+@click.option(
+    "--workers", type=int, default=1, show_default=True, help="Worker processes (process, dask)."
+)
+@click.option("--scheduler", default=None, help="Dask scheduler tcp://HOST:PORT [local cluster].")
+@click.option(
+    "--lease-seconds",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="A run's claim lapses this long after its worker's last heartbeat.",
+)
 @click.option("--table", "table", default=None, help="NB201 table file (.npz) to use.")
 @click.option("--nats-path", default=None, help="Official NATS-Bench tss files: look up there.")
 @click.option(
@@ -83,51 +85,65 @@ def run(
     profile: str | None,
     sets: tuple[str, ...],
     storage: str,
+    executor: str | None,
     workers: int,
+    scheduler: str | None,
+    lease_seconds: float,
     table: str | None,
     nats_path: str | None,
     nats_trial: str,
     quiet: bool,
     fmt: str,
 ) -> None:
-    """Search: methods x benchmarks x seeds, resumable; ends with the summary table."""
-    from harness.runner import execute_plan, make_plan
-    from harness.store import open_store
+    """Search: methods x benchmarks x seeds, resumable; ends with the summary table.
 
-    _use_table(table)
-    proxy_settings = parse_set(sets)
-    if profile is not None:
-        proxy_settings["profile"] = profile
-    plan = make_plan(
+    Several `harness run` commands (or hosts) may share one store and plan: each run is
+    executed once, under a lease; the others take other runs or wait."""
+    from harness import api
+    from harness.executors import check_workers
+
+    check_workers(workers)
+    if executor is None:
+        executor = "dask" if scheduler else ("process" if workers > 1 else "serial")
+    frame = api.run(
         _split(methods),
         _split(benchmarks),
-        seeds=seeds,
+        seeds,
+        trials,
+        storage,
+        executor,
+        workers=workers,
+        scheduler=scheduler,
+        progress=not quiet,
+        lease_seconds=lease_seconds,
         master_seed=master_seed,
-        trials=trials,
         budget_seconds=budget_seconds,
         proxy=proxy,
-        proxy_settings=proxy_settings,
-        benchmark_settings={"nats_path": nats_path, "nats_trial": nats_trial}
-        if nats_path
-        else None,
+        proxy_settings=parse_set(sets),
+        profile=profile,
+        table=table,
+        nats_path=nats_path,
+        nats_trial=nats_trial,
     )
-    if workers < 1:
-        raise HarnessError(f"--workers must be positive, got {workers}")
-    statuses = execute_plan(plan, storage, workers=workers, progress=not quiet)
-    skipped = sum(s == "skipped" for s in statuses.values())
-    if skipped and not quiet:
-        click.echo(
-            f"{skipped} of {len(statuses)} runs were already complete in {storage}", err=True
-        )
-    store = open_store(storage, create=False)
-    frame = store.trials_frame(plan.run_ids)
-    store.engine.dispose()
+    statuses = frame.attrs["statuses"]
+    if not quiet:
+        click.echo(_tally(statuses, storage), err=True)
     if frame.empty:
         click.echo("no trials: every run stopped before its first evaluation (budget too small?)")
         return
     from harness.report.tables import render, summarize
 
     click.echo(render(summarize(frame), fmt))
+
+
+def _tally(statuses: dict[str, str], storage: str) -> str:
+    """One line: how many runs this command executed, and how many others had done."""
+    n = {k: sum(s == k for s in statuses.values()) for k in ("skipped", "elsewhere")}
+    here = len(statuses) - n["skipped"] - n["elsewhere"]
+    return (
+        f"{here} of {len(statuses)} runs executed here, {n['skipped']} already complete in "
+        f"{redact(storage)}, {n['elsewhere']} done by another worker meanwhile"
+    )
 
 
 @click.command("list")
@@ -157,6 +173,7 @@ def list_cmd() -> None:
 @click.option("--manifests", is_flag=True, help="Export run manifests instead of trials.")
 def export(storage: str, fmt: str, out: str | None, manifests: bool) -> None:
     """Write the long-format trial rows (one per run x trial), or the run manifests."""
+    from harness.api import write_text
     from harness.store import open_store
 
     store = open_store(storage, create=False)
@@ -170,11 +187,11 @@ def export(storage: str, fmt: str, out: str | None, manifests: bool) -> None:
             else:
                 text = frame.to_json(orient="records", indent=1)
     finally:
-        store.engine.dispose()
+        store.close()
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        Path(out).write_text(text)
+        write_text(out, text)
 
 
 @click.command()
@@ -182,16 +199,52 @@ def export(storage: str, fmt: str, out: str | None, manifests: bool) -> None:
 @click.option("--trials", type=int, default=100, show_default=True)
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--gp-trials", type=int, default=100, show_default=True)
+@click.option(
+    "--postgres",
+    default="auto",
+    show_default=True,
+    help="PostgreSQL URL to measure on; 'auto' starts a throwaway server; 'none' skips it.",
+)
+@click.option(
+    "--executors", default="serial,process,dask", show_default=True, help="Which to time."
+)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
-def bench(seeds: int, trials: int, workers: int, gp_trials: int, out: str | None) -> None:
-    """Measure harness overhead per lookup trial and the lookup-grid throughput."""
+def bench(
+    seeds: int,
+    trials: int,
+    workers: int,
+    gp_trials: int,
+    postgres: str,
+    executors: str,
+    out: str | None,
+) -> None:
+    """Measure the harness: overhead over a bare loop, the lookup grid per executor and
+    database, store write cost per trial, GP-BO cost."""
     from harness.bench import run_bench
+    from harness.executors import EXECUTORS, check_workers
 
-    figures = run_bench(seeds=seeds, trials=trials, workers=workers, gp_trials=gp_trials)
+    for flag, value in (("--seeds", seeds), ("--trials", trials), ("--gp-trials", gp_trials)):
+        if not 1 <= value <= 100_000:
+            raise HarnessError(f"{flag} must be between 1 and 100000, got {value}")
+    check_workers(workers)
+    chosen = tuple(_split((executors,)))
+    unknown = [e for e in chosen if e not in EXECUTORS]
+    if unknown or not chosen:
+        raise HarnessError(f"--executors {executors!r}: choose from {', '.join(EXECUTORS)}")
+    figures = run_bench(
+        seeds=seeds,
+        trials=trials,
+        workers=workers,
+        gp_trials=gp_trials,
+        postgres=None if postgres == "none" else postgres,
+        executors=chosen,
+    )
     for line in figures["lines"]:
         click.echo(line)
     if out:
-        Path(out).write_text(json.dumps(figures, indent=1))
+        from harness.api import write_text
+
+        write_text(out, json.dumps(figures, indent=1))
 
 
 COMMANDS = [run, list_cmd, export, bench]

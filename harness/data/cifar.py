@@ -1,8 +1,9 @@
 """Load CIFAR-10/100 from the official python layout or from an .npz of arrays.
 
-Arrays are uint8 NHWC images and int64 labels. The official pickles are read with
-`pickle.load(encoding="bytes")`: unpickling runs code from the file, which is acceptable only
-for trusted data (the official archive, checked by md5 in `harness.data.download`).
+Arrays are uint8 NHWC images and int64 labels. The official pickles are read with an
+unpickler restricted to what they hold (dicts, lists, bytes, numpy arrays): a file that asks
+for anything else (e.g. a function to call, the way a malicious pickle runs code) is refused
+with one clear error before any of it runs.
 """
 
 from __future__ import annotations
@@ -74,13 +75,45 @@ def _from_npz(path: Path) -> ImageData:
     return _checked(arrays, str(path), 100 if n_classes > 10 else 10)
 
 
+#: the only globals a CIFAR batch pickle refers to: numpy's array and scalar reconstructors
+#: (numpy 1 and 2 module names, pickle protocols 2 to 5) and the codec Python 3 uses for bytes
+SAFE_GLOBALS = frozenset(
+    (module, name)
+    for core in ("numpy.core", "numpy._core")
+    for module, name in (
+        (f"{core}.multiarray", "_reconstruct"),
+        (f"{core}.multiarray", "scalar"),
+        (f"{core}.numeric", "_frombuffer"),
+    )
+) | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+
+class _Refused(pickle.UnpicklingError):
+    pass
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in SAFE_GLOBALS:
+            raise _Refused(f"{module}.{name}")
+        return super().find_class(module, name)
+
+
 def _unpickle(path: Path) -> dict:
-    # trusted data only: see the module docstring
+    """One batch, read by the restricted unpickler (see SAFE_GLOBALS)."""
     try:
         with open(path, "rb") as fh:
-            return pickle.load(fh, encoding="bytes")
-    except (OSError, pickle.UnpicklingError, EOFError) as err:
+            batch = _CifarUnpickler(fh, encoding="bytes").load()
+    except _Refused as err:
+        raise HarnessError(
+            f"refusing to read CIFAR batch {path}: it asks to load {err}, which a CIFAR batch "
+            "never holds (only dicts, lists, bytes and numpy arrays); not an official file?"
+        ) from None
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as err:
         raise HarnessError(f"cannot read CIFAR batch {path}: {err}") from None
+    if not isinstance(batch, dict):
+        raise HarnessError(f"CIFAR batch {path} holds a {type(batch).__name__}, not a dict")
+    return batch
 
 
 def _rows_to_nhwc(data: np.ndarray) -> np.ndarray:

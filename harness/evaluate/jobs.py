@@ -265,7 +265,7 @@ def run_job(
         Path(job.checkpoint).unlink(missing_ok=True)  # only after the store has the result
         return outcomes
     finally:
-        store.engine.dispose()
+        store.close()
 
 
 def _start_manifest(job: Job, table_value: float | None) -> dict[str, Any]:

@@ -1,0 +1,204 @@
+"""The Python API for notebooks and scripts; the `harness` CLI is a thin layer over it.
+
+    import harness
+    trials = harness.run(methods=["tpe", "random"], benchmarks=["nb201-cifar10"], seeds=3,
+                         trials=50, storage="sqlite:///study.db")
+    harness.summary(trials)                      # one row per benchmark x method
+    harness.figures("sqlite:///study.db", out="figures/")
+
+Everything takes a storage URL (SQLite file or PostgreSQL) or, where it reads results, a
+trials DataFrame. Bad input raises harness.HarnessError with one line naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness import HarnessError
+from harness.store.base import DEFAULT_URL
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from harness.runner import Plan
+
+
+def _names(value: str | Iterable[str], what: str) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise HarnessError(f"{what} must be names, got {item!r}")
+        out.extend(x.strip() for x in item.split(",") if x.strip())
+    if not out:
+        raise HarnessError(f"no {what} given")
+    return list(dict.fromkeys(out))
+
+
+def plan(
+    methods: str | Iterable[str],
+    benchmarks: str | Iterable[str] = ("nb201-cifar10",),
+    seeds: int = 5,
+    trials: int | None = None,
+    *,
+    master_seed: int = 0,
+    budget_seconds: float | None = None,
+    proxy: str | None = None,
+    proxy_settings: dict[str, Any] | None = None,
+    profile: str | None = None,
+    table: str | Path | None = None,
+    nats_path: str | None = None,
+    nats_trial: str = "mean",
+) -> Plan:
+    """The runs `run` would execute (methods x benchmarks x seeds), checked, nothing stored.
+
+    `table` (an NB201 table file; default: $HARNESS_NB201_TABLE, else the packaged one)
+    becomes part of every run's identity together with its sha256."""
+    from harness.runner import make_plan
+
+    settings = dict(proxy_settings or {})
+    if profile is not None:
+        settings["profile"] = profile
+    if table is None and os.environ.get("HARNESS_NB201_TABLE"):
+        table = os.environ["HARNESS_NB201_TABLE"]  # read here, once: it travels in the plan
+    return make_plan(
+        _names(methods, "methods"),
+        _names(benchmarks, "benchmarks"),
+        seeds=seeds,
+        master_seed=master_seed,
+        trials=trials,
+        budget_seconds=budget_seconds,
+        proxy=proxy,
+        proxy_settings=settings,
+        benchmark_settings={"nats_path": nats_path, "nats_trial": nats_trial}
+        if nats_path
+        else None,
+        table=None if table is None else str(table),
+    )
+
+
+def run(
+    methods: str | Iterable[str],
+    benchmarks: str | Iterable[str] = ("nb201-cifar10",),
+    seeds: int = 5,
+    trials: int | None = None,
+    storage: str = DEFAULT_URL,
+    executor: str = "serial",
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+    lease_seconds: float = 60.0,
+    **plan_options: Any,
+) -> pd.DataFrame:
+    """Search (resumably) and return the plan's trials, one row per run x trial.
+
+    executor: "serial", "process" (`workers` processes) or "dask" (`scheduler`
+    "tcp://host:port", else a local cluster of `workers`). Runs already complete in `storage`
+    are not redone; the statuses per run are in `frame.attrs["statuses"]`. Other keyword
+    options go to `plan` (master_seed, budget_seconds, proxy, proxy_settings, profile, table,
+    nats_path, nats_trial)."""
+    from harness.executors import execute_plan
+
+    the_plan = plan(methods, benchmarks, seeds, trials, **plan_options)
+    statuses = execute_plan(
+        the_plan,
+        storage,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        lease_seconds=lease_seconds,
+    )
+    frame = _frame(storage, the_plan.run_ids)
+    frame.attrs["statuses"] = statuses
+    return frame
+
+
+def _frame(storage: str, run_ids: list[str] | None) -> pd.DataFrame:
+    from harness.store import open_store
+
+    store = open_store(storage, create=False)
+    try:
+        return store.trials_frame(run_ids)
+    finally:
+        store.close()
+
+
+def trials(storage: str = DEFAULT_URL, run_ids: list[str] | None = None) -> pd.DataFrame:
+    """Every trial in the store (or of `run_ids`), long format: the input of reports."""
+    return _frame(storage, run_ids)
+
+
+def _trials_of(source: str | pd.DataFrame) -> pd.DataFrame:
+    frame = trials(source) if isinstance(source, str) else source
+    if frame is None or len(frame) == 0:
+        where = source if isinstance(source, str) else "the frame"
+        raise HarnessError(f"no trials in {where}: run `harness run` first")
+    return frame
+
+
+def summary(source: str | pd.DataFrame = DEFAULT_URL, *, seed: int = 0) -> pd.DataFrame:
+    """One row per benchmark x method: report metric, regret, labels, cost, with bootstrap
+    intervals (the `harness report --table summary` numbers)."""
+    from harness.report.tables import summarize
+
+    return summarize(_trials_of(source), seed=seed)
+
+
+def report(
+    source: str | pd.DataFrame = DEFAULT_URL,
+    fmt: str = "table",
+    *,
+    versus: str | None = None,
+    table: str = "all",
+    seed: int = 0,
+) -> str:
+    """The `harness report` text: summary, paired tests, ranks (or one of them)."""
+    from harness.report.tables import report_tables
+
+    which = ("summary", "compare", "ranks") if table == "all" else (table,)
+    frame = _trials_of(source)
+    return "\n".join(report_tables(frame, fmt, versus=versus, seed=seed, which=which).values())
+
+
+def figures(
+    source: str | pd.DataFrame = DEFAULT_URL,
+    out: str | Path = "results/figures",
+    *,
+    correlate: str | Path | None = None,
+    seed: int = 0,
+    dpi: int = 150,
+) -> list[Path]:
+    """Draw every figure the results allow into `out` (PNG and PDF); returns the files."""
+    from harness.cli.report import write_figures
+
+    return write_figures(_trials_of(source), out, correlate=correlate, seed=seed, dpi=dpi)
+
+
+def writable_dir(path: str | Path, flag: str) -> Path:
+    """`path` as a folder that exists (created) and can be written, or one clear error."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / f".harness-write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise HarnessError(f"cannot write {flag} {p}: {err.strerror or err}") from None
+    return p
+
+
+def write_text(path: str | Path, text: str, flag: str = "--out") -> Path:
+    """Write a result file, or fail with one line naming the option and the reason."""
+    p = Path(path)
+    try:
+        if p.parent != Path():
+            p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    except OSError as err:
+        raise HarnessError(f"cannot write {flag} {p}: {err.strerror or err}") from None
+    return p

@@ -1,0 +1,126 @@
+"""The Dask executor: one task per run on a Dask distributed cluster.
+
+`--scheduler tcp://HOST:PORT` submits to an existing cluster (workers started by `dask worker`
+or dask-jobqueue on SLURM); without it a LocalCluster of `--workers` processes starts on the
+loopback interface. Tasks write their trials to the shared store (use a server database when
+workers are on other hosts); the client shows progress read back from the store. A worker that
+dies mid-run is replaced by the cluster, which reschedules its task; the new attempt takes the
+lease of the dead one (at once on the same host, after the lease lapses elsewhere) and resumes
+from the stored trials. Trained-proxy runs on a CUDA device ask for one `GPU` resource, so
+only workers started with `--resources GPU=1` take them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from harness import HarnessError
+from harness.executors.base import Options
+from harness.runner import RunSpec, execute_run
+from harness.store import Store, open_store, redact
+
+_STORES: dict[str, Store] = {}
+#: how often one run may be lost with its worker before the plan gives up on it
+MAX_ATTEMPTS = 10
+
+
+def resources(spec: RunSpec) -> dict[str, float]:
+    """Cluster resources a run's task needs: a GPU for trained proxies set to a CUDA device."""
+    device = str(spec.proxy_settings.get("device", "cpu"))
+    return {"GPU": 1} if device.startswith("cuda") else {}
+
+
+def run_task(spec: RunSpec, url: str, lease_seconds: float) -> tuple[str, str]:
+    """The task a Dask worker executes: one run, against the shared store."""
+    store = _STORES.get(url)
+    if store is None:
+        store = _STORES[url] = open_store(url, create=False)
+    return spec.run_id, execute_run(spec, store, lease_seconds=lease_seconds)
+
+
+class DaskSession:
+    def __init__(self, opts: Options) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise HarnessError(
+                "--executor dask needs Dask distributed: pip install 'csnas-harness[dask]'"
+            ) from None
+        self.opts = opts
+        self.cluster: Any = None
+        if opts.scheduler:
+            try:
+                self.client = Client(opts.scheduler, timeout="5s")
+            except (OSError, TimeoutError, ValueError) as err:
+                reason = redact(str(err).splitlines()[0] if str(err) else type(err).__name__)
+                raise HarnessError(
+                    f"cannot reach Dask scheduler {opts.scheduler!r}: {reason}"
+                ) from None
+        else:
+            self.cluster = LocalCluster(
+                n_workers=opts.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client = Client(self.cluster)
+        self.attempts: dict[str, int] = {}
+
+    def run_all(self, specs: list[RunSpec], tick: Callable[[], None]) -> dict[str, str]:
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
+
+        out: dict[str, str] = {}
+        args = (self.opts.url, self.opts.lease_seconds)
+        futures = {
+            self.client.submit(
+                run_task,
+                spec,
+                *args,
+                key=f"harness-run-{spec.run_id}-{uuid.uuid4().hex[:8]}",
+                pure=False,
+                resources=resources(spec) or None,
+            ): spec
+            for spec in specs
+        }
+        pending = set(futures)
+        while pending:
+            time.sleep(0.2)
+            finished = {f for f in pending if f.done()}
+            pending -= finished
+            tick()
+            for fut in finished:
+                spec = futures[fut]
+                try:
+                    run_id, status = fut.result()
+                except (KilledWorker, FutureCancelledError, OSError):
+                    run_id, status = spec.run_id, self._lost(spec)
+                out[run_id] = status
+        return out
+
+    def _lost(self, spec: RunSpec) -> str:
+        n = self.attempts[spec.run_id] = self.attempts.get(spec.run_id, 0) + 1
+        if n >= MAX_ATTEMPTS:
+            raise HarnessError(f"run {spec.run_id} was lost with its worker {n} times; giving up")
+        return "lost"
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+@contextmanager
+def start(opts: Options, store: Store, bar: Any) -> Iterator[DaskSession]:
+    session = DaskSession(opts)
+    try:
+        yield session
+    finally:
+        session.close()
