@@ -52,11 +52,13 @@ def plan(
     table: str | Path | None = None,
     nats_path: str | None = None,
     nats_trial: str = "mean",
+    benchmark_settings: dict[str, Any] | None = None,
 ) -> Plan:
     """The runs `run` would execute (methods x benchmarks x seeds), checked, nothing stored.
 
     `table` (an NB201 table file; default: $HARNESS_NB201_TABLE, else the packaged one)
-    becomes part of every run's identity together with its sha256."""
+    becomes part of every run's identity together with its sha256. `benchmark_settings` go to
+    every benchmark's `configure` (e.g. {"encoding": "edge"} for the DARTS benchmarks)."""
     from harness.runner import make_plan
 
     settings = dict(proxy_settings or {})
@@ -73,9 +75,11 @@ def plan(
         budget_seconds=budget_seconds,
         proxy=proxy,
         proxy_settings=settings,
-        benchmark_settings={"nats_path": nats_path, "nats_trial": nats_trial}
-        if nats_path
-        else None,
+        benchmark_settings={
+            **(benchmark_settings or {}),
+            **({"nats_path": nats_path, "nats_trial": nats_trial} if nats_path else {}),
+        }
+        or None,
         table=None if table is None else str(table),
     )
 
@@ -100,7 +104,7 @@ def run(
     "tcp://host:port", else a local cluster of `workers`). Runs already complete in `storage`
     are not redone; the statuses per run are in `frame.attrs["statuses"]`. Other keyword
     options go to `plan` (master_seed, budget_seconds, proxy, proxy_settings, profile, table,
-    nats_path, nats_trial)."""
+    nats_path, nats_trial, benchmark_settings)."""
     from harness.executors import execute_plan
 
     the_plan = plan(methods, benchmarks, seeds, trials, **plan_options)

@@ -57,18 +57,16 @@ def split_proxy(spec: str) -> tuple[str, dict[str, Any]]:
 def _evaluate(
     proxy: Any, arch: Any, arch_key: str, benchmark: Benchmark, seed: int, store: Any
 ) -> Evaluation:
+    """One evaluation, through the store's cache (keyed by the proxy's code version too, as
+    the runner keys it) when a store is given."""
     if store is None:
         return proxy.evaluate(arch, benchmark, seed)
-    from harness.store import evaluation_key
+    from harness.identity import proxy_version
+    from harness.runner import cached_evaluate
 
     settings = json.dumps(proxy.settings(), sort_keys=True)
-    key = evaluation_key(proxy.name, settings, arch_key, seed)
-    hit = store.cached_evaluation(key)
-    if hit is not None:
-        return Evaluation(**hit)
-    ev = proxy.evaluate(arch, benchmark, seed)
-    store.cache_evaluation(key, proxy.name, settings, arch_key, seed, ev.to_dict())
-    return ev
+    version = proxy_version(proxy, benchmark)
+    return cached_evaluate(store, proxy, settings, version, arch, arch_key, benchmark, seed)[0]
 
 
 def _readout_rows(proxy: Any, label: str, ev: Evaluation, base: dict[str, Any]) -> list[dict]:

@@ -352,7 +352,7 @@ def _search(
         suggestion = strategy.ask()
         arch = space.decode(suggestion.params)
         arch_key = space.canonical_key(arch)
-        ev, cached = _evaluate(
+        ev, cached = cached_evaluate(
             store, proxy, settings_json, cache_version, arch, arch_key, benchmark, proxy_seed
         )
         if spec.budget_seconds is not None and cum_sim + ev.simulated_s > spec.budget_seconds:
@@ -411,7 +411,7 @@ def _loss(status: str, score: float | None, direction: str) -> float | None:
     return score if direction == "minimize" else -score
 
 
-def _evaluate(
+def cached_evaluate(
     store: Store,
     proxy: Any,
     settings_json: str,
@@ -421,7 +421,8 @@ def _evaluate(
     benchmark: Any,
     seed: int,
 ) -> tuple[Evaluation, bool]:
-    """Serve trained-proxy evaluations from the store's cache; table lookups need none."""
+    """Evaluate through the store's cache, keyed by (proxy, settings, canonical arch, seed, code
+    version); returns (evaluation, served from cache). Table lookups need no cache."""
     if proxy.deterministic:
         return proxy.evaluate(arch, benchmark, seed), False
     key = evaluation_key(proxy.name, settings_json, arch_key, seed, version)

@@ -65,7 +65,10 @@ def tables(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def _deterministic(df: pd.DataFrame) -> pd.DataFrame:
-    return df.drop(columns=[c for c in WALL if c in df.columns]).reset_index(drop=True)
+    """The looked-up results: wall-clock columns are measured, and `run_id` is an identity (it
+    hashes the run's inputs, including the code version), not a result."""
+    drop = [*WALL, "run_id"]
+    return df.drop(columns=[c for c in drop if c in df.columns]).reset_index(drop=True)
 
 
 #: `harness correlate` runs kept in correlate/<name>/, all `--benchmark nb201-cifar10 --sample 40

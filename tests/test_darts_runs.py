@@ -57,3 +57,17 @@ def test_mixed_plan_sends_profile_only_to_trained_proxies() -> None:
     assert by_method["tpe"].proxy_settings == {"epochs": 12}
     with pytest.raises(HarnessError, match="no proxy of this plan"):
         make_plan(["tpe"], ["nb201-cifar10"], seeds=1, proxy_settings={"profile": "smoke"})
+
+
+def test_benchmark_setting_picks_the_authors_edge_encoding() -> None:
+    plan = make_plan(["csnas"], ["darts-cifar10"], seeds=1, benchmark_settings={"encoding": "edge"})
+    spec = plan.runs[0]
+    assert spec.resolve_benchmark().space == "darts-edge"
+    node = make_plan(["csnas"], ["darts-cifar10"], seeds=1).runs[0]
+    assert node.resolve_benchmark().space == "darts" and node.run_id != spec.run_id
+    with pytest.raises(HarnessError, match="unknown encoding 'diagonal'"):
+        make_plan(
+            ["csnas"], ["darts-cifar10"], seeds=1, benchmark_settings={"encoding": "diagonal"}
+        )
+    with pytest.raises(HarnessError, match="unknown setting 'encoding' for nb201-cifar10"):
+        make_plan(["csnas"], ["nb201-cifar10"], seeds=1, benchmark_settings={"encoding": "edge"})

@@ -25,8 +25,10 @@ def data() -> None:
 @click.option("--force", is_flag=True, help="Download again even if the folder exists.")
 def download_cmd(dataset: str, root: str, url: str | None, md5: str | None, force: bool) -> None:
     """Fetch, verify (md5) and extract an official CIFAR archive into ROOT."""
+    from harness.api import writable_dir
     from harness.data.download import download
 
+    writable_dir(root, "--root")
     path = download(dataset, root, url=url, md5=md5, force=force)
     click.echo(f"{dataset}: {path}")
     click.echo(f"train returned cells on it: harness evaluate ... --set data={path}")

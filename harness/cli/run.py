@@ -47,6 +47,12 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--proxy", default=None, help="Override the method's proxy.")
 @click.option("--profile", default=None, help="Trained-proxy profile: smoke, quick, paper.")
 @click.option("--set", "sets", multiple=True, help="Proxy setting override key=value.")
+@click.option(
+    "--benchmark-set",
+    "bench_sets",
+    multiple=True,
+    help="Benchmark setting key=value, e.g. encoding=edge (DARTS: the authors' encoding).",
+)
 @click.option("--storage", default=DEFAULT_URL, show_default=True, help="Database URL.")
 @click.option(
     "--executor",
@@ -84,6 +90,7 @@ def run(
     proxy: str | None,
     profile: str | None,
     sets: tuple[str, ...],
+    bench_sets: tuple[str, ...],
     storage: str,
     executor: str | None,
     workers: int,
@@ -124,6 +131,7 @@ def run(
         table=table,
         nats_path=nats_path,
         nats_trial=nats_trial,
+        benchmark_settings=parse_set(bench_sets),
     )
     statuses = frame.attrs["statuses"]
     if not quiet:
@@ -148,7 +156,7 @@ def _tally(statuses: dict[str, str], storage: str) -> str:
 
 @click.command("list")
 def list_cmd() -> None:
-    """Print every registered space, benchmark, proxy, strategy and method."""
+    """Print every registered space, benchmark, proxy, strategy, protocol and method."""
     from harness.benchmarks import BENCHMARKS
     from harness.methods import METHODS
     from harness.proxies import PROXIES
@@ -161,6 +169,9 @@ def list_cmd() -> None:
         click.echo(f"  {name:18s} {b.describe()}")
     click.echo("proxies:    " + ", ".join(PROXIES.names()))
     click.echo("strategies: " + ", ".join(STRATEGIES.names()))
+    from harness.evaluate import PROTOCOLS
+
+    click.echo("protocols:  " + ", ".join(PROTOCOLS.names()))
     click.echo("methods:")
     for name, m in METHODS.items():
         click.echo(f"  {name:16s} {m.strategy} + {m.proxy}: {m.description}")
