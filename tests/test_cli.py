@@ -5,23 +5,12 @@ import sqlite3
 
 import pandas as pd
 import pytest
-
-from harness.cli import main
+from cli_helpers import harness
 
 REQUIRED_REPORT_COLUMNS = (
     "benchmark,method,n_seeds,test_acc_mean,test_acc_std,regret_mean,"
     "labels_used_mean,simulated_seconds_mean,wall_seconds_mean"
 ).split(",")
-
-
-def harness(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_run_report_export_end_to_end(capsys, store_url):

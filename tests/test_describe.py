@@ -5,20 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_helpers import harness
 
 from harness.benchmarks.table import load_table
-from harness.cli import main
 from harness.spaces import SPACES
-
-
-def harness(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("index", [0, 1, 100, 5000, 15624])

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from cli_helpers import harness
 
-from harness.cli import main
 from harness.evaluate import checkpoint as ckpt
 from harness.evaluate.jobs import make_jobs, run_jobs, targets_from_store
 from harness.evaluate.trainer import TIMING_FIELDS
@@ -26,16 +26,6 @@ REPO = Path(__file__).resolve().parents[1]
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 SMOKE = ["--profile", "smoke", "--threads", "1", "--quiet"]
 SMALL = ["--epochs", "2", "--set", "train_images=64", "--set", "test_images=64"]
-
-
-def harness(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _search(capsys, url: str, seeds: int = 2) -> None:

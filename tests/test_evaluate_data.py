@@ -11,23 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import harness
 
-from harness.cli import main
 from harness.data.cifar import sample_path
 from harness.store import open_store
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 TINY = ["--set", "C=4", "--set", "N=1", "--set", "batch_size=16", "--threads", "1", "--quiet"]
-
-
-def harness(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _cifar100_archive(path: Path, n_train: int = 40, n_test: int = 20) -> Path:
