@@ -5,9 +5,10 @@
     python scripts/reference.py proxy-track  # the trained-proxy comparison (~5 min on 2 cores)
 
 Lookups are deterministic, so every trial (architecture, score, ground truth, simulated cost)
-and every table cell must come back identical; only wall-clock columns are left out of the
-comparison. The proxy-study figure is drawn from the committed `correlate/` CSVs, which
-`harness correlate` wrote (training runs are not part of the regression).
+and every table cell must come back identical; only wall-clock columns and run ids (which hash
+the code version) are left out of the comparison. The proxy study has its own script,
+`scripts/study.py`, and is not part of the regression (training runs are not guaranteed
+bit-identical across machines and torch builds).
 """
 
 from __future__ import annotations
@@ -71,31 +72,6 @@ def _deterministic(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=[c for c in drop if c in df.columns]).reset_index(drop=True)
 
 
-#: `harness correlate` runs kept in correlate/<name>/, all `--benchmark nb201-cifar10 --sample 40
-#: --steps 1,3,6 --profile quick --seed 0`: `--proxy contrastive` (pirl), `--proxy contrastive
-#: --set variant=simclr` (simclr), `--proxy supervised` (supervised); name -> label in figures
-LABELS = {"pirl": "contrastive-pirl", "simclr": "contrastive-simclr", "supervised": "supervised"}
-
-
-def merge_correlate() -> Path | None:
-    """One cells.csv from the correlate runs: each trained proxy under its variant's name, and
-    the table's predictors (lookup-12, params, FLOPs, NASWOT) once, as `correlate` wrote them."""
-    root = OUT / "correlate"
-    parts = []
-    for name, label in LABELS.items():
-        path = root / name / "cells.csv"
-        if path.exists():
-            cells = pd.read_csv(path)
-            cells.loc[cells["budget"].notna(), "proxy"] = label  # trained rows have a budget
-            parts.append(cells)
-    if not parts:
-        return None
-    merged = pd.concat(parts, ignore_index=True).drop_duplicates(["proxy", "budget", "arch"])
-    out = root / "cells.csv"
-    merged.to_csv(out, index=False)
-    return out
-
-
 def write(frame: pd.DataFrame) -> None:
     from harness.report.figures import make_figures
 
@@ -104,7 +80,7 @@ def write(frame: pd.DataFrame) -> None:
     for name, text in tables(frame).items():
         (OUT / name).write_text(text)
     (OUT / "experiment.json").write_text(json.dumps(EXPERIMENT, indent=1) + "\n")
-    figures = make_figures(frame, OUT / "figures", merge_correlate())
+    figures = make_figures(frame, OUT / "figures")
     print(f"wrote {OUT} ({len(frame)} trials, {len(figures)} figure files)")
 
 
