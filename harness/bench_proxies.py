@@ -178,8 +178,10 @@ def bench_proxies(
     paper_epochs: int | None = 1,
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
+    benchmark: str = "nb201-cifar10",
 ) -> list[dict[str, Any]]:
-    """One row per (profile, proxy): s/cell, images/s, naive s/cell and the speed-ups.
+    """One row per (profile, proxy): s/cell, images/s, naive s/cell and the speed-ups, on the
+    benchmark's space (NB201 cells, or DARTS genotypes on `darts-cifar10`).
 
     `proxies` are registry names, optionally `/variant` for `contrastive`. `speedup` is the
     naive pipeline (the authors' way: DataLoader, per-image PIL transforms, NCHW network) over
@@ -187,7 +189,7 @@ def bench_proxies(
     isolates the input pipeline."""
     if threads is not None:
         torch.set_num_threads(threads)
-    bench = BENCHMARKS.get("nb201-cifar10")
+    bench = BENCHMARKS.get(benchmark)
     all_archs = sample_unique_cells(max(cells, paper_cells), seed, bench)
     # warm up torch's lazy initialisation once, outside the timings
     make_proxy("contrastive", profile="smoke").evaluate(all_archs[0], bench, seed)

@@ -128,6 +128,7 @@ def correlate(
 @click.option("--no-naive", is_flag=True, help="Skip the naive DataLoader comparison.")
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--benchmark", default="nb201-cifar10", show_default=True, help="Its space's nets.")
 def bench_proxies(
     profiles: tuple[str, ...],
     proxies: tuple[str, ...],
@@ -137,6 +138,7 @@ def bench_proxies(
     no_naive: bool,
     threads: int | None,
     seed: int,
+    benchmark: str,
 ) -> None:
     """Seconds per cell and images/s of the trained proxies, and the speed-up over a naive
     per-image DataLoader pipeline."""
@@ -158,6 +160,7 @@ def bench_proxies(
         seed=seed,
         naive=not no_naive,
         paper_epochs=paper_epochs,
+        benchmark=benchmark,
         threads=threads,
     )
     click.echo(format_table(rows))
