@@ -8,12 +8,18 @@ set the benchmark trained the cell on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from harness import HarnessError
-from harness.benchmarks.nb201 import NB201Benchmark
 from harness.proxies.base import Direction, Evaluation
-from harness.spaces.nb201 import NB201Cell
+
+
+class TableBenchmark(Protocol):
+    """What a lookup needs of a benchmark: a table to read (NB201's, or any with one)."""
+
+    train_images: int
+
+    def lookup(self, arch: Any, epochs: int, seed: int) -> tuple[float, float]: ...
 
 
 @dataclass
@@ -28,7 +34,7 @@ class LookupProxy:
     def settings(self) -> dict[str, Any]:
         return {"epochs": self.epochs}
 
-    def evaluate(self, arch: NB201Cell, benchmark: NB201Benchmark, seed: int) -> Evaluation:
+    def evaluate(self, arch: Any, benchmark: TableBenchmark, seed: int) -> Evaluation:
         score, seconds = benchmark.lookup(arch, self.epochs, seed)
         return Evaluation(
             score=score,
