@@ -130,6 +130,3 @@ def param_count(cell: NB201Cell, c: int = 16, n: int = 5, num_classes: int = 10)
     with torch.device("meta"):
         return count_params(NB201Network(cell, c=c, n=n, num_classes=num_classes))
 
-
-def build_network(cell: NB201Cell, c: int = 16, n: int = 5, num_classes: int = 10) -> NB201Network:
-    return NB201Network(cell, c=c, n=n, num_classes=num_classes)
