@@ -163,7 +163,8 @@ def proxy_track(storage: str | None, methods: list[str] | None) -> None:
     frame.to_csv(out / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     for name, text in tables(frame).items():
         (out / name).write_text(text)
-    (out / "experiment.json").write_text(json.dumps(PROXY_TRACK, indent=1) + "\n")
+    ran = {**PROXY_TRACK, "methods": methods or PROXY_TRACK["methods"]}
+    (out / "experiment.json").write_text(json.dumps(ran, indent=1) + "\n")
     make_figures(frame, out / "figures")
     print(f"wrote {out} ({len(frame)} trials)")
 
