@@ -129,4 +129,3 @@ def param_count(cell: NB201Cell, c: int = 16, n: int = 5, num_classes: int = 10)
     """Parameter count of the network, built on the meta device (no allocation, no init)."""
     with torch.device("meta"):
         return count_params(NB201Network(cell, c=c, n=n, num_classes=num_classes))
-
