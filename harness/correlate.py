@@ -321,16 +321,23 @@ def correlate(
         from harness.store import open_store
 
         store = open_store(storage, create=True)
+    partial = None
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        partial = out / "cells.partial.csv"
     try:
-        frame = _run_all(proxies, bench, cells, budgets, seed, seeds, settings, progress, store)
+        frame = _run_all(
+            proxies, bench, cells, budgets, seed, seeds, settings, progress, store, partial
+        )
     finally:
         if store is not None:
             store.close()
     summary = summarize(frame, seed, n_resamples)
     if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
         frame.to_csv(out / "cells.csv", index=False)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         summary.to_csv(out / "summary.csv", index=False)
         scatter(frame, summary, out / "scatter.png", bench.report_metric)
     return frame, summary
@@ -352,11 +359,16 @@ def _run_all(
     settings: dict[str, Any],
     progress: Callable[[str], None] | None,
     store: Any,
+    partial: Path | None = None,
 ) -> pd.DataFrame:
+    """Every proxy's rows (the benchmark's own signals once); after each proxy the rows so far
+    go to `partial`, so a study stopped before its end still leaves what it finished."""
     frames = []
     seed_list = [seed + i for i in range(seeds)]
     for i, spec in enumerate(proxies):
         own = _applicable(split_proxy(spec)[0], settings)
         frame = run_cells([spec], bench, cells, budgets, seed_list, own, progress, store)
         frames.append(frame if i == len(proxies) - 1 else frame[frame["seed"].notna()])
+        if partial is not None and i < len(proxies) - 1:
+            pd.concat(frames, ignore_index=True).to_csv(partial, index=False)
     return pd.concat(frames, ignore_index=True)

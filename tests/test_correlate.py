@@ -157,3 +157,29 @@ def test_correlate_cli(tmp_path) -> None:
     assert isinstance(bad.exception, HarnessError) and "--steps 'a,b'" in str(bad.exception)
     bad = runner.invoke(correlate_cmd, [*args, "--set", "colour=red"])
     assert isinstance(bad.exception, HarnessError) and "colour" in str(bad.exception)
+
+
+def test_stopped_study_leaves_the_proxies_it_finished(tmp_path, monkeypatch) -> None:
+    import harness.correlate as corr
+
+    real = corr.run_cells
+
+    def stop_at_supervised(proxies, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if proxies == ["supervised"]:
+            raise KeyboardInterrupt
+        return real(proxies, *args, **kwargs)
+
+    monkeypatch.setattr(corr, "run_cells", stop_at_supervised)
+    torch.set_num_threads(1)
+    with pytest.raises(KeyboardInterrupt):
+        correlate(
+            ["contrastive", "supervised"], "nb201-cifar10", sample=3, profile="smoke", out=tmp_path
+        )
+    partial = pd.read_csv(tmp_path / "cells.partial.csv")
+    assert set(partial["proxy"]) >= {"contrastive"} and "supervised" not in set(partial["proxy"])
+    assert not (tmp_path / "cells.csv").exists()
+    monkeypatch.setattr(corr, "run_cells", real)
+    correlate(
+        ["contrastive", "supervised"], "nb201-cifar10", sample=3, profile="smoke", out=tmp_path
+    )
+    assert (tmp_path / "cells.csv").exists() and not (tmp_path / "cells.partial.csv").exists()
