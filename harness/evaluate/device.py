@@ -18,28 +18,9 @@ from typing import Any
 import torch
 
 from harness import HarnessError
+from harness.proxies.training import device_label, resolve_device
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def resolve_device(name: str) -> torch.device:
-    """cpu, cuda, cuda:N or auto (the first GPU if there is one, else the CPU)."""
-    if name == "auto":
-        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError:
-        raise HarnessError(f"unknown device {name!r} (use cpu, cuda, cuda:N or auto)") from None
-    if dev.type not in ("cpu", "cuda"):
-        raise HarnessError(f"device {name!r} is not supported (use cpu or cuda)")
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise HarnessError(f"device {name!r} requested but CUDA is not available")
-        index = dev.index or 0
-        if index >= torch.cuda.device_count():
-            raise HarnessError(f"device {name!r}: only {torch.cuda.device_count()} GPU(s) here")
-        dev = torch.device("cuda", index)
-    return dev
 
 
 def resolve_precision(requested: str, device: torch.device) -> str:
@@ -108,13 +89,6 @@ def _nvidia_driver() -> str | None:
         return None
     lines = out.stdout.strip().splitlines()
     return lines[0].strip() if lines else None
-
-
-def device_label(device: torch.device) -> str:
-    """Short name stored with each evaluation, e.g. `cuda:NVIDIA H100` or `cpu:2t`."""
-    if device.type == "cuda":
-        return f"cuda:{torch.cuda.get_device_name(device)}"
-    return f"cpu:{torch.get_num_threads()}t"
 
 
 def device_manifest(device: torch.device, precision: str, channels_last: bool) -> dict[str, Any]:

@@ -46,14 +46,22 @@ def images_for(data: str) -> ImageData:
 
 
 def resolve_device(name: str) -> torch.device:
+    """cpu, cuda, cuda:N or auto (the first GPU if there is one, else the CPU)."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
     try:
         dev = torch.device(name)
     except RuntimeError:
         raise HarnessError(f"unknown device {name!r} (use cpu, cuda, cuda:N or auto)") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise HarnessError(f"device {name!r} requested but CUDA is not available")
+    if dev.type not in ("cpu", "cuda"):
+        raise HarnessError(f"device {name!r} is not supported (use cpu or cuda)")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise HarnessError(f"device {name!r} requested but CUDA is not available")
+        index = dev.index or 0
+        if index >= torch.cuda.device_count():
+            raise HarnessError(f"device {name!r}: only {torch.cuda.device_count()} GPU(s) here")
+        dev = torch.device("cuda", index)
     return dev
 
 
@@ -208,6 +216,7 @@ class Timer:
 
 
 def device_label(device: torch.device) -> str:
+    """Short name stored with each evaluation, e.g. `cuda:NVIDIA H100` or `cpu:2t`."""
     if device.type == "cuda":
         return f"cuda:{torch.cuda.get_device_name(device)}"
     return f"cpu:{torch.get_num_threads()}t"
