@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from harness import HarnessError
 from harness.leases import DEFAULT_SECONDS
-from harness.runner import Plan, RunSpec
+from harness.runner import Plan, RunSpec, execute_run
 from harness.store import Store, open_store
 
 RETRY = ("busy", "lost")
@@ -115,6 +115,18 @@ def _pause(seconds: float, tick: Callable[[], None]) -> None:
     while time.monotonic() < end:
         time.sleep(min(0.25, seconds))
         tick()
+
+
+_STORES: dict[str, Store] = {}
+
+
+def run_in_worker(spec: RunSpec, url: str, lease_seconds: float) -> tuple[str, str]:
+    """What a worker process (pool or Dask) executes: one run against the shared store, whose
+    connection the worker opens once and keeps for the runs it is given after."""
+    store = _STORES.get(url)
+    if store is None:
+        store = _STORES[url] = open_store(url, create=False)
+    return spec.run_id, execute_run(spec, store, lease_seconds=lease_seconds)
 
 
 def check_workers(workers: int) -> None:

@@ -20,11 +20,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness import HarnessError
-from harness.executors.base import Options
-from harness.runner import RunSpec, execute_run
-from harness.store import Store, open_store, redact
+from harness.executors.base import Options, run_in_worker
+from harness.runner import RunSpec
+from harness.store import Store, redact
 
-_STORES: dict[str, Store] = {}
 #: how often one run may be lost with its worker before the plan gives up on it
 MAX_ATTEMPTS = 10
 
@@ -33,14 +32,6 @@ def resources(spec: RunSpec) -> dict[str, float]:
     """Cluster resources a run's task needs: a GPU for trained proxies set to a CUDA device."""
     device = str(spec.proxy_settings.get("device", "cpu"))
     return {"GPU": 1} if device.startswith("cuda") else {}
-
-
-def run_task(spec: RunSpec, url: str, lease_seconds: float) -> tuple[str, str]:
-    """The task a Dask worker executes: one run, against the shared store."""
-    store = _STORES.get(url)
-    if store is None:
-        store = _STORES[url] = open_store(url, create=False)
-    return spec.run_id, execute_run(spec, store, lease_seconds=lease_seconds)
 
 
 class DaskSession:
@@ -81,7 +72,7 @@ class DaskSession:
         args = (self.opts.url, self.opts.lease_seconds)
         futures = {
             self.client.submit(
-                run_task,
+                run_in_worker,
                 spec,
                 *args,
                 key=f"harness-run-{spec.run_id}-{uuid.uuid4().hex[:8]}",

@@ -20,11 +20,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.executors.base import Options
-from harness.runner import RunSpec, execute_run
-from harness.store import Store, open_store
-
-_STORES: dict[str, Store] = {}
+from harness.executors.base import Options, run_in_worker
+from harness.runner import RunSpec
+from harness.store import Store
 
 
 def _init_worker(threads: int, parent: int) -> None:
@@ -43,13 +41,6 @@ def _watch_parent(parent: int) -> None:
             os.kill(parent, 0)
         except ProcessLookupError:
             os._exit(1)  # the harness that started us is gone: stop writing at once
-
-
-def _run(spec: RunSpec, url: str, lease_seconds: float) -> tuple[str, str]:
-    store = _STORES.get(url)
-    if store is None:
-        store = _STORES[url] = open_store(url, create=False)
-    return spec.run_id, execute_run(spec, store, lease_seconds=lease_seconds)
 
 
 class ProcessSession:
@@ -76,7 +67,7 @@ class ProcessSession:
         todo = list(specs)
         while todo:
             try:
-                futures = {self.pool.submit(_run, spec, *args): spec for spec in todo}
+                futures = {self.pool.submit(run_in_worker, spec, *args): spec for spec in todo}
             except cf.process.BrokenProcessPool:  # a worker died while the pool was idle
                 self._rebuild()
                 continue
