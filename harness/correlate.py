@@ -54,19 +54,19 @@ def split_proxy(spec: str) -> tuple[str, dict[str, Any]]:
     return name, ({"variant": variant} if variant else {})
 
 
-def _evaluate(
-    proxy: Any, arch: Any, arch_key: str, benchmark: Benchmark, seed: int, store: Any
-) -> Evaluation:
-    """One evaluation, through the store's cache (keyed by the proxy's code version too, as
-    the runner keys it) when a store is given."""
+def _evaluator(proxy: Any, benchmark: Benchmark, store: Any) -> Callable[[Any, str, int], Any]:
+    """evaluate(arch, arch_key, seed) for one proxy: through the store's cache when a store is
+    given, keyed exactly as the runner keys it (code version and image hash, computed once)."""
     if store is None:
-        return proxy.evaluate(arch, benchmark, seed)
-    from harness.identity import proxy_version
+        return lambda arch, key, seed: proxy.evaluate(arch, benchmark, seed)
+    from harness.identity import cache_version, run_inputs
     from harness.runner import cached_evaluate
 
     settings = json.dumps(proxy.settings(), sort_keys=True)
-    version = proxy_version(proxy, benchmark)
-    return cached_evaluate(store, proxy, settings, version, arch, arch_key, benchmark, seed)[0]
+    version = cache_version(run_inputs(benchmark, proxy))
+    return lambda arch, key, seed: cached_evaluate(
+        store, proxy, settings, version, arch, key, benchmark, seed
+    )[0]
 
 
 def _readout_rows(proxy: Any, label: str, ev: Evaluation, base: dict[str, Any]) -> list[dict]:
@@ -114,9 +114,10 @@ def run_cells(
         for budget in (budgets or [int(own["epochs"])]) if trains else [None]:
             extra = {"epochs": int(budget)} if budget is not None else {}
             proxy = make_proxy(name, **{**settings, **variant, **extra})
+            evaluate = _evaluator(proxy, benchmark, store)
             for seed in seeds if not proxy.deterministic else seeds[:1]:
                 for arch, key, text, truth in keyed:
-                    ev = _evaluate(proxy, arch, key, benchmark, seed, store)
+                    ev = evaluate(arch, key, seed)
                     base = {
                         "benchmark": benchmark.name, "proxy": spec, "budget": budget,
                         "seed": seed, "arch": text, "arch_key": key, "score": ev.score,

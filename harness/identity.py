@@ -141,3 +141,9 @@ def run_inputs(benchmark: Any, proxy: Any) -> dict[str, Any]:
             raise HarnessError(f"image data {path} does not exist (setting data={data!r})")
         inputs["images_sha256"] = tree_sha256(path)
     return inputs
+
+
+def cache_version(inputs: dict[str, Any]) -> str:
+    """The part of a run's inputs that keys its cached evaluations: the proxy's code version
+    and the images it trained on (the table does not change a computed proxy's score)."""
+    return ":".join(str(inputs.get(k, "")) for k in ("proxy_version", "images_sha256")).strip(":")

@@ -23,7 +23,7 @@ from typing import Any
 
 from harness import HarnessError, __version__
 from harness.benchmarks import BENCHMARKS, Benchmark
-from harness.identity import run_inputs
+from harness.identity import cache_version, run_inputs
 from harness.leases import DEFAULT_SECONDS, Lease, claim, owner_id
 from harness.methods import METHODS
 from harness.proxies import Evaluation, make_proxy
@@ -318,9 +318,7 @@ def _search(
     """Replay the stored trials, then search until the run is complete. True if resumed."""
     run_id = spec.run_id
     settings_json = json.dumps(proxy.settings(), sort_keys=True)
-    cache_version = ":".join(
-        str(spec.inputs.get(k, "")) for k in ("proxy_version", "images_sha256")
-    ).strip(":")
+    version = cache_version(spec.inputs)
     optimum = benchmark.optimum
     proxy_seed = spec.proxy_seed
     best_loss: float | None = None
@@ -353,7 +351,7 @@ def _search(
         arch = space.decode(suggestion.params)
         arch_key = space.canonical_key(arch)
         ev, cached = cached_evaluate(
-            store, proxy, settings_json, cache_version, arch, arch_key, benchmark, proxy_seed
+            store, proxy, settings_json, version, arch, arch_key, benchmark, proxy_seed
         )
         if spec.budget_seconds is not None and cum_sim + ev.simulated_s > spec.budget_seconds:
             break  # the next evaluation would exceed the simulated budget
