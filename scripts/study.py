@@ -2,6 +2,7 @@
 
     python scripts/study.py run     # print the correlate commands (each resumable via --storage)
     python scripts/study.py write   # merge their cells.csv files into results/reference/study/
+    python scripts/study.py explain # the README's figures on what the contrastive score measures
 
 The study scores the same 200 unique NB201 cells (cell seed 0) with three proxy seeds at the
 `quick` profile: the authors' contrastive proxy with its readouts, SimCLR, the supervised
@@ -86,13 +87,54 @@ def write(root: Path) -> None:
     print(f"wrote {OUT}: {len(cells)} rows, {len(summary)} summary rows")
 
 
+def explain() -> None:
+    """Print the README's figures about what the contrastive score measures, from the
+    committed cells (quick profile, authors' pirl; per-image nats = score / (images / batches),
+    the authors' score being the per-batch loss sum divided by the number of batches)."""
+    from scipy import stats
+
+    from harness.spaces import SPACES
+
+    cells = pd.read_csv(OUT / "cells.csv.gz")
+    quick = cells[cells["profile"] == "quick"]
+    wide = quick.pivot_table(index="arch", columns="proxy", values="score", aggfunc="mean")
+    truth = quick.groupby("arch")["truth"].first().reindex(wide.index)
+    final, init = wide["contrastive"], wide["contrastive:init-loss"]
+    cosine, drop = wide["contrastive:init-cosine"], wide["contrastive:loss-drop"]
+    per_image = 256 / 4  # quick profile: 256 images in 4 batches of 64
+    ops = [SPACES.get("nb201").parse(a).ops for a in wide.index]
+    convs = [sum(o.startswith("nor_conv") for o in c) for c in ops]
+    pools = [sum(o == "avg_pool_3x3" for o in c) for c in ops]
+
+    def rho(a: object, b: object) -> float:
+        return float(stats.spearmanr(a, b).statistic)
+
+    print(f"cells: {len(wide)}")
+    print(f"rho(final loss, loss before training): {rho(final, init):+.3f}")
+    print(f"rho(final loss, initial embedding cosine): {rho(final, cosine):+.3f}")
+    print(
+        f"loss drop per image (nats): mean {drop.mean() / per_image:.2f}, "
+        f"min {drop.min() / per_image:.2f}, max {drop.max() / per_image:.2f}; "
+        f"rose for {int((drop < 0).sum())} cells"
+    )
+    spread = (final.max() - final.min()) / per_image
+    print(f"spread of the final loss between cells (nats): {spread:.2f}")
+    print(f"rho(initial cosine, #convolutions): {rho(cosine, convs):+.3f}")
+    print(f"rho(initial cosine, #average pools): {rho(cosine, pools):+.3f}")
+    print(f"rho(#convolutions, test accuracy): {rho(convs, truth):+.3f}")
+    supervised = quick.loc[quick["proxy"] == "supervised", "score"]
+    print(f"supervised held-out accuracy (%): mean {supervised.mean():.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["run", "write"])
+    parser.add_argument("action", choices=["run", "write", "explain"])
     parser.add_argument("--root", default=str(REPO / "results" / "study"))
     args = parser.parse_args()
     if args.action == "run":
         print("\n".join(commands()))
+    elif args.action == "explain":
+        explain()
     else:
         write(Path(args.root))
 
