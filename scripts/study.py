@@ -15,6 +15,7 @@ better cell'. No setting was chosen by looking at the correlations.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -30,7 +31,7 @@ PARTS: dict[str, str] = {
     "--profile quick",
     "quick-zc": "--proxy synflow,params,flops,jacov,snip,grad-norm --sample 200 --seeds 3",
     "quick-zc-2": "--proxy naswot --sample 200 --seeds 3",
-    "quick-zc-3": "--proxy swap --sample 200 --seeds 1",  # 3 seeds did not fit the session
+    "quick-zc-3": "--proxy swap --sample 200 --seeds 3",
     "paper": "--proxy contrastive,supervised --sample 50 --seeds 1 --profile paper",
 }
 CAPTION = (
@@ -89,19 +90,35 @@ def write(root: Path) -> None:
 
 def explain() -> None:
     """Print the README's figures about what the contrastive score measures, from the
-    committed cells (quick profile, authors' pirl; per-image nats = score / (images / batches),
-    the authors' score being the per-batch loss sum divided by the number of batches)."""
+    committed cells (authors' pirl), for each profile that has them."""
+    cells = pd.read_csv(OUT / "cells.csv.gz")
+    for profile in ("quick", "paper"):
+        part = cells[cells["profile"] == profile]
+        if "contrastive:init-cosine" in set(part["proxy"]):
+            print(f"-- {profile} profile")
+            _explain(part, profile)
+
+
+def per_image_divisor(profile: str) -> float:
+    """The authors' score is the per-batch loss summed over batches and divided by their
+    number; dividing by images / batches gives nats per image."""
+    from harness.proxies import make_proxy
+
+    s = make_proxy("contrastive", profile=profile).settings()
+    batches = math.ceil(s["train_images"] / s["batch_size"])
+    return s["train_images"] / batches
+
+
+def _explain(part: pd.DataFrame, profile: str) -> None:
     from scipy import stats
 
     from harness.spaces import SPACES
 
-    cells = pd.read_csv(OUT / "cells.csv.gz")
-    quick = cells[cells["profile"] == "quick"]
-    wide = quick.pivot_table(index="arch", columns="proxy", values="score", aggfunc="mean")
-    truth = quick.groupby("arch")["truth"].first().reindex(wide.index)
+    wide = part.pivot_table(index="arch", columns="proxy", values="score", aggfunc="mean")
+    truth = part.groupby("arch")["truth"].first().reindex(wide.index)
     final, init = wide["contrastive"], wide["contrastive:init-loss"]
     cosine, drop = wide["contrastive:init-cosine"], wide["contrastive:loss-drop"]
-    per_image = 256 / 4  # quick profile: 256 images in 4 batches of 64
+    per_image = per_image_divisor(profile)
     ops = [SPACES.get("nb201").parse(a).ops for a in wide.index]
     convs = [sum(o.startswith("nor_conv") for o in c) for c in ops]
     pools = [sum(o == "avg_pool_3x3" for o in c) for c in ops]
@@ -122,8 +139,10 @@ def explain() -> None:
     print(f"rho(initial cosine, #convolutions): {rho(cosine, convs):+.3f}")
     print(f"rho(initial cosine, #average pools): {rho(cosine, pools):+.3f}")
     print(f"rho(#convolutions, test accuracy): {rho(convs, truth):+.3f}")
-    supervised = quick.loc[quick["proxy"] == "supervised", "score"]
+    supervised = part.loc[part["proxy"] == "supervised", "score"]
     print(f"supervised held-out accuracy (%): mean {supervised.mean():.1f}")
+    seconds = part.loc[part["proxy"] == "contrastive", "wall_s"]
+    print(f"authors' pirl seconds per cell: median {seconds.median():.1f}, max {seconds.max():.1f}")
 
 
 def main() -> None:
