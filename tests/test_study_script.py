@@ -1,0 +1,46 @@
+"""scripts/study.py: the merge keeps each cell set's own table predictors, and the per-image
+divisor equals the one the contrastive proxy itself uses for `train_loss_per_image`."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("study", REPO / "scripts" / "study.py")
+assert spec is not None and spec.loader is not None
+study = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(study)
+
+
+def _part(root: Path, name: str, proxy: str, archs: list[str], budget: float | None) -> None:
+    rows = []
+    for i, arch in enumerate(archs):
+        base = {"benchmark": "b", "arch": arch, "arch_key": arch, "truth": float(i)}
+        rows.append({**base, "proxy": proxy, "budget": budget, "seed": 0.0, "score": float(i),
+                     "direction": "maximize", "status": "ok", "wall_s": 1.0})  # fmt: skip
+        rows.append({**base, "proxy": "lookup-12", "budget": None, "seed": None,
+                     "score": float(i), "direction": "maximize", "status": "ok", "wall_s": 0.0})  # fmt: skip
+    (root / name).mkdir()
+    pd.DataFrame(rows).to_csv(root / name / "cells.csv", index=False)
+
+
+def test_merge_keeps_table_rows_per_cell_set(tmp_path: Path) -> None:
+    _part(tmp_path, "quick-zc", "synflow", ["a", "b", "c"], None)
+    _part(tmp_path, "quick-zc-2", "naswot", ["a", "b", "c"], None)
+    _part(tmp_path, "paper", "contrastive", ["x", "y"], 10.0)
+    cells = study.merge(tmp_path)
+    table = cells[cells["proxy"] == "lookup-12"]
+    # quick parts share cells: their table rows appear once, as profile 'table'
+    assert sorted(table.loc[table["profile"] == "table", "arch_key"]) == ["a", "b", "c"]
+    # the paper part's own cells keep theirs under 'paper', not mixed into the quick set
+    assert sorted(table.loc[table["profile"] == "paper", "arch_key"]) == ["x", "y"]
+
+
+def test_per_image_divisor_follows_the_profiles() -> None:
+    """images / batches: the ratio of the proxy's `train-loss` to its `train_loss_per_image`
+    (250.0 in every paper-profile evaluation stored by the study)."""
+    assert study.per_image_divisor("quick") == 64.0  # 256 images in 4 batches of 64
+    assert study.per_image_divisor("paper") == 250.0  # 500 images in 2 batches (256 + 244)
