@@ -83,6 +83,35 @@ def test_naswot_kernel_sums_over_relus_and_is_singular_for_repeated_codes() -> N
     assert logdet(k) == -math.inf
 
 
+def test_naswot_kernel_reuses_shared_inputs_exactly() -> None:
+    """An NB201 network (shared node outputs, ReLUConvBN around its ReLU): the kernel equals
+    the sum of every matched module's own part computed afresh, bit for bit."""
+    from harness.proxies.zero_cost.naswot import agreement_kernel, is_relu
+    from harness.spaces import SPACES
+
+    space = SPACES.get("nb201")
+    arch = space.parse(
+        "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|"
+    )
+    torch.manual_seed(0)
+    net = space.network(arch, 10, C=4, N=1).train()
+    x = torch.randn(6, 3, 8, 8)
+    naive = np.zeros((6, 6))
+    calls: list[int] = []
+
+    def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        calls.append(id(inputs[0]))
+        naive[...] += agreement_kernel(inputs[0].reshape(6, -1) > 0).double().numpy()
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if is_relu(m)]
+    with torch.no_grad():
+        net(x)
+    for h in handles:
+        h.remove()
+    assert len(set(calls)) < len(calls)  # some inputs are shared, so reuse happens
+    np.testing.assert_array_equal(activation_kernel(net, x), naive)
+
+
 def test_synflow_of_a_linear_net_is_depth_times_the_output() -> None:
     w1 = [[1.0, -2.0], [0.5, 3.0], [-1.0, 0.0]]
     w2 = [[2.0, -1.0, 4.0]]

@@ -36,12 +36,22 @@ def agreement_kernel(codes: torch.Tensor) -> torch.Tensor:
 
 
 def activation_kernel(net: nn.Module, x: torch.Tensor) -> np.ndarray:
-    """K summed over every ReLU of one forward pass (float64; each layer's part is exact)."""
+    """K summed over every ReLU of one forward pass (float64; each layer's part is exact).
+
+    Modules that see the same input tensor (in NB201 the edges leaving one node, and each
+    ReLUConvBN with the ReLU inside it, both matched by the authors' test) add the same part:
+    it is computed once per tensor and added again, the same sum in the same order. The
+    tensors are held until the pass ends, so no `id` is reused for another one."""
     k = np.zeros((len(x), len(x)), dtype=np.float64)
+    parts: dict[int, tuple[torch.Tensor, np.ndarray]] = {}
 
     def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        codes = inputs[0].reshape(len(x), -1) > 0
-        k[...] += agreement_kernel(codes).double().cpu().numpy()
+        seen = parts.get(id(inputs[0]))
+        if seen is None or seen[0] is not inputs[0]:
+            codes = inputs[0].reshape(len(x), -1) > 0
+            seen = (inputs[0], agreement_kernel(codes).double().cpu().numpy())
+            parts[id(inputs[0])] = seen
+        k[...] += seen[1]
 
     handles = [m.register_forward_hook(hook) for m in net.modules() if is_relu(m)]
     try:
@@ -50,6 +60,7 @@ def activation_kernel(net: nn.Module, x: torch.Tensor) -> np.ndarray:
     finally:
         for h in handles:
             h.remove()
+        parts.clear()
     return k
 
 
