@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 from harness import HarnessError
@@ -108,10 +108,6 @@ class DaskSession:
             self.cluster.close()
 
 
-@contextmanager
-def start(opts: Options, store: Store, bar: Any) -> Iterator[DaskSession]:
-    session = DaskSession(opts)
-    try:
-        yield session
-    finally:
-        session.close()
+def start(opts: Options, store: Store, bar: Any) -> closing[DaskSession]:
+    """The session, closed when the `with` block ends (whatever ends it)."""
+    return closing(DaskSession(opts))

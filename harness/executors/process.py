@@ -16,8 +16,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 from harness.executors.base import Options, run_in_worker
@@ -95,10 +95,6 @@ class ProcessSession:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-@contextmanager
-def start(opts: Options, store: Store, bar: Any) -> Iterator[ProcessSession]:
-    session = ProcessSession(opts)
-    try:
-        yield session
-    finally:
-        session.close()
+def start(opts: Options, store: Store, bar: Any) -> closing[ProcessSession]:
+    """The session, closed when the `with` block ends (whatever ends it)."""
+    return closing(ProcessSession(opts))
