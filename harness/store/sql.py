@@ -114,7 +114,6 @@ class SqlStore:
         self._engine = engine
         dialect = engine.dialect.name
         self._insert_run = _idempotent_insert(dialect, runs_table)
-        self._insert_trial = _idempotent_insert(dialect, trials_table)
         self._insert_evaluation = _idempotent_insert(dialect, evaluations_table)
         self._insert_cell = _idempotent_insert(dialect, cell_evaluations_table)
         self._writer = _TrialWriter(engine)
