@@ -16,7 +16,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-HEAVIEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+HEAVIEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|" + (
+    "+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+)
 
 
 def bo_gp_split(trials: int = 100) -> None:
