@@ -1,10 +1,18 @@
-"""nox sessions: tests, slow, lint, typecheck, regression, figures.
+"""nox sessions: tests, slow, lint, typecheck, regression, figures, lock.
 
-Each session installs torch==2.13.0 first (a CPU build on this machine; a bare `torch`
-requirement would pull a multi-GB CUDA build), then the package.
+Every session installs from the lock file, `constraints.txt` (exact versions of every runtime
+and dev dependency), torch==2.13.0 first (a CPU build on this project's machines; a bare
+`torch` requirement would pull a multi-GB CUDA build). `nox -s lock` regenerates the lock in a
+fresh environment from the loose ranges in pyproject.toml. `regression` always builds a fresh
+environment, so it checks what a new machine installs, never an old venv.
 """
 
 from __future__ import annotations
+
+import datetime
+import platform
+import re
+from pathlib import Path
 
 import nox
 
@@ -12,11 +20,12 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 PYTHON = "3.11"
 TORCH = "torch==2.13.0"
+LOCK = "constraints.txt"
 
 
 def _install(session: nox.Session, extras: str = "dev") -> None:
-    session.install(TORCH)
-    session.install("-e", f".[{extras}]")
+    session.install(TORCH, "-c", LOCK)
+    session.install("-e", f".[{extras}]", "-c", LOCK)
 
 
 @nox.session(python=PYTHON)
@@ -28,14 +37,14 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def slow(session: nox.Session) -> None:
-    """Only the tests marked slow."""
+    """Only the tests marked slow (chaos, concurrency, Dask, the installed example)."""
     _install(session)
     session.run("pytest", "-m", "slow", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    session.install("ruff", "-c", LOCK)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -46,9 +55,11 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "harness", "baselines")
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, reuse_venv=False)
 def regression(session: nox.Session) -> None:
-    """Rerun the committed reference experiment from scratch; fail on any difference."""
+    """Rerun the committed reference experiments in a fresh environment built from the lock:
+    identical trials where the environment matches the recorded one; elsewhere the differences
+    named and the results judged within the stated tolerance (see results/reference/README.md)."""
     _install(session)
     session.run("python", "scripts/reference.py", "check")
     session.run("python", "scripts/reference_zero_cost.py", "check")
@@ -61,3 +72,28 @@ def figures(session: nox.Session) -> None:
     # scikit-posthocs orders the CD diagram's crossbars by set iteration (string hashes): fix the
     # hash seed so regenerated figures are byte-identical
     session.run("python", "scripts/reference.py", "write", env={"PYTHONHASHSEED": "0"})
+
+
+@nox.session(python=PYTHON, reuse_venv=False)
+def lock(session: nox.Session) -> None:
+    """Regenerate constraints.txt: resolve pyproject.toml's ranges (all extras) afresh, then
+    write the exact versions installed (torch without its local +cpu tag, so the same line
+    admits the CPU build here and the default build elsewhere)."""
+    session.install(TORCH)
+    session.install("-e", ".[dev,postgresql,dask]")
+    frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
+    assert isinstance(frozen, str)
+    pins = sorted(
+        (re.sub(r"^(torch==[^+\s]+)\+\S+", r"\1", line) for line in frozen.splitlines()),
+        key=str.lower,
+    )
+    pins = [p for p in pins if p and not p.startswith(("#", "-e ", "csnas-harness"))]
+    header = (
+        "# The lock: exact versions of every runtime and dev dependency of csnas-harness.\n"
+        "# Used as pip constraints (-c) by the README's Quickstart, .ci/run and every nox\n"
+        "# session. Regenerate with `nox -s lock` (loose ranges stay in pyproject.toml).\n"
+        f"# Resolved {datetime.date.today()} on Python {platform.python_version()}, "
+        f"{platform.machine()}.\n"
+    )
+    Path(LOCK).write_text(header + "\n".join(pins) + "\n")
+    session.log(f"wrote {LOCK} ({len(pins)} pins)")
