@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import harness.executors.process  # noqa: F401  (the workers' entry point)
 from harness.benchmarks import BENCHMARKS
+from harness.environment import environment
 from harness.identity import run_inputs
 from harness.proxies import make_proxy
-from harness.runner import _versions
 
 
 def _warm() -> None:
     """Table loads and hashes, and the code versions a lookup run checks (trained proxies
-    would import torch here: they warm up in their workers), and the library versions every
+    would import torch here: they warm up in their workers), and the environment every
     manifest records."""
-    _versions()
+    environment(with_torch=False)
     for name in ("lookup-12", "lookup-200"):
         for _, benchmark in BENCHMARKS.items():
             try:

@@ -1,0 +1,209 @@
+"""The environment that produced a result: packages, Python, CPU, SIMD kernels, BLAS, torch.
+
+Recorded in every run's manifest and beside the committed reference experiment, so a result
+that does not reproduce elsewhere can be traced to what differs. Two parts matter most:
+
+- `libraries()`: versions of the libraries that decide a trajectory or a score; they are part
+  of a run's identity (harness.identity), so an upgrade gives new runs, never old results.
+- the kernels: numpy dispatches its ufuncs to the widest SIMD target the CPU has (AVX2 or
+  AVX-512 on x86-64), torch's ATen and oneDNN do the same; the last bit of a float can differ
+  between them (measured: optuna's TPE breaks an exact tie between two categories by that
+  bit, see results/reference/README.md). `NPY_DISABLE_CPU_FEATURES`, `ATEN_CPU_CAPABILITY`
+  and `ONEDNN_MAX_CPU_ISA` let one machine run another machine's kernels.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+
+#: the libraries whose version can change a trial or a score (strategies' and proxies' code
+#: paths); a strategy or proxy narrows this with a `libraries` attribute
+RESULT_LIBRARIES = (
+    "numpy",
+    "scipy",
+    "optuna",
+    "hyperopt",
+    "scikit-optimize",
+    "scikit-learn",
+    "torch",
+    "pandas",
+)
+#: environment variables that choose kernels or thread counts
+KERNEL_VARIABLES = (
+    "NPY_DISABLE_CPU_FEATURES",
+    "NPY_ENABLE_CPU_FEATURES",
+    "ATEN_CPU_CAPABILITY",
+    "ONEDNN_MAX_CPU_ISA",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "PYTHONHASHSEED",
+)
+
+
+def version_of(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+@lru_cache(maxsize=1)
+def libraries() -> dict[str, str]:
+    """Python and the result-deciding libraries' versions (cheap: no import of any of them)."""
+    out = {"python": platform.python_version()}
+    out.update({d: version_of(d) for d in RESULT_LIBRARIES})
+    return out
+
+
+@lru_cache(maxsize=1)
+def packages() -> dict[str, str]:
+    """Every installed distribution and its version (what `pip freeze` would list)."""
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found.setdefault(name.lower(), dist.version)
+    return dict(sorted(found.items()))
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def numpy_simd() -> dict[str, Any]:
+    """numpy's compiled baseline and the dispatch targets this CPU runs (after
+    NPY_DISABLE_CPU_FEATURES): the widest one picks the kernels of most float ufuncs."""
+    try:
+        from numpy._core import _multiarray_umath as umath  # type: ignore[attr-defined]
+    except ImportError:  # numpy < 2
+        from numpy.core import _multiarray_umath as umath  # type: ignore[no-redef]
+    features = umath.__cpu_features__
+    dispatched = [t for t in umath.__cpu_dispatch__ if features.get(t)]
+    return {
+        "baseline": list(umath.__cpu_baseline__),
+        "dispatched": dispatched,
+        "widest": dispatched[-1] if dispatched else "baseline",
+    }
+
+
+def blas() -> list[dict[str, Any]]:
+    """BLAS/OpenMP libraries loaded by numpy (and torch, when imported), via threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    keys = ("internal_api", "version", "num_threads", "architecture", "threading_layer")
+    return [{k: info.get(k) for k in keys if k in info} for info in threadpool_info()]
+
+
+def torch_build() -> dict[str, Any]:
+    """torch's version, CPU kernel level (ATen) and threads; imports torch, so only called
+    where a result used it or a full record is asked for."""
+    try:
+        import torch
+    except ImportError:
+        return {"version": "absent"}
+    return {
+        "version": torch.__version__,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "threads": torch.get_num_threads(),
+        "interop_threads": torch.get_num_interop_threads(),
+        "cuda": torch.version.cuda,
+        "mkldnn": torch.backends.mkldnn.is_available(),
+    }
+
+
+@lru_cache(maxsize=4)
+def git_commit(path: Path | None = None) -> dict[str, Any] | None:
+    """The harness checkout's commit and whether it has uncommitted changes (None outside git)."""
+    root = (path or Path(__file__).resolve().parents[1]).resolve()
+    if not (root / ".git").exists():
+        return None
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit or None, "dirty": dirty}
+
+
+def environment(with_torch: bool = True) -> dict[str, Any]:
+    """The full record: what a manifest and the reference experiment carry."""
+    return {
+        "harness": __version__,
+        "git": git_commit(),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "numpy_simd": numpy_simd(),
+        "blas": blas(),
+        "torch": torch_build() if with_torch else None,
+        "variables": {k: os.environ[k] for k in KERNEL_VARIABLES if k in os.environ},
+        "libraries": libraries(),
+        "packages": dict(packages()),
+    }
+
+
+#: what must match for trials to be expected bit-identical (see differences())
+_KERNEL_KEYS = (
+    ("numpy_simd", "widest"),
+    ("torch", "cpu_capability"),
+    ("variables", "ONEDNN_MAX_CPU_ISA"),
+    ("machine",),
+)
+
+
+def differences(
+    recorded: dict[str, Any], here: dict[str, Any], include_cpu: bool = True
+) -> list[str]:
+    """What differs between two records: library versions and kernels (either can change a
+    result's last bits; none differing means results are expected bit-identical), then, with
+    `include_cpu`, the CPU model (informative: the same kernels give the same bits)."""
+    out = []
+    for lib in sorted(set(recorded.get("libraries", {})) | set(here.get("libraries", {}))):
+        a, b = recorded.get("libraries", {}).get(lib), here.get("libraries", {}).get(lib)
+        if a != b:
+            out.append(f"{lib} {a} (recorded) vs {b} (here)")
+    for path in _KERNEL_KEYS:
+        a, b = _dig(recorded, path), _dig(here, path)
+        if path[0] == "torch" and (a is None or b is None):
+            continue  # one record was made without importing torch: nothing to compare
+        if a != b:
+            out.append(f"{'.'.join(path)} {a} (recorded) vs {b} (here)")
+    if include_cpu and recorded.get("cpu") != here.get("cpu"):
+        out.append(f"cpu {recorded.get('cpu')!r} (recorded) vs {here.get('cpu')!r} (here)")
+    return out
+
+
+def _dig(record: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = record
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
