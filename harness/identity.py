@@ -1,21 +1,31 @@
-"""What identifies a run's inputs: file hashes and the proxy's code version.
+"""What identifies a run's inputs: file hashes, the code that runs and the libraries it calls.
 
 A run's identity (`RunSpec.inputs`, hashed into the run id) holds everything that changes its
-results besides its settings: the sha256 of the benchmark's table, of the image data a trained
-proxy reads, and the proxy's code version. They are computed once when the plan is made and
-checked again where the run executes (another process, another host), so a changed file or a
-worker with other code never silently reuses or extends a run.
+results besides its settings: the sha256 of the benchmark's table and of the image data a
+trained proxy reads; the code version of the proxy (with its benchmark and space), of the
+strategy and of the search loop, each a hash of the source it runs, found by its real file
+(harness modules, `baselines`, a plugin or a user's own module alike); and the versions of the
+libraries that code imports. They are computed once when the plan is made and checked again
+where the run executes (another process, another host), so a changed file, an upgraded library
+or a worker with other code never silently reuses or extends a run. Cached evaluations are
+keyed by the proxy's part only (`cache_version`).
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
+import platform
+import re
+import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from harness import HarnessError
+from harness.environment import RESULT_LIBRARIES, version_of
 
 
 def file_sha256(path: str | Path) -> str:
@@ -54,23 +64,63 @@ def tree_sha256(path: str | Path) -> str:
 #: packages whose `__init__` only registers names: importing one pulls in every registered
 #: implementation, which says nothing about the code a given proxy runs
 REGISTRIES = frozenset(
-    {"harness", "harness.proxies", "harness.spaces", "harness.benchmarks", "harness.strategies"}
+    {
+        "harness",
+        "harness.proxies",
+        "harness.spaces",
+        "harness.benchmarks",
+        "harness.strategies",
+        "baselines",
+    }
+)
+#: the search loop every run executes, hashed file by file (not transitively: the runner imports
+#: the store and executors, whose code does not decide a trial)
+SEARCH_LOOP = (
+    "harness.runner",
+    "harness.seeds",
+    "harness.strategies.base",
+    "harness.proxies.base",
+    "harness.spaces.base",
 )
 _ROOT = Path(__file__).resolve().parent
+#: import name -> distribution for the libraries that decide results (the rest are looked up)
+_DISTRIBUTIONS = {
+    "numpy": "numpy",
+    "scipy": "scipy",
+    "optuna": "optuna",
+    "hyperopt": "hyperopt",
+    "skopt": "scikit-optimize",
+    "sklearn": "scikit-learn",
+    "torch": "torch",
+    "pandas": "pandas",
+}
+_MAIN = ("__main__", "__mp_main__")  # a script's module: named so in the client, in workers
 
 
 def _module_file(name: str) -> Path | None:
-    """The source file of a harness module, found without importing it."""
-    parts = name.split(".")[1:]
-    base = _ROOT.joinpath(*parts)
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
+    """The source file of a module: harness's found without importing it, others (a plugin,
+    a user's package, a script run as __main__) by their real file."""
+    if name == "harness" or name.startswith("harness."):
+        base = _ROOT.joinpath(*name.split(".")[1:])
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return None
+    module = sys.modules.get(name)
+    origin = getattr(module, "__file__", None) if module is not None else None
+    if origin is None and name not in _MAIN:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None and spec.has_location else None
+    if origin is None or not str(origin).endswith(".py"):
+        return None
+    return Path(origin)
 
 
-def _harness_imports(path: Path, package: str) -> set[str]:
-    """Names of the harness modules a source file imports (anywhere in it)."""
+def _imports(path: Path, package: str) -> set[str]:
+    """Absolute names of every module a source file imports (anywhere in it)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -84,51 +134,159 @@ def _harness_imports(path: Path, package: str) -> set[str]:
                 mod = str(node.module)
             names.add(mod)
             names.update(f"{mod}.{a.name}" for a in node.names)  # may name submodules
-    return {n for n in names if n == "harness" or n.startswith("harness.")}
+    return names
 
 
-@lru_cache(maxsize=64)
-def code_version(*modules: str) -> str:
-    """A hash of the source of `modules` and every harness module they import, transitively,
-    registry packages' `__init__` files left out (see REGISTRIES). Any edit to that code gives
-    a new version: cached scores are never reused across implementations, at the price of
-    recomputing after cosmetic edits."""
+@dataclass(frozen=True)
+class CodeIdentity:
+    """A hash of the source a set of modules runs, and the libraries that code imports."""
+
+    version: str
+    libraries: tuple[tuple[str, str], ...]
+
+
+@lru_cache(maxsize=128)
+def code_identity(*modules: str) -> CodeIdentity:
+    """Follow `modules` and every module of the same top-level package (or of harness) they
+    import, transitively, registry `__init__` files left out (see REGISTRIES). Any edit to that
+    code gives a new version (at the price of recomputing after cosmetic edits); the third-party
+    libraries it imports, and the result libraries those require, give `libraries`."""
     seen: dict[str, Path] = {}
+    outside: set[str] = set()
     todo = list(modules)
     while todo:
         name = todo.pop()
         if name in seen or name in REGISTRIES:
             continue
+        top = name.split(".")[0]
         path = _module_file(name)
         if path is None:
+            if name in _MAIN:
+                raise HarnessError(
+                    f"code in {name} has no source file (a notebook or `python -c`?): "
+                    "give the class a `version` string, or put it in a module"
+                )
             continue  # a name imported from a module, not a module
-        seen[name] = path
+        key = "__main__" if name in _MAIN else name
+        seen[key] = path
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        todo.extend(_harness_imports(path, package))
-        todo.append(name.rpartition(".")[0])  # importing a.b runs a/__init__.py first
+        own = {"harness", top}
+        for imported in _imports(path, package):
+            head = imported.split(".")[0]
+            (todo.append(imported) if head in own else outside.add(head))
+        if package and package != name:
+            todo.append(package)  # importing a.b runs a/__init__.py first
     digest = hashlib.sha256()
     for name in sorted(seen):
         digest.update(f"{name}\0{file_sha256(seen[name])}\n".encode())
-    return digest.hexdigest()[:16]
+    return CodeIdentity(digest.hexdigest()[:16], _library_versions(outside))
+
+
+def code_version(*modules: str) -> str:
+    """The source hash of `code_identity` (what older callers and tests compare)."""
+    return code_identity(*modules).version
+
+
+def _library_versions(imported: set[str]) -> tuple[tuple[str, str], ...]:
+    """Python, numpy, and the distributions behind third-party import names (stdlib left out),
+    with the result libraries each of them requires."""
+    dists = {"numpy"}
+    for name in imported - set(sys.stdlib_module_names) - {"__future__", *_MAIN}:
+        dists.update(_distributions_of(name))
+    for dist in list(dists):
+        dists.update(_required_result_libraries(dist))
+    out = {"python": platform.python_version()}
+    out.update({d: version_of(d) for d in sorted(dists)})
+    return tuple(sorted(out.items()))
+
+
+def _distributions_of(import_name: str) -> list[str]:
+    if import_name in _DISTRIBUTIONS:
+        return [_DISTRIBUTIONS[import_name]]
+    return list(_packages_distributions().get(import_name, []))
+
+
+@lru_cache(maxsize=1)
+def _packages_distributions() -> dict[str, list[str]]:
+    from importlib import metadata
+
+    return dict(metadata.packages_distributions())
+
+
+@lru_cache(maxsize=64)
+def _required_result_libraries(dist: str) -> frozenset[str]:
+    from importlib import metadata
+
+    try:
+        requires = metadata.requires(dist) or []
+    except metadata.PackageNotFoundError:
+        return frozenset()
+    wanted = set(RESULT_LIBRARIES)
+    names = {
+        re.split(r"[ ;<>=!~\[(]", r, maxsplit=1)[0].strip().lower()
+        for r in requires
+        if "extra ==" not in r  # optional extras are not installed by the library itself
+    }
+    return frozenset(names & wanted)
+
+
+def _space_module(benchmark: Any) -> str:
+    from harness.spaces import SPACES
+
+    return type(SPACES.get(benchmark.space)).__module__
+
+
+def proxy_identity(proxy: Any, benchmark: Any = None) -> CodeIdentity:
+    """The proxy's code: an explicit `version` attribute (its libraries then all the result
+    libraries), else the hash of its code, the benchmark's and the benchmark's space's (a
+    trained proxy trains that space's network) and what they import."""
+    explicit = getattr(proxy, "version", None)
+    if isinstance(explicit, str) and explicit:
+        return CodeIdentity(explicit, _library_versions(set(_DISTRIBUTIONS)))
+    modules = [type(proxy).__module__]
+    if benchmark is not None:
+        modules += [type(benchmark).__module__, _space_module(benchmark)]
+    return code_identity(*modules)
 
 
 def proxy_version(proxy: Any, benchmark: Any = None) -> str:
-    """The proxy's code version: an explicit `version` attribute, else the hash of its code,
-    the benchmark's and the benchmark's space's (a trained proxy trains that space's network)."""
-    explicit = getattr(proxy, "version", None)
+    return proxy_identity(proxy, benchmark).version
+
+
+def strategy_identity(name: str) -> CodeIdentity:
+    """The registered strategy's code (found by its factory's module) and the runner's loop."""
+    from harness.strategies import STRATEGIES
+
+    factory = STRATEGIES.get(name)
+    explicit = getattr(factory, "version", None)
     if isinstance(explicit, str) and explicit:
-        return explicit
-    modules = [type(proxy).__module__]
-    if benchmark is not None:
-        from harness.spaces import SPACES
-
-        modules += [type(benchmark).__module__, type(SPACES.get(benchmark.space)).__module__]
-    return code_version(*modules)
+        return CodeIdentity(explicit, _library_versions(set(_DISTRIBUTIONS)))
+    return code_identity(factory.__module__)
 
 
-def run_inputs(benchmark: Any, proxy: Any) -> dict[str, Any]:
-    """The identity of a run's inputs: table and image hashes, the proxy's code version."""
-    inputs: dict[str, Any] = {"proxy_version": proxy_version(proxy, benchmark)}
+@lru_cache(maxsize=1)
+def search_loop_version() -> str:
+    digest = hashlib.sha256()
+    for name in SEARCH_LOOP:
+        path = _module_file(name)
+        assert path is not None, name
+        digest.update(f"{name}\0{file_sha256(path)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def run_inputs(benchmark: Any, proxy: Any, strategy: str | None = None) -> dict[str, Any]:
+    """The identity of a run's inputs: table and image hashes, the code of the proxy, of the
+    strategy and of the search loop, and the versions of the libraries that code imports."""
+    prox = proxy_identity(proxy, benchmark)
+    libraries = dict(prox.libraries)
+    inputs: dict[str, Any] = {"proxy_version": prox.version}
+    if strategy is not None:
+        strat = strategy_identity(strategy)
+        libraries.update(strat.libraries)
+        inputs["strategy_version"] = strat.version
+        inputs["search_loop_version"] = search_loop_version()
+    inputs["libraries"] = dict(sorted(libraries.items()))
+    inputs["proxy_libraries"] = ",".join(f"{k}={v}" for k, v in prox.libraries)
     for key, value in benchmark.manifest().items():
         if key.endswith("sha256") and value:
             inputs[key] = value  # e.g. NB201's table_sha256
@@ -144,6 +302,8 @@ def run_inputs(benchmark: Any, proxy: Any) -> dict[str, Any]:
 
 
 def cache_version(inputs: dict[str, Any]) -> str:
-    """The part of a run's inputs that keys its cached evaluations: the proxy's code version
-    and the images it trained on (the table does not change a computed proxy's score)."""
-    return ":".join(str(inputs.get(k, "")) for k in ("proxy_version", "images_sha256")).strip(":")
+    """The part of a run's inputs that keys its cached evaluations: the proxy's code version,
+    the versions of the libraries it imports and the images it trained on (the table and the
+    strategy do not change a computed proxy's score), hashed to 16 hex digits."""
+    parts = [str(inputs.get(k, "")) for k in ("proxy_version", "proxy_libraries", "images_sha256")]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]

@@ -12,17 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from harness import HarnessError, __version__
 from harness.benchmarks import BENCHMARKS, Benchmark
+from harness.environment import differences, environment, libraries
 from harness.identity import cache_version, run_inputs
 from harness.leases import DEFAULT_SECONDS, Lease, claim, owner_id
 from harness.methods import METHODS
@@ -151,7 +150,7 @@ def make_plan(
                     f"proxy {proxy_name} (method {method_name}) reads a benchmark table, and "
                     f"{bench_name} has none: use a trained or zero-cost proxy there"
                 )
-            inputs = run_inputs(benchmark, resolved)
+            inputs = run_inputs(benchmark, resolved, method.strategy)
             for rep in range(seeds):
                 runs.append(
                     RunSpec(
@@ -205,19 +204,6 @@ def _default_trials(method_default: int, proxy_settings: dict[str, Any]) -> int:
     return method_default
 
 
-@lru_cache(maxsize=1)
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"python": platform.python_version(), "csnas-harness": __version__}
-    for dist in ("numpy", "torch", "optuna", "hyperopt", "scikit-optimize", "sqlalchemy"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "absent"
-    return out
-
-
 def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> dict[str, Any]:
     benchmark = spec.resolve_benchmark()
     return {
@@ -237,8 +223,8 @@ def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> di
             "space": benchmark.space,
             **benchmark.manifest(),
         },
-        "versions": dict(_versions()),
-        "platform": platform.platform(),
+        "versions": {"csnas-harness": __version__, **libraries()},
+        "environment": environment(with_torch="torch" in spec.inputs.get("libraries", {})),
         "argv": [redact(a) for a in sys.argv],
     }
 
@@ -251,14 +237,26 @@ def check_inputs(spec: RunSpec, benchmark: Any, proxy: Any) -> None:
     """The inputs here must be the ones the plan was made with (files, code)."""
     if not spec.inputs:
         return
-    here = run_inputs(benchmark, proxy)
-    for key, planned in sorted(spec.inputs.items()):
+    here = _flat(run_inputs(benchmark, proxy, spec.strategy))
+    for key, planned in sorted(_flat(spec.inputs).items()):
         if here.get(key) != planned:
             raise HarnessError(
                 f"run {spec.run_id}: {key} is {str(here.get(key))[:16]} here but "
                 f"{str(planned)[:16]} in the plan: a file or the code changed since the plan "
                 "was made (or this worker runs other files or code)"
             )
+
+
+def _flat(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Nested inputs (the libraries) as `libraries.optuna`-style keys, so a difference names
+    the one library that differs."""
+    out: dict[str, Any] = {}
+    for key, value in inputs.items():
+        if isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        elif key != "proxy_libraries":  # the same versions, for the cache key
+            out[key] = value
+    return out
 
 
 def execute_run(
@@ -331,10 +329,7 @@ def _search(
     for row in done:  # replay: the seeded strategy must propose exactly what was stored
         suggestion = strategy.ask()
         if suggestion.params != row["params"] or suggestion.number != row["number"]:
-            raise HarnessError(
-                f"run {run_id}: trial {row['number']} in the store differs from the strategy's "
-                "replay (code or library versions changed?); use a fresh --storage"
-            )
+            raise HarnessError(_replay_mismatch(store, run_id, row, suggestion.params))
         loss = _loss(row["status"], row["score"], row["direction"])
         strategy.tell(suggestion.number, loss)
         if loss is not None and (best_loss is None or loss < best_loss):
@@ -394,6 +389,24 @@ def _search(
         if on_trial is not None:
             on_trial(1)
     return bool(done)
+
+
+def _replay_mismatch(store: Store, run_id: str, row: dict[str, Any], params: Any) -> str:
+    """One line: the first stored trial this environment does not propose again, and how this
+    environment differs from the one that stored it (same code and libraries: the run id says
+    so; what is left is the CPU's kernels)."""
+    runs = store.runs([run_id])
+    recorded = runs[0]["manifest"].get("environment") if runs else None
+    here = environment(with_torch=False)
+    diff = "; ".join(differences(recorded, here)) if recorded else "no environment recorded"
+    changed = {k: (row["params"].get(k), v) for k, v in params.items() if row["params"].get(k) != v}
+    return (
+        f"run {run_id} does not replay here: stored trial {row['number']} has "
+        f"{', '.join(f'{k}={a}' for k, (a, _) in changed.items()) or row['params']} but this "
+        f"environment proposes {', '.join(f'{k}={b}' for k, (_, b) in changed.items()) or params}"
+        f" (environments: {diff or 'no difference found'}); resume it on a host like the one "
+        "that started it, or use a fresh --storage"
+    )
 
 
 def _regret(optimum: float | None, truth: float | None) -> float | None:

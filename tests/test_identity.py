@@ -150,3 +150,139 @@ def test_code_version_follows_the_code_a_proxy_imports():
     from harness.identity import REGISTRIES
 
     assert {"harness", "harness.proxies"} <= REGISTRIES
+
+
+# -- the whole code and the libraries: strategy, search loop, outside code, versions ---------
+def _plan_ids_in(root, code: str) -> str:
+    """Run `code` (which prints something) with the harness imported from `root`."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=root)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_changed_strategy_source_in_a_copy_of_the_package_is_a_new_run(tmp_path):
+    from pathlib import Path
+
+    repo = Path(harness.__file__).resolve().parents[1]
+    code = (
+        "import harness; p = harness.plan(['tpe-optuna', 'rea'], seeds=1, trials=3); "
+        "print(' '.join(r.run_id for r in p.runs))"
+    )
+    for name in ("same", "edited"):
+        shutil.copytree(repo / "harness", tmp_path / name / "harness",
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+        shutil.copytree(repo / "baselines", tmp_path / name / "baselines",
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    edited = tmp_path / "edited" / "harness" / "strategies" / "tpe_optuna.py"
+    edited.write_text(edited.read_text() + "\n# an edit that changes no behaviour\n")
+    ours = " ".join(r.run_id for r in harness.plan(["tpe-optuna", "rea"], seeds=1, trials=3).runs)
+    same = _plan_ids_in(tmp_path / "same", code)
+    changed = _plan_ids_in(tmp_path / "edited", code)
+    assert same == ours  # a copy of the same code is the same run
+    assert changed.split()[0] != ours.split()[0]  # the edited strategy: a new run
+    assert changed.split()[1] == ours.split()[1]  # rea's code did not change
+
+
+def test_outside_code_is_hashed_by_its_real_file(tmp_path, monkeypatch):
+    """A user's proxy in mylab/proxy.py: editing it gives a new version, not the old one."""
+    import importlib
+    import sys
+
+    from harness.identity import code_identity, proxy_version
+
+    pkg = tmp_path / "mylab"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "proxy.py").write_text("import numpy\nclass P:\n    name = 'p'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("mylab.proxy")
+    first = proxy_version(module.P())
+    assert first != code_identity("nothing.at.all").version  # the empty input's hash
+    (pkg / "proxy.py").write_text("import numpy\nclass P:\n    name = 'p'  # edited\n")
+    code_identity.cache_clear()
+    assert proxy_version(module.P()) != first
+    assert dict(code_identity("mylab.proxy").libraries)["numpy"] == np.__version__
+    sys.modules.pop("mylab.proxy"), sys.modules.pop("mylab")
+
+
+def test_code_without_a_file_needs_an_explicit_version():
+    """A proxy class defined in `python -c` (or a notebook cell) has no source to hash."""
+    from pathlib import Path
+
+    repo = Path(harness.__file__).resolve().parents[1]
+    code = (
+        "from harness.identity import proxy_version\n"
+        "class P: name = 'nb'\n"
+        "class V: name = 'nb'; version = 'v1'\n"
+        "print(proxy_version(V()))\n"
+        "try:\n    proxy_version(P())\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
+    )
+    out = _plan_ids_in(repo, code).splitlines()
+    assert out[0] == "v1"
+    assert out[1].startswith("HarnessError code in __main__ has no source file")
+    assert "give the class a `version` string" in out[1]
+
+
+def test_library_versions_are_part_of_the_identity_and_checked_where_it_runs(tmp_path, monkeypatch):
+    from harness import identity
+
+    before = harness.plan(["tpe-optuna"], seeds=1, trials=3).runs[0]
+    assert before.inputs["libraries"]["optuna"] == identity.version_of("optuna")
+    real = identity.version_of
+    monkeypatch.setattr(identity, "version_of", lambda d: "0.0.1" if d == "optuna" else real(d))
+    identity.code_identity.cache_clear()
+    after = harness.plan(["tpe-optuna"], seeds=1, trials=3).runs[0]
+    assert after.run_id != before.run_id and after.inputs["libraries"]["optuna"] == "0.0.1"
+    # a worker with the real optuna refuses the plan made with the other one, naming it
+    monkeypatch.setattr(identity, "version_of", real)
+    identity.code_identity.cache_clear()
+    from harness.runner import Plan
+
+    with pytest.raises(HarnessError, match=r"libraries.optuna is .* here but 0.0.1 in the plan"):
+        execute_plan(Plan([after]), f"sqlite:///{tmp_path / 'h.db'}", progress=False)
+
+
+#: numpy's AVX-512 dispatch targets: disabling them runs an AVX2 machine's kernels here
+NO_AVX512 = "X86_V4 AVX512_ICL AVX512_SPR"
+
+
+def _has_avx512() -> bool:
+    from harness.environment import numpy_simd
+
+    return "X86_V4" in numpy_simd()["dispatched"]
+
+
+@pytest.mark.skipif(not _has_avx512(), reason="needs numpy's AVX-512 kernels to emulate 2 CPUs")
+def test_a_run_resumed_on_another_cpu_replays_or_names_the_first_trial_and_both_environments(
+    tmp_path,
+):
+    """The reference's tpe-optuna rep 6 forks at trial 25 between AVX2 and AVX-512 kernels.
+    Started with AVX2 kernels and killed at trial 27, it cannot resume here: one line names
+    the trial and the kernels; rep 0..5, which replay exactly, resumed nothing wrong."""
+    import os
+    import signal
+    import subprocess
+
+    from pausing import pausing_command, wait_until_paused
+
+    url = f"sqlite:///{tmp_path / 'mixed.db'}"
+    argv = ["run", "--method", "tpe-optuna", "--seeds", "7", "--trials", "100",
+            "--master-seed", "2026", "--storage", url, "--quiet"]  # fmt: skip
+    cmd, ready = pausing_command(tmp_path, argv, trials=6 * 100 + 27)
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": NO_AVX512}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_until_paused(proc, ready)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with pytest.raises(HarnessError) as err:
+        harness.run(["tpe-optuna"], seeds=7, trials=100, master_seed=2026, storage=url)
+    line = str(err.value)
+    assert "\n" not in line
+    assert "does not replay here: stored trial 25 has edge_1_0=" in line
+    assert "numpy_simd.widest X86_V3 (recorded) vs" in line
