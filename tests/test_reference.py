@@ -20,15 +20,30 @@ def committed() -> pd.DataFrame:
 
 
 def test_committed_results_pass_their_own_check(committed):
-    assert reference.check(committed.copy()) == 0
+    assert reference.check(committed.copy(), env_differs=[]) == 0
 
 
-def test_a_changed_trial_or_table_fails_the_check(committed, capsys):
+def test_a_changed_trial_fails_the_check_where_the_environment_is_the_recorded_one(
+    committed, capsys
+):
     changed = committed.copy()
     changed.loc[123, "score"] += 0.01
-    assert reference.check(changed) == 1
-    assert "row 123 column score" in capsys.readouterr().err
+    assert reference.check(changed, env_differs=[]) == 1
+    err = capsys.readouterr().err
+    assert "1 trials in 1 runs differ; first at random on nb201-cifar10, repetition 1" in err
+    assert "trial 23: score" in err and "REGRESSION: the environment is the recorded one" in err
+
+
+def test_elsewhere_a_forked_trial_is_judged_by_the_tolerance(committed, capsys):
+    """Another environment: a changed trial is named, and passes while the results hold."""
+    changed = committed.copy()
+    changed.loc[123, "score"] += 0.01
+    assert reference.check(changed, env_differs=["numpy_simd.widest X86_V4 vs X86_V3"]) == 0
+    out = capsys.readouterr()
+    assert "DIVERGED: 1 trials in 1 runs differ" in out.err
+    assert "within tolerance" in out.out
     moved = committed.copy()
     last = moved.groupby("run_id").tail(1).index
-    moved.loc[last, "best_truth"] -= 1.0  # final answers shift: the summary table differs too
-    assert reference.check(moved) == 1
+    moved.loc[last, "best_truth"] -= 1.0  # every final answer 1 point lower: outside intervals
+    assert reference.check(moved, env_differs=["numpy 2.4.6 (recorded) vs 2.5.0 (here)"]) == 1
+    assert "outside the committed" in capsys.readouterr().err
