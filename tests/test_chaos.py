@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import psutil
 import pytest
@@ -45,98 +46,112 @@ def _deterministic(frame) -> bytes:
     return frame.drop(columns=["wall_s", "cum_wall_s"]).to_csv(index=False).encode()
 
 
+def _grid_cmd(url: str, master_seed: int) -> list[str]:
+    return [sys.executable, "-m", "harness.cli", "run", "--method", ",".join(GRID["methods"]),
+            "--benchmark", ",".join(BENCHMARKS), "--seeds", str(GRID["seeds"]),
+            "--trials", str(GRID["trials"]), "--master-seed", str(master_seed), "--storage", url,
+            "--executor", "process", "--workers", "2", "--quiet"]  # fmt: skip
+
+
+def _plan(master_seed: int):
+    return make_plan(GRID["methods"], BENCHMARKS, seeds=GRID["seeds"], trials=GRID["trials"],
+                     master_seed=master_seed)  # fmt: skip
+
+
 def kill_storm(
-    url: str, kills: int, seed: int, max_restarts: int = 4, deadline_s: float = 240.0
-) -> dict[str, int]:
-    """Run the grid with `--executor process --workers 2`, sending kill -9 at random moments
-    (half of them only once new trials were stored since the last kill, so that kills hit
-    searches as well as start-ups and replays) to a random worker
-    or, one time in sixteen (at most `max_restarts` times: each restart costs a Python
-    start-up), to the harness command itself, which is then started again."""
+    url: str, kills: int, seed: int, harness_every: int = 25, deadline_s: float = 600.0
+) -> dict[str, Any]:
+    """Run the grid with `--executor process --workers 2`, sending `kills` kill -9 at random
+    moments (half of them only once new trials were stored since the last kill, so that kills
+    hit searches as well as start-ups and replays) to a random worker or, every
+    `harness_every`-th kill starting with the fifth, to the harness command itself, which is
+    then started again. Whether a kill hits the harness is fixed in advance, never drawn, and a
+    grid that completes before the storm has sent its kills is followed by the next grid
+    (master seed 1, 2, ...) on the same store: a fast machine gets the same storm, over more
+    grids."""
     rng = random.Random(seed)
-    plan = make_plan(GRID["methods"], BENCHMARKS, seeds=GRID["seeds"], trials=GRID["trials"])
-    cmd = [sys.executable, "-m", "harness.cli", "run", "--method", ",".join(GRID["methods"]),
-           "--benchmark", ",".join(BENCHMARKS), "--seeds", str(GRID["seeds"]),
-           "--trials", str(GRID["trials"]), "--storage", url, "--executor", "process",
-           "--workers", "2", "--quiet"]  # fmt: skip
-    stats = {"workers": 0, "harness": 0, "restarts": 0}
+    stats: dict[str, Any] = {"workers": 0, "harness": 0, "restarts": 0, "grids": []}
     end = time.time() + deadline_s
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    last = -1
+    master, last = 0, -1
+    proc = subprocess.Popen(_grid_cmd(url, master), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    run_ids = _plan(master).run_ids
     while time.time() < end:
         if proc.poll() is not None:
-            if proc.returncode != -signal.SIGKILL:
+            if proc.returncode == -signal.SIGKILL:
+                stats["restarts"] += 1
+            else:
                 assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
-                break  # the grid is complete (the storm may have run out of grid: see stats)
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                    text=True)  # fmt: skip
-            stats["restarts"] += 1
-        if stats["workers"] + stats["harness"] >= kills:
+                stats["grids"].append(master)
+                if stats["workers"] + stats["harness"] >= kills:
+                    break
+                master, last = master + 1, -1
+                run_ids = _plan(master).run_ids
+            proc = subprocess.Popen(_grid_cmd(url, master), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)  # fmt: skip
+        sent = stats["workers"] + stats["harness"]
+        if sent >= kills:
             time.sleep(0.1)
             continue
         time.sleep(rng.uniform(0.01, 0.1))
-        count = _count(url, plan.run_ids)
+        count = _count(url, run_ids)
         if count <= last and rng.random() < 0.5:
             continue  # wait for the search to move on
-        target = None
-        if rng.random() < 1 / 16 and stats["harness"] < max_restarts:
+        if sent % harness_every == 4:
             target, kind = proc.pid, "harness"
         else:
             workers = _workers(psutil.Process(proc.pid))
-            if workers:
-                target, kind = rng.choice(workers).pid, "workers"
-        if target is None:
-            continue
+            if not workers:
+                continue
+            target, kind = rng.choice(workers).pid, "workers"
         try:
             os.kill(target, signal.SIGKILL)
         except ProcessLookupError:
             continue
         stats[kind] += 1
         last = count
-    if proc.poll() is None:
-        proc.wait(timeout=max(1.0, end - time.time()))
-    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
-    stats["trials"] = _count(url, plan.run_ids)
+    assert stats["grids"] and stats["grids"][-1] == master, f"storm did not finish: {stats}"
     return stats
 
 
+def _check_grids(url: str, stats: dict[str, Any], tmp_path) -> None:
+    """Every stormed grid holds exactly its planned trials, byte-identical to a serial run."""
+    for master in stats["grids"]:
+        plan = _plan(master)
+        stormed = harness.trials(url, plan.run_ids)
+        assert len(stormed) == len(plan.runs) * GRID["trials"]
+        assert not stormed.duplicated(["run_id", "number"]).any()
+        serial_url = f"sqlite:///{tmp_path / f'serial-{master}.db'}"
+        serial = harness.run(**GRID, benchmarks=BENCHMARKS, master_seed=master,
+                             storage=serial_url)  # fmt: skip
+        assert _deterministic(stormed) == _deterministic(serial)
+
+
+@pytest.mark.slow
 def test_kill_storm_on_a_process_grid_loses_and_duplicates_nothing(tmp_path):
     url = f"sqlite:///{tmp_path / 'storm.db'}"
     stats = kill_storm(url, kills=100, seed=2026)
-    assert stats["workers"] + stats["harness"] >= 100, stats
-    assert stats["harness"] >= 1 and stats["workers"] >= 1, stats
-    plan = make_plan(GRID["methods"], BENCHMARKS, seeds=GRID["seeds"], trials=GRID["trials"])
-    stormed = harness.trials(url, plan.run_ids)
-    assert len(stormed) == len(plan.runs) * GRID["trials"] == stats["trials"]
-    assert not stormed.duplicated(["run_id", "number"]).any()
-    serial = harness.run(**GRID, benchmarks=BENCHMARKS, storage=f"sqlite:///{tmp_path / 's.db'}")
-    assert _deterministic(stormed) == _deterministic(serial)
+    assert stats["workers"] + stats["harness"] == 100, stats
+    assert stats["harness"] == 4 and stats["restarts"] >= 1, stats
+    _check_grids(url, stats, tmp_path)
 
 
 def test_trained_proxy_run_killed_mid_evaluation_resumes_from_the_cache(tmp_path, monkeypatch):
     """kill -9 while cells train; the resumed run replays stored trials and serves cells
     evaluated before the kill from the cache: no finished cell is trained twice."""
+    from pausing import pausing_command, wait_until_paused
+
     url = f"sqlite:///{tmp_path / 'trained.db'}"
-    args = ["--method", "csnas", "--profile", "smoke", "--seeds", "1", "--trials", "6"]
-    cmd = [sys.executable, "-m", "harness.cli", "run", *args, "--storage", url, "--quiet"]
+    argv = ["run", "--method", "csnas", "--profile", "smoke", "--seeds", "1", "--trials", "6",
+            "--storage", url, "--quiet"]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # one torch thread: a busy machine stays fast
+    # paused as the third cell starts training: two finished and cached, killed mid-evaluation
+    cmd, ready = pausing_command(tmp_path, argv, evaluations=2)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    deadline = time.time() + 180
-    evaluated = 0
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-        try:
-            store = open_store(url, create=False)
-        except harness.HarnessError:
-            continue
-        evaluated = store.counts()["evaluations"]
-        store.close()
-        if evaluated >= 2:
-            time.sleep(0.1)  # into the next cell's training
-            proc.send_signal(signal.SIGKILL)
-            break
+    wait_until_paused(proc, ready)
+    proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert proc.returncode == -signal.SIGKILL
     store = open_store(url, create=False)
     before = store.counts()
     store.close()
@@ -180,9 +195,7 @@ def test_trained_proxy_run_killed_mid_evaluation_resumes_from_the_cache(tmp_path
 @pytest.mark.slow
 def test_longer_kill_storm_on_postgresql(postgres_url, tmp_path):
     """The storm's longer variant (`nox -s slow`): 300 kills, the shared store on PostgreSQL."""
-    stats = kill_storm(postgres_url, kills=300, seed=7, max_restarts=10, deadline_s=900.0)
-    assert stats["workers"] + stats["harness"] >= 300, stats
-    plan = make_plan(GRID["methods"], BENCHMARKS, seeds=GRID["seeds"], trials=GRID["trials"])
-    stormed = harness.trials(postgres_url, plan.run_ids)
-    serial = harness.run(**GRID, benchmarks=BENCHMARKS, storage=f"sqlite:///{tmp_path / 's.db'}")
-    assert _deterministic(stormed) == _deterministic(serial)
+    stats = kill_storm(postgres_url, kills=300, seed=7, deadline_s=1200.0)
+    assert stats["workers"] + stats["harness"] == 300, stats
+    assert stats["harness"] == 12, stats
+    _check_grids(postgres_url, stats, tmp_path)

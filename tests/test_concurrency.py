@@ -37,7 +37,7 @@ def _start(store, spec) -> None:
     store.start_run(spec.run_id, fields, manifest(spec, {}, make_proxy(spec.proxy)))
 
 
-@pytest.mark.parametrize("n", [2, 4])
+@pytest.mark.parametrize("n", [2, pytest.param(4, marks=pytest.mark.slow)])  # 4: ~15 s
 def test_concurrent_commands_execute_each_run_exactly_once(n, storage_url, tmp_path):
     procs = [_run_cli(storage_url) for _ in range(n)]
     executed = 0

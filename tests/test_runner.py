@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -100,23 +99,21 @@ def test_crash_mid_run_resumes_without_loss_or_duplicates(store_url, tmp_path, m
 
 
 def test_kill_9_mid_run_then_resume(tmp_path):
+    """The command pauses after its 40th stored trial (tests/pausing.py) and is killed there:
+    however fast the machine, the kill lands mid-run."""
+    from pausing import pausing_command, wait_until_paused
+
     url = f"sqlite:///{tmp_path / 'killed.db'}"
-    args = ["--method", "tpe", "--seeds", "1", "--trials", "150", "--quiet"]
-    cmd = [sys.executable, "-m", "harness.cli", "run", *args, "--storage", url]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    count = 0
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-        try:
-            count = len(_trials(url))
-        except HarnessError:
-            continue
-        if count >= 40:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
+    argv = ["run", "--method", "tpe", "--seeds", "1", "--trials", "150", "--quiet",
+            "--storage", url]  # fmt: skip
+    pausing, ready = pausing_command(tmp_path, argv, trials=40)
+    proc = subprocess.Popen(pausing, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_until_paused(proc, ready)
+    os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert proc.returncode == -signal.SIGKILL
+    assert len(_trials(url)) == 40
+    cmd = [sys.executable, "-m", "harness.cli", *argv]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     killed = _trials(url)

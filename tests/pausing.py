@@ -1,0 +1,88 @@
+"""A harness command that pauses itself at a chosen point, so a test kills it there for certain.
+
+`pausing_command(tmp_path, argv, trials=N)` runs `harness ARGV` in a subprocess that blocks
+right after its N-th stored trial (committed); `evaluations=N` blocks when the proxy starts
+its (N+1)-th evaluation, the first N finished and cached. The subprocess writes the returned
+`ready` file when it blocks: a test waits for it, then sends SIGKILL. Nothing depends on how
+fast the machine is: the command cannot finish before the kill.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+DRIVER = """
+import sys, time
+from pathlib import Path
+
+ready, kind, n, argv = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+
+
+def pause():
+    ready.write_text("paused")
+    while True:
+        time.sleep(3600)
+
+
+if kind == "trials":
+    from harness.store.sql import SqlStore
+
+    real_add = SqlStore.add_trial
+    stored = [0]
+
+    def add_trial(self, row, owner=None):
+        written = real_add(self, row, owner)
+        stored[0] += bool(written)
+        if stored[0] >= n:
+            pause()
+        return written
+
+    SqlStore.add_trial = add_trial
+else:
+    from harness import runner
+
+    real_make = runner.make_proxy
+    started = [0]
+
+    def make_proxy(name, **settings):
+        proxy = real_make(name, **settings)
+        real_eval = proxy.evaluate
+
+        def evaluate(arch, benchmark, seed):
+            started[0] += 1
+            if started[0] > n:
+                pause()
+            return real_eval(arch, benchmark, seed)
+
+        proxy.evaluate = evaluate
+        return proxy
+
+    runner.make_proxy = make_proxy
+
+from harness.cli import main
+
+main(argv)
+"""
+
+
+def pausing_command(
+    tmp_path: Path, argv: list[str], trials: int | None = None, evaluations: int | None = None
+) -> tuple[list[str], Path]:
+    """The subprocess command line and the file it writes once paused."""
+    assert (trials is None) != (evaluations is None)
+    driver = tmp_path / "pausing_driver.py"
+    driver.write_text(DRIVER)
+    ready = tmp_path / "paused"
+    kind, n = ("trials", trials) if trials is not None else ("evaluations", evaluations)
+    return [sys.executable, str(driver), str(ready), kind, str(n), *argv], ready
+
+
+def wait_until_paused(proc, ready: Path, timeout: float = 300.0) -> None:
+    """Block until the command pauses (it cannot finish first); fail if it exits instead."""
+    deadline = time.time() + timeout
+    while not ready.exists():
+        assert proc.poll() is None, f"the command exited ({proc.returncode}) before pausing"
+        assert time.time() < deadline, "the command did not reach its pause point"
+        time.sleep(0.02)
