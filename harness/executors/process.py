@@ -55,6 +55,9 @@ def check_main_guard() -> None:
     path = getattr(main, "__file__", None)
     if mp.parent_process() is not None and getattr(main, "__name__", "") == "__mp_main__":
         raise HarnessError("a worker process tried to start workers: see the line above it")
+    spec_name = str(getattr(getattr(main, "__spec__", None), "name", ""))
+    if spec_name.endswith(".__main__"):
+        return  # `python -m package`: multiprocessing never re-imports a package's __main__
     if not path or not str(path).endswith(".py") or not os.path.isfile(path):
         return  # python -c, a notebook, the `harness` command: nothing re-imports a script
     if not _has_main_guard(str(path)):

@@ -29,7 +29,23 @@ for _name in _ZERO_COST:
 
 
 def make_proxy(name: str, **settings: Any) -> Proxy:
-    return PROXIES.get(name)(**settings)
+    factory = PROXIES.get(name)
+    try:
+        return factory(**settings)
+    except Exception as err:
+        wrapped = _plugin_error("proxy", name, PROXIES.origin(name), err)
+        if wrapped is err:
+            raise
+        raise wrapped from err
+
+
+def _plugin_error(kind: str, name: str, origin: str, err: Exception) -> Exception:
+    """A plugin's factory that raises: one line naming the plugin (the harness's own errors,
+    and its built-ins' bugs, pass through unchanged)."""
+    if origin == "built-in" or isinstance(err, HarnessError):
+        return err
+    first = str(err).splitlines()[0] if str(err) else ""
+    return HarnessError(f"{kind} {name!r} from {origin} failed: {type(err).__name__}: {first}")
 
 
 def build_proxy(name: str, profile: str | None = None, **overrides: Any) -> Any:

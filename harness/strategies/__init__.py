@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness import HarnessError
 from harness.registry import Registry
 from harness.spaces.base import ParamSpace
 from harness.strategies.base import Strategy, StrategyFactory, Suggestion
@@ -15,7 +16,17 @@ STRATEGIES.register_lazy("tpe-optuna", "harness.strategies.tpe_optuna:tpe_optuna
 
 
 def make_strategy(name: str, space: ParamSpace, seed: int, **settings: Any) -> Strategy:
-    return STRATEGIES.get(name)(space, seed, **settings)
+    factory = STRATEGIES.get(name)
+    try:
+        return factory(space, seed, **settings)
+    except Exception as err:
+        origin = STRATEGIES.origin(name)
+        if origin == "built-in" or isinstance(err, HarnessError):
+            raise
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise HarnessError(
+            f"strategy {name!r} from {origin} failed: {type(err).__name__}: {first}"
+        ) from err
 
 
 __all__ = ["STRATEGIES", "Strategy", "StrategyFactory", "Suggestion", "make_strategy"]
