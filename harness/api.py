@@ -53,8 +53,12 @@ def plan(
     nats_path: str | None = None,
     nats_trial: str = "mean",
     benchmark_settings: dict[str, Any] | None = None,
+    plugins: Iterable[str] = (),
 ) -> Plan:
     """The runs `run` would execute (methods x benchmarks x seeds), checked, nothing stored.
+
+    `plugins`: modules (or .py files) that register proxies, strategies, methods, spaces or
+    benchmarks (harness.plugins); the plan carries them to every worker.
 
     `table` (an NB201 table file; default: $HARNESS_NB201_TABLE, else the packaged one)
     becomes part of every run's identity together with its sha256. `benchmark_settings` go to
@@ -81,6 +85,7 @@ def plan(
         }
         or None,
         table=None if table is None else str(table),
+        plugins=list(plugins),
     )
 
 
@@ -90,7 +95,7 @@ def run(
     seeds: int = 5,
     trials: int | None = None,
     storage: str = DEFAULT_URL,
-    executor: str = "serial",
+    executor: str | None = None,
     *,
     workers: int = 1,
     scheduler: str | None = None,
@@ -101,10 +106,12 @@ def run(
     """Search (resumably) and return the plan's trials, one row per run x trial.
 
     executor: "serial", "process" (`workers` processes) or "dask" (`scheduler`
-    "tcp://host:port", else a local cluster of `workers`). Runs already complete in `storage`
-    are not redone; the statuses per run are in `frame.attrs["statuses"]`. Other keyword
-    options go to `plan` (master_seed, budget_seconds, proxy, proxy_settings, profile, table,
-    nats_path, nats_trial, benchmark_settings)."""
+    "tcp://host:port", else a local cluster of `workers`); by default process when `workers`
+    > 1, dask with a `scheduler`, else serial (harness.executors.default_executor). Runs
+    already complete in `storage` are not redone; the statuses per run are in
+    `frame.attrs["statuses"]`. Other keyword options go to `plan` (master_seed,
+    budget_seconds, proxy, proxy_settings, profile, table, nats_path, nats_trial,
+    benchmark_settings, plugins)."""
     from harness.executors import execute_plan
 
     the_plan = plan(methods, benchmarks, seeds, trials, **plan_options)

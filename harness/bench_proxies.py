@@ -22,7 +22,7 @@ from PIL import Image, ImageEnhance, ImageOps
 from harness.benchmarks import BENCHMARKS
 from harness.correlate import sample_unique_cells
 from harness.data.augment import IMAGENET_MEAN, IMAGENET_STD
-from harness.proxies import make_proxy
+from harness.proxies import build_proxy, make_proxy
 from harness.proxies.losses import (
     Memory,
     csnas_loss,
@@ -30,7 +30,6 @@ from harness.proxies.losses import (
     negative_positions,
     nt_xent,
 )
-from harness.proxies.profiles import build_proxy
 from harness.proxies.trained import Streams, network_scale, space_of
 from harness.proxies.training import images_for, make_split
 

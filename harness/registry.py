@@ -1,17 +1,37 @@
 """Registries by name: every space, benchmark, proxy, strategy and method is looked up here.
 
-Registration is an explicit call, never a string if/elif factory, so
-`harness list` and the tests can loop over everything that exists.
+Registration is an explicit call, never a string if/elif factory, so `harness list` and the
+tests can loop over everything that exists. On first use a registry loads its built-ins (those
+registered at import, or by its `loader`), then every installed plugin (harness.plugins); a
+name registered by user code before that is checked against the built-ins, never hides one. Each
+name remembers where it came from (`origin`: "built-in", a plugin module, or the user module
+that registered it) and its tags (e.g. "zero-cost"). `register_lazy` names an object by
+"module:attribute", imported on first `get`: a registry lists torch-based proxies without
+importing torch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
 
 from harness import HarnessError
 
 T = TypeVar("T")
+#: modules whose registrations are the harness's own
+BUILT_IN = ("harness", "baselines")
+
+
+def origin_of(item: Any) -> str:
+    """Where an item comes from: the plugin being loaded, else its module's top-level package
+    ("built-in" for the harness and its baselines)."""
+    from harness import plugins
+
+    if plugins.loading is not None:
+        return plugins.loading
+    module = getattr(item, "__module__", None) or type(item).__module__
+    top = str(module).split(".")[0]
+    return "built-in" if top in BUILT_IN else str(module)
 
 
 class Registry(Generic[T]):
@@ -20,41 +40,105 @@ class Registry(Generic[T]):
     def __init__(self, kind: str, loader: Callable[[], None] | None = None) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._origins: dict[str, str] = {}
+        self._tags: dict[str, frozenset[str]] = {}
+        self._lazy: dict[str, str] = {}
         self._loader = loader
-        self._loaded = loader is None
+        self._state = "new"  # -> "loading" -> "loaded"
 
     def _ensure_loaded(self) -> None:
-        # Plug-in modules (e.g. `baselines`) register on import; import them on first use
-        # rather than at package import time.
-        if not self._loaded:
-            self._loaded = True
-            assert self._loader is not None
-            self._loader()
+        """Built-ins, then installed plugins, once; a loader that fails is retried next time
+        (never a registry left half-filled and marked complete)."""
+        if self._state != "new":
+            return
+        self._state = "loading"
+        try:
+            if self._loader is not None:
+                self._loader()
+            from harness import plugins
 
-    def register(self, name: str, item: T) -> T:
-        if name in self._items and self._items[name] is not item:
-            raise ValueError(f"{self.kind} {name!r} is already registered")
-        self._items[name] = item
+            plugins.load_entry_points()
+        except BaseException:
+            self._state = "new"
+            raise
+        self._state = "loaded"
+
+    def register(self, name: str, item: T, tags: Iterable[str] = (), origin: str = "") -> T:
+        """Add `name`; a name that exists is an error naming who registered it first. A
+        registration from outside the harness loads the built-ins and plugins first, so a
+        user's name never hides one (the harness's own, made while its modules import, do
+        not: the registry's module may not have finished importing)."""
+        origin = origin or origin_of(item)
+        self._add(name, item, None, tags, origin)
         return item
+
+    def register_lazy(self, name: str, target: str, tags: Iterable[str] = ()) -> None:
+        """Add `name` for the object at "package.module:attribute", imported on first get."""
+        self._add(name, None, target, tags, "built-in")
+
+    def _add(
+        self, name: str, item: T | None, target: str | None, tags: Iterable[str], origin: str
+    ) -> None:
+        if origin != "built-in":
+            self._ensure_loaded()
+        if name in self._lazy or (name in self._items and self._items[name] is not item):
+            raise HarnessError(
+                f"{self.kind} {name!r} is already registered (by {self._origins[name]})"
+            )
+        if target is not None:
+            self._lazy[name] = target
+        else:
+            self._items[name] = item  # type: ignore[assignment]
+        self._origins[name] = origin
+        self._tags[name] = frozenset(tags)
+
+    def unregister(self, name: str) -> None:
+        """Remove a registration (tests; a notebook that redefines a proxy)."""
+        self._ensure_loaded()
+        for table in (self._items, self._lazy, self._origins, self._tags):
+            table.pop(name, None)  # type: ignore[attr-defined]
 
     def get(self, name: str) -> T:
         self._ensure_loaded()
+        if name in self._lazy:
+            return self._resolve(name)
         try:
             return self._items[name]
         except KeyError:
-            known = ", ".join(sorted(self._items))
+            known = ", ".join(self.names())
             raise HarnessError(f"unknown {self.kind} {name!r} (known: {known})") from None
+
+    def _resolve(self, name: str) -> T:
+        import importlib
+
+        module, _, attribute = self._lazy[name].partition(":")
+        item = getattr(importlib.import_module(module), attribute)
+        self._items[name] = item
+        del self._lazy[name]
+        return item  # type: ignore[no-any-return]
+
+    def origin(self, name: str) -> str:
+        """ "built-in", or the plugin or module that registered `name`."""
+        self._ensure_loaded()
+        if name not in self._origins:
+            self.get(name)  # the unknown-name error
+        return self._origins[name]
+
+    def tagged(self, tag: str) -> list[str]:
+        """Names carrying `tag`, in registration order (the order tables show them)."""
+        self._ensure_loaded()
+        return [n for n, tags in self._tags.items() if tag in tags]
 
     def names(self) -> list[str]:
         self._ensure_loaded()
-        return sorted(self._items)
+        return sorted({*self._items, *self._lazy})
 
     def __contains__(self, name: object) -> bool:
         self._ensure_loaded()
-        return name in self._items
+        return name in self._items or name in self._lazy
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
 
     def items(self) -> list[tuple[str, T]]:
-        return [(n, self._items[n]) for n in self.names()]
+        return [(n, self.get(n)) for n in self.names()]

@@ -78,6 +78,8 @@ class RunSpec:
 @dataclass
 class Plan:
     runs: list[RunSpec]
+    #: plugin modules (harness.plugins) the runs' names need: every worker imports them
+    plugins: list[str] = field(default_factory=list)
 
     @property
     def run_ids(self) -> list[str]:
@@ -119,10 +121,15 @@ def make_plan(
     proxy_settings: dict[str, Any] | None = None,
     benchmark_settings: dict[str, Any] | None = None,
     table: str | None = None,
+    plugins: list[str] | None = None,
 ) -> Plan:
     """Resolve names, settings and input files up front, so bad input fails before anything
     is stored. `table` is an NB201 table file for the benchmarks that read one: it becomes a
-    benchmark setting, so the path and its sha256 are part of each run's identity."""
+    benchmark setting, so the path and its sha256 are part of each run's identity. `plugins`
+    (with $HARNESS_PLUGINS) are imported first, and the plan carries them to its workers."""
+    from harness import plugins as plugin_modules
+
+    loaded = plugin_modules.load([*plugin_modules.from_environment(), *(plugins or [])])
     check_plan_sizes(seeds, master_seed, trials, budget_seconds)
     n_runs = len(methods) * len(benchmarks) * seeds
     if n_runs > MAX_RUNS:
@@ -168,7 +175,7 @@ def make_plan(
                         inputs=inputs,
                     )
                 )
-    return Plan(runs)
+    return Plan(runs, plugins=loaded)
 
 
 def _benchmark_settings(
@@ -224,7 +231,9 @@ def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> di
             **benchmark.manifest(),
         },
         "versions": {"csnas-harness": __version__, **libraries()},
-        "environment": environment(with_torch="torch" in spec.inputs.get("libraries", {})),
+        # torch's build and kernels where the run uses torch (its proxy imported it): a
+        # lookup run never imports it
+        "environment": environment(with_torch="torch" in sys.modules),
         "argv": [redact(a) for a in sys.argv],
     }
 
@@ -443,11 +452,3 @@ def cached_evaluate(
     ev = proxy.evaluate(arch, benchmark, seed)
     store.cache_evaluation(key, proxy.name, settings_json, arch_key, seed, ev.to_dict(), version)
     return ev, False
-
-
-def execute_plan(plan: Plan, url: str, workers: int = 1, progress: bool = True, **kw: Any) -> dict:
-    """Run every run of the plan; `workers` > 1 is the process executor (see executors)."""
-    from harness.executors import execute_plan as run_plan
-
-    executor = kw.pop("executor", "process" if workers > 1 else "serial")
-    return run_plan(plan, url, executor=executor, workers=workers, progress=progress, **kw)

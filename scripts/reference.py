@@ -40,7 +40,8 @@ WALL = ["wall_s", "cum_wall_s", "wall_seconds_mean"]
 
 
 def run_experiment(workers: int = 2) -> pd.DataFrame:
-    from harness.runner import execute_plan, make_plan
+    from harness.executors import execute_plan
+    from harness.runner import make_plan
     from harness.store import open_store
 
     plan = make_plan(
@@ -181,8 +182,9 @@ PROXY_TRACK = {
 
 def proxy_track(storage: str | None, methods: list[str] | None) -> None:
     """Run (or resume) the label-free track, then write whatever runs are complete."""
+    from harness.executors import execute_plan
     from harness.report.figures import make_figures
-    from harness.runner import execute_plan, make_plan
+    from harness.runner import make_plan
     from harness.store import open_store
 
     out = OUT / "proxy-track"

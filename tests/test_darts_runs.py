@@ -8,7 +8,8 @@ import torch
 
 from harness import HarnessError
 from harness.cli import main
-from harness.runner import execute_plan, make_plan
+from harness.executors import execute_plan
+from harness.runner import make_plan
 from harness.store import open_store
 
 

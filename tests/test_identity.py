@@ -12,8 +12,9 @@ import pytest
 import harness
 from harness import HarnessError
 from harness.assets import NB201_TABLE
+from harness.executors import execute_plan
 from harness.identity import code_version, file_sha256
-from harness.runner import execute_plan, make_plan
+from harness.runner import make_plan
 
 
 def _altered_table(src, dst) -> None:

@@ -10,7 +10,8 @@ import pytest
 from harness import HarnessError
 from harness.benchmarks import BENCHMARKS
 from harness.benchmarks.nats import nats_source
-from harness.runner import execute_plan, make_plan
+from harness.executors import execute_plan
+from harness.runner import make_plan
 from harness.spaces import NB201Space
 from harness.store import open_store
 

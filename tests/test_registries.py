@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from harness.benchmarks import BENCHMARKS
+from harness.executors import execute_plan
 from harness.methods import METHODS
 from harness.proxies import PROXIES, make_proxy
 from harness.proxies.zero_cost import ZERO_COST
-from harness.runner import execute_plan, make_plan
+from harness.runner import make_plan
 from harness.spaces import SPACES
 from harness.store import open_store
 from harness.strategies import STRATEGIES

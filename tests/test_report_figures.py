@@ -148,7 +148,8 @@ def test_figures_command(
 def test_figures_render_from_a_tiny_real_store(tmp_path: Path) -> None:
     """End to end: a real lookup search into a store, then `harness figures` on it."""
     from harness.cli import main
-    from harness.runner import execute_plan, make_plan
+    from harness.executors import execute_plan
+    from harness.runner import make_plan
 
     url = f"sqlite:///{tmp_path / 'tiny.db'}"
     plan = make_plan(["random", "rea", "tpe"], ["nb201-cifar10", "nb201-cifar100"], 2, trials=6)

@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from harness import HarnessError
-from harness.runner import execute_plan, make_plan
+from harness.executors import execute_plan
+from harness.runner import make_plan
 from harness.seeds import derive_seed
 from harness.store import open_store
 

@@ -14,11 +14,11 @@ import torch
 
 from harness import HarnessError
 from harness.benchmarks import BENCHMARKS
-from harness.proxies import PROXIES, make_proxy, training
+from harness.proxies import PROXIES, build_proxy, make_proxy, training
 from harness.proxies import contrastive as contrastive_mod
 from harness.proxies import trained as trained_mod
 from harness.proxies.contrastive import SCORES
-from harness.proxies.profiles import PROFILES, build_proxy, recommended_trials
+from harness.proxies.profiles import PROFILES, recommended_trials
 from harness.spaces import SPACES
 from harness.spaces.nb201 import NB201Cell, parse_cell
 

@@ -15,8 +15,19 @@ from harness import HarnessError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="csnas-harness", prog_name="harness")
-def cli() -> None:
+@click.option(
+    "--plugin",
+    "plugin_modules",
+    multiple=True,
+    metavar="MODULE",
+    help="Import MODULE (a module name or a .py file) that registers proxies, strategies, "
+    "methods, spaces or benchmarks; repeatable. Also $HARNESS_PLUGINS=mod1,mod2.",
+)
+def cli(plugin_modules: tuple[str, ...]) -> None:
     """Label-free NAS benchmark harness: CSNAS vs TPE, random, BO and evolution on NB201."""
+    from harness import plugins
+
+    plugins.load([*plugins.from_environment(), *plugin_modules])
 
 
 def _attach() -> None:

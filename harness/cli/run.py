@@ -110,8 +110,6 @@ def run(
     from harness.executors import check_workers
 
     check_workers(workers)
-    if executor is None:
-        executor = "dask" if scheduler else ("process" if workers > 1 else "serial")
     frame = api.run(
         _split(methods),
         _split(benchmarks),
@@ -156,25 +154,36 @@ def _tally(statuses: dict[str, str], storage: str) -> str:
 
 @click.command("list")
 def list_cmd() -> None:
-    """Print every registered space, benchmark, proxy, strategy, protocol and method."""
+    """Print every registered space, benchmark, proxy, strategy, protocol and method, and
+    where each comes from (built-in, or the plugin that registered it)."""
     from harness.benchmarks import BENCHMARKS
+    from harness.evaluate import PROTOCOLS
     from harness.methods import METHODS
     from harness.proxies import PROXIES
     from harness.spaces import SPACES
     from harness.strategies import STRATEGIES
 
-    click.echo("spaces:     " + ", ".join(SPACES.names()))
+    def names(registry: Any) -> str:
+        return ", ".join(n + _origin(registry, n) for n in registry.names())
+
+    click.echo("spaces:     " + names(SPACES))
     click.echo("benchmarks:")
     for name, b in BENCHMARKS.items():
-        click.echo(f"  {name:18s} {b.describe()}")
-    click.echo("proxies:    " + ", ".join(PROXIES.names()))
-    click.echo("strategies: " + ", ".join(STRATEGIES.names()))
-    from harness.evaluate import PROTOCOLS
-
-    click.echo("protocols:  " + ", ".join(PROTOCOLS.names()))
+        click.echo(f"  {name:18s} {b.describe()}{_origin(BENCHMARKS, name)}")
+    click.echo("proxies:    " + names(PROXIES))
+    click.echo("strategies: " + names(STRATEGIES))
+    click.echo("protocols:  " + names(PROTOCOLS))
     click.echo("methods:")
     for name, m in METHODS.items():
-        click.echo(f"  {name:16s} {m.strategy} + {m.proxy}: {m.description}")
+        click.echo(
+            f"  {name:16s} {m.strategy} + {m.proxy}: {m.description}{_origin(METHODS, name)}"
+        )
+
+
+def _origin(registry: Any, name: str) -> str:
+    """'' for the harness's own names, else ' [from PLUGIN]'."""
+    origin = registry.origin(name)
+    return "" if origin == "built-in" else f" [from {origin}]"
 
 
 @click.command()

@@ -24,16 +24,29 @@ def _starter(name: str) -> Any:
     return importlib.import_module(f"harness.executors.{name}").start
 
 
+def default_executor(executor: str | None, workers: int, scheduler: str | None) -> str:
+    """The one default: an explicit executor; else dask with a scheduler, process with more
+    than one worker, serial otherwise."""
+    if executor is not None:
+        return executor
+    if scheduler is not None:
+        return "dask"
+    return "process" if workers > 1 else "serial"
+
+
 def execute_plan(
     plan: Plan,
     url: str,
-    executor: str = "serial",
+    executor: str | None = None,
     workers: int = 1,
     scheduler: str | None = None,
     progress: bool = True,
     lease_seconds: float = DEFAULT_SECONDS,
 ) -> dict[str, str]:
-    """Run every run of the plan to completion; returns run_id -> status."""
+    """Run every run of the plan to completion; returns run_id -> status. The one entry point
+    (the API and the CLI call it): without `executor`, `workers` > 1 means `process`, else
+    `serial`."""
+    executor = default_executor(executor, workers, scheduler)
     if executor not in EXECUTORS:
         raise HarnessError(f"unknown executor {executor!r} (executors: {', '.join(EXECUTORS)})")
     check_workers(workers)
@@ -43,8 +56,14 @@ def execute_plan(
         raise HarnessError(f"--lease-seconds must be between 1 and 86400, got {lease_seconds}")
     if executor == "process" and (workers == 1 or len(plan.runs) == 1):
         executor = "serial"  # one worker process would only add start-up time
-    opts = Options(url=url, workers=workers, scheduler=scheduler, lease_seconds=lease_seconds)
+    opts = Options(
+        url=url,
+        workers=workers,
+        scheduler=scheduler,
+        lease_seconds=lease_seconds,
+        plugins=tuple(plan.plugins),
+    )
     return drive(plan, opts, _starter(executor), progress)
 
 
-__all__ = ["EXECUTORS", "Options", "execute_plan"]
+__all__ = ["EXECUTORS", "Options", "default_executor", "execute_plan"]

@@ -31,6 +31,7 @@ class Options:
     scheduler: str | None = None
     lease_seconds: float = DEFAULT_SECONDS
     poll_seconds: float = 0.5
+    plugins: tuple[str, ...] = ()  # imported by every worker before its first run
 
 
 class Session(Protocol):
@@ -120,9 +121,15 @@ def _pause(seconds: float, tick: Callable[[], None]) -> None:
 _STORES: dict[str, Store] = {}
 
 
-def run_in_worker(spec: RunSpec, url: str, lease_seconds: float) -> tuple[str, str]:
+def run_in_worker(
+    spec: RunSpec, url: str, lease_seconds: float, plugins: tuple[str, ...] = ()
+) -> tuple[str, str]:
     """What a worker process (pool or Dask) executes: one run against the shared store, whose
-    connection the worker opens once and keeps for the runs it is given after."""
+    connection the worker opens once and keeps for the runs it is given after. The plan's
+    plugins are imported first (once per process), so their names resolve here too."""
+    from harness import plugins as plugin_modules
+
+    plugin_modules.load(plugins)
     store = _STORES.get(url)
     if store is None:
         store = _STORES[url] = open_store(url, create=False)

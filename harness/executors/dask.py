@@ -53,6 +53,9 @@ class DaskSession:
                     f"cannot reach Dask scheduler {opts.scheduler!r}: {reason}"
                 ) from None
         else:
+            from harness.executors.process import check_main_guard
+
+            check_main_guard()  # a LocalCluster's workers are processes too
             self.cluster = LocalCluster(
                 n_workers=opts.workers,
                 threads_per_worker=1,
@@ -63,13 +66,22 @@ class DaskSession:
             )
             self.client = Client(self.cluster)
         self.attempts: dict[str, int] = {}
+        self._send_plugins()
+
+    def _send_plugins(self) -> None:
+        """Single-file plugins go to every worker (a remote host cannot import a file it does
+        not have); packages must be installed there, like the harness itself."""
+        from harness import plugins
+
+        for path in plugins.single_files(self.opts.plugins):
+            self.client.upload_file(str(path), load=False)
 
     def run_all(self, specs: list[RunSpec], tick: Callable[[], None]) -> dict[str, str]:
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
         out: dict[str, str] = {}
-        args = (self.opts.url, self.opts.lease_seconds)
+        args = (self.opts.url, self.opts.lease_seconds, self.opts.plugins)
         futures = {
             self.client.submit(
                 run_in_worker,

@@ -20,12 +20,16 @@ from collections.abc import Callable
 from contextlib import closing
 from typing import Any
 
+from harness import HarnessError
 from harness.executors.base import Options, run_in_worker
 from harness.runner import RunSpec
 from harness.store import Store
 
 
-def _init_worker(threads: int, parent: int) -> None:
+def _init_worker(threads: int, parent: int, plugins: tuple[str, ...]) -> None:
+    from harness import plugins as plugin_modules
+
+    plugin_modules.load(plugins)  # the plan's plugins, before the first run
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     if "torch" in sys.modules:  # set the thread count only where torch is in use
         import torch
@@ -43,8 +47,42 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)  # the harness that started us is gone: stop writing at once
 
 
+def check_main_guard() -> None:
+    """Worker processes import the script that started them (so its classes exist there too):
+    a script that starts a pool at import, without `if __name__ == "__main__":`, would have
+    every new worker start a pool again. Refuse it at once, in one line."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if mp.parent_process() is not None and getattr(main, "__name__", "") == "__mp_main__":
+        raise HarnessError("a worker process tried to start workers: see the line above it")
+    spec_name = str(getattr(getattr(main, "__spec__", None), "name", ""))
+    if spec_name.endswith(".__main__"):
+        return  # `python -m package`: multiprocessing never re-imports a package's __main__
+    if not path or not str(path).endswith(".py") or not os.path.isfile(path):
+        return  # python -c, a notebook, the `harness` command: nothing re-imports a script
+    if not _has_main_guard(str(path)):
+        raise HarnessError(
+            f"{path} starts worker processes when it is imported, and every worker imports "
+            'it: put the code that calls harness.run under `if __name__ == "__main__":`'
+        )
+
+
+def _has_main_guard(path: str) -> bool:
+    import ast
+
+    try:
+        tree = ast.parse(open(path, encoding="utf-8").read())
+    except (OSError, SyntaxError, ValueError):
+        return True  # cannot tell: let multiprocessing say what it says
+    for node in tree.body:
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            return True
+    return False
+
+
 class ProcessSession:
     def __init__(self, opts: Options) -> None:
+        check_main_guard()
         self.opts = opts
         self.threads = max(1, (os.cpu_count() or 1) // opts.workers)
         ctx = mp.get_context("forkserver")
@@ -57,13 +95,13 @@ class ProcessSession:
             self.opts.workers,
             mp_context=self.ctx,
             initializer=_init_worker,
-            initargs=(self.threads, os.getpid()),
+            initargs=(self.threads, os.getpid(), self.opts.plugins),
         )
 
     def run_all(self, specs: list[RunSpec], tick: Callable[[], None]) -> dict[str, str]:
         """Every run once; runs a dying worker took down are submitted again to a new pool."""
         out: dict[str, str] = {}
-        args = (self.opts.url, self.opts.lease_seconds)
+        args = (self.opts.url, self.opts.lease_seconds, self.opts.plugins)
         todo = list(specs)
         while todo:
             try:

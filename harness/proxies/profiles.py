@@ -127,28 +127,3 @@ def scale_keys() -> set[str]:
     from harness.spaces import SPACES
 
     return {key for name in SPACES.names() for key in SPACES.get(name).scale_keys}
-
-
-def build_proxy(name: str, profile: str = DEFAULT_PROFILE, **overrides: Any) -> Any:
-    """Build a trained proxy ('contrastive' or 'supervised') from a profile and overrides."""
-    from harness.proxies.contrastive import contrastive
-    from harness.proxies.supervised import supervised
-
-    factories = {"contrastive": contrastive, "supervised": supervised}
-    if name not in factories:
-        raise HarnessError(f"unknown trained proxy {name!r} (known: {', '.join(factories)})")
-    return factories[name](profile=profile, **overrides)
-
-
-def contrastive_factory(**overrides: Any) -> Any:
-    """Registry entry for `contrastive`; imports torch only when a proxy is built."""
-    from harness.proxies.contrastive import contrastive
-
-    return contrastive(**overrides)
-
-
-def supervised_factory(**overrides: Any) -> Any:
-    """Registry entry for `supervised`; imports torch only when a proxy is built."""
-    from harness.proxies.supervised import supervised
-
-    return supervised(**overrides)

@@ -1,25 +1,32 @@
-"""Search strategies, registered by name. `baselines` registers its own on first lookup."""
+"""Search strategies, registered by name. TPE is the harness's own; `baselines` (random, GP,
+evolution) registers as a built-in plugin (harness.plugins) on first lookup."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from harness import HarnessError
 from harness.registry import Registry
 from harness.spaces.base import ParamSpace
 from harness.strategies.base import Strategy, StrategyFactory, Suggestion
 
-
-def _load_plugins() -> None:
-    import baselines  # noqa: F401
-    import harness.strategies.tpe_hyperopt
-    import harness.strategies.tpe_optuna  # noqa: F401
-
-
-STRATEGIES: Registry[StrategyFactory] = Registry("strategy", loader=_load_plugins)
+STRATEGIES: Registry[StrategyFactory] = Registry("strategy")
+STRATEGIES.register_lazy("tpe-hyperopt", "harness.strategies.tpe_hyperopt:tpe_hyperopt")
+STRATEGIES.register_lazy("tpe-optuna", "harness.strategies.tpe_optuna:tpe_optuna")
 
 
 def make_strategy(name: str, space: ParamSpace, seed: int, **settings: Any) -> Strategy:
-    return STRATEGIES.get(name)(space, seed, **settings)
+    factory = STRATEGIES.get(name)
+    try:
+        return factory(space, seed, **settings)
+    except Exception as err:
+        origin = STRATEGIES.origin(name)
+        if origin == "built-in" or isinstance(err, HarnessError):
+            raise
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise HarnessError(
+            f"strategy {name!r} from {origin} failed: {type(err).__name__}: {first}"
+        ) from err
 
 
 __all__ = ["STRATEGIES", "Strategy", "StrategyFactory", "Suggestion", "make_strategy"]

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from harness.spaces.base import Params, ParamSpace
-from harness.strategies import STRATEGIES
 from harness.strategies.base import Ledger, Suggestion
 
 # hyperopt's own defaults (what CSNAS used) and the variant its authors wrote down but never ran.
@@ -108,6 +107,3 @@ def tpe_hyperopt(space: ParamSpace, seed: int, **settings: Any) -> HyperoptTPE:
     if unknown:
         raise TypeError(f"unknown tpe-hyperopt settings {sorted(unknown)}")
     return HyperoptTPE(space, seed, {"preset": preset, **PRESETS[preset], **settings})
-
-
-STRATEGIES.register("tpe-hyperopt", tpe_hyperopt)

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness.spaces.base import ParamSpace
-from harness.strategies import STRATEGIES
 from harness.strategies.base import Ledger, Suggestion
 
 DEFAULTS: dict[str, Any] = {
@@ -114,6 +113,3 @@ def tpe_optuna(space: ParamSpace, seed: int, **flags: Any) -> OptunaTPE:
     if settings["constraints_func"] is not None:
         raise ValueError("tpe-optuna has no constraints; constraints_func must stay None")
     return OptunaTPE(space, seed, settings)
-
-
-STRATEGIES.register("tpe-optuna", tpe_optuna)

@@ -5,35 +5,31 @@ One module per proxy; `common` holds the shared settings, batch, network and Eva
 
 from __future__ import annotations
 
-from harness.proxies.zero_cost.flops import flops_factory
-from harness.proxies.zero_cost.grad_norm import grad_norm_factory
-from harness.proxies.zero_cost.jacov import jacov_factory
-from harness.proxies.zero_cost.naswot import naswot_factory
-from harness.proxies.zero_cost.params import params_factory
-from harness.proxies.zero_cost.snip import snip_factory
-from harness.proxies.zero_cost.swap import swap_factory
-from harness.proxies.zero_cost.synflow import synflow_factory
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from harness.proxies import PROXIES
+
+TAG = "zero-cost"
+
+
+class _Tagged(Mapping[str, Callable[..., Any]]):
+    """A live view: the proxies registered with the "zero-cost" tag (a plugin's too), in
+    registration order, each factory imported when it is looked up."""
+
+    def __getitem__(self, name: str) -> Callable[..., Any]:
+        if name not in PROXIES.tagged(TAG):
+            raise KeyError(name)
+        return PROXIES.get(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PROXIES.tagged(TAG))
+
+    def __len__(self) -> int:
+        return len(PROXIES.tagged(TAG))
+
 
 #: proxy name -> factory, in the order the tables show them
-ZERO_COST = {
-    "naswot": naswot_factory,
-    "synflow": synflow_factory,
-    "jacov": jacov_factory,
-    "snip": snip_factory,
-    "grad-norm": grad_norm_factory,
-    "swap": swap_factory,
-    "params": params_factory,
-    "flops": flops_factory,
-}
+ZERO_COST: Mapping[str, Callable[..., Any]] = _Tagged()
 
-__all__ = [
-    "ZERO_COST",
-    "flops_factory",
-    "grad_norm_factory",
-    "jacov_factory",
-    "naswot_factory",
-    "params_factory",
-    "snip_factory",
-    "swap_factory",
-    "synflow_factory",
-]
+__all__ = ["TAG", "ZERO_COST"]

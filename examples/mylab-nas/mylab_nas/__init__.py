@@ -1,0 +1,29 @@
+"""mylab-nas: an example plugin for csnas-harness.
+
+Importing this module registers, with the harness's public registries:
+- the proxy `conv-path` (label-free, no data: the conv ops on the cell's deepest path),
+- the strategy `local-search` (seeded first-improvement hill climbing),
+- the methods `conv-path-rea` (regularised evolution on conv-path) and `conv-path-ls`.
+
+Installed (`pip install -e examples/mylab-nas`) it loads through its entry point; without
+installing, `harness --plugin mylab_nas ...` with the folder on PYTHONPATH does the same.
+"""
+
+from __future__ import annotations
+
+from harness.methods import METHODS, Method
+from harness.proxies import PROXIES
+from harness.strategies import STRATEGIES
+from mylab_nas.proxy import conv_path
+from mylab_nas.strategy import local_search
+
+PROXIES.register("conv-path", conv_path, tags=("label-free",))
+STRATEGIES.register("local-search", local_search)
+METHODS.register(
+    "conv-path-rea",
+    Method("conv-path-rea", "rea", "conv-path", "regularised evolution on mylab's conv-path"),
+)
+METHODS.register(
+    "conv-path-ls",
+    Method("conv-path-ls", "local-search", "conv-path", "mylab's local search on conv-path"),
+)

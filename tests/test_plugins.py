@@ -1,0 +1,199 @@
+"""Plugins: outside code registers proxies, strategies and methods, and the same command works
+under the serial, process and Dask executors; errors name the plugin in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "mylab-nas"
+PLUGIN = '''
+from dataclasses import dataclass
+from harness.methods import METHODS, Method
+from harness.proxies import PROXIES, Evaluation
+
+
+@dataclass
+class ConvCount:
+    """Label-free: the number of convolutions in a cell (a toy, but a real function)."""
+
+    name: str = "conv-count"
+    direction: str = "maximize"
+    deterministic: bool = False  # cached in the store, like a computed proxy
+    needs_table: bool = False
+
+    def settings(self):
+        return {}
+
+    def evaluate(self, arch, benchmark, seed):
+        convs = sum(op.startswith("nor_conv") for op in arch.ops)
+        return Evaluation(score=float(convs), direction="maximize", labels_used=0)
+
+
+PROXIES.register("conv-count", lambda **kw: ConvCount(), tags=("label-free",))
+METHODS.register("conv-count-rea", Method("conv-count-rea", "rea", "conv-count", "REA + convs"))
+'''
+
+
+def _harness(*argv: str, env: dict[str, str] | None = None, cwd: Path = REPO):
+    return subprocess.run([sys.executable, "-m", "harness.cli", *argv], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, cwd=cwd)  # fmt: skip
+
+
+def _trials(url: str) -> pd.DataFrame:
+    import harness
+
+    frame = harness.trials(url)
+    return frame.drop(columns=["wall_s", "cum_wall_s"]).sort_values(["run_id", "number"])
+
+
+def test_a_plugin_file_runs_the_same_under_serial_process_and_dask(tmp_path):
+    plugin = tmp_path / "tmp_plugin.py"
+    plugin.write_text(PLUGIN)
+    frames = {}
+    for executor in ("serial", "process", "dask"):
+        url = f"sqlite:///{tmp_path / executor}.db"
+        done = _harness("--plugin", str(plugin), "run", "--method", "conv-count-rea,rea",
+                        "--seeds", "2", "--trials", "12", "--storage", url, "--quiet",
+                        "--executor", executor, "--workers", "2", cwd=tmp_path)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        frames[executor] = _trials(url)
+    serial = frames["serial"]
+    assert set(serial.method) == {"conv-count-rea", "rea"} and len(serial) == 48
+    for executor in ("process", "dask"):
+        pd.testing.assert_frame_equal(frames[executor].reset_index(drop=True),
+                                      serial.reset_index(drop=True))  # fmt: skip
+
+
+def test_harness_plugins_variable_and_list_show_the_origin(tmp_path):
+    (tmp_path / "tmp_plugin.py").write_text(PLUGIN)
+    done = _harness("list", env={"HARNESS_PLUGINS": "tmp_plugin", "PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert "conv-count [from tmp_plugin]" in done.stdout
+    assert "conv-count-rea   rea + conv-count: REA + convs [from tmp_plugin]" in done.stdout
+    assert "rea [from" not in done.stdout  # built-ins are unmarked
+
+
+def test_editing_a_plugin_proxy_gives_a_new_run(tmp_path):
+    plugin = tmp_path / "tmp_plugin.py"
+    code = "import harness; print(harness.plan(['conv-count-rea'], seeds=1, trials=2, " \
+           f"plugins=[{str(plugin)!r}]).runs[0].run_id)"  # fmt: skip
+    ids = []
+    for text in (PLUGIN, PLUGIN, PLUGIN.replace("a toy, but", "an edited toy, but")):
+        plugin.write_text(text)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        ids.append(done.stdout.strip())
+    assert ids[0] == ids[1] != ids[2]
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("from harness.strategies import STRATEGIES\nSTRATEGIES.register('rea', print)\n",
+         "plugin '{path}': strategy 'rea' is already registered (by built-in)"),
+        ("import no_such_module_here\n",
+         "plugin '{path}' failed to load: ModuleNotFoundError: No module named "
+         "'no_such_module_here'"),
+        ("from harness.methods import METHODS, Method\nfrom harness.proxies import PROXIES\n"
+         "def bad(**kw):\n    raise RuntimeError('no GPU here')\n"
+         "PROXIES.register('bad', bad)\n"
+         "METHODS.register('bad-rea', Method('bad-rea', 'rea', 'bad', 'x'))\n",
+         "proxy 'bad' from {stem} failed: RuntimeError: no GPU here"),
+    ],
+    ids=["duplicate-name", "import-fails", "factory-raises"],
+)  # fmt: skip
+def test_registration_errors_are_one_line_naming_the_plugin(tmp_path, source, message):
+    path = tmp_path / "broken_plugin.py"
+    path.write_text(source)
+    done = _harness("--plugin", str(path), "run", "--method", "bad-rea", "--seeds", "1",
+                    "--storage", f"sqlite:///{tmp_path / 'h.db'}", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert message.format(path=path, stem=path.stem) in lines[0]
+    assert not (tmp_path / "h.db").exists()  # nothing stored
+
+
+def test_a_user_name_like_a_built_in_is_refused_and_the_built_ins_stay_whole():
+    code = (
+        "from harness.strategies import STRATEGIES\n"
+        "try:\n    STRATEGIES.register('rea', print)\n"
+        "except Exception as e:\n    print(e)\n"
+        "print(STRATEGIES.names())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    first, names = done.stdout.strip().splitlines()
+    assert first == "strategy 'rea' is already registered (by built-in)"
+    assert names == str(["gp", "random", "rea", "tpe-hyperopt", "tpe-optuna"])
+
+
+def test_a_tagged_zero_cost_proxy_of_a_user_is_seen_everywhere_zero_cost_ones_are():
+    from harness.proxies import PROXIES
+    from harness.proxies.zero_cost import ZERO_COST
+
+    PROXIES.register("my-zc", lambda **kw: None, tags=("zero-cost",))
+    try:
+        assert list(ZERO_COST)[-1] == "my-zc" and PROXIES.origin("my-zc") == __name__
+    finally:
+        PROXIES.unregister("my-zc")
+    assert "my-zc" not in ZERO_COST and "my-zc" not in PROXIES
+
+
+SCRIPT = """
+import harness
+
+frame = harness.run(["random", "rea"], seeds=2, trials=5, storage="sqlite:///{db}",
+                    executor="process", workers=2)
+print(len(frame))
+"""
+
+
+def test_a_process_executor_started_by_a_script_without_a_main_guard_fails_at_once(tmp_path):
+    script = tmp_path / "unguarded.py"
+    script.write_text(SCRIPT.format(db=tmp_path / "a.db"))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode != 0 and len(done.stderr) < 10_000  # no respawn loop
+    last = done.stderr.strip().splitlines()[-1]
+    assert "starts worker processes when it is imported" in last
+    assert 'if __name__ == "__main__":' in last
+    guarded = tmp_path / "guarded.py"
+    body = SCRIPT.format(db=tmp_path / "b.db").replace("\n", "\n    ")
+    guarded.write_text(f"if __name__ == '__main__':{body}\n")
+    done = subprocess.run([sys.executable, str(guarded)], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "20"
+
+
+@pytest.mark.slow
+def test_the_example_package_installed_by_pip_loads_through_its_entry_point(tmp_path):
+    """examples/mylab-nas in a fresh virtualenv (the harness from this one): installed, its
+    names appear in `harness list` and its method runs, with no --plugin."""
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", str(EXAMPLE)],
+                             capture_output=True, text=True)  # fmt: skip
+    assert install.returncode == 0, install.stderr
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    listed = subprocess.run([str(python), "-m", "harness.cli", "list"], capture_output=True,
+                            text=True, env=env, cwd=tmp_path)  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "conv-path [from mylab_nas (mylab-nas)]" in listed.stdout
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    ran = subprocess.run([str(python), "-m", "harness.cli", "run", "--method",
+                          "conv-path-rea,conv-path-ls", "--seeds", "2", "--trials", "20",
+                          "--storage", url, "--quiet"], capture_output=True, text=True,
+                         env=env, cwd=tmp_path)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert "conv-path-ls" in ran.stdout and "conv-path-rea" in ran.stdout
