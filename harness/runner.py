@@ -15,7 +15,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +134,7 @@ def make_plan(
     n_runs = len(methods) * len(benchmarks) * seeds
     if n_runs > MAX_RUNS:
         raise HarnessError(f"the plan has {n_runs:,} runs, more than {MAX_RUNS:,}: fewer --seeds?")
-    runs = []
+    runs: list[RunSpec] = []
     shared = _shared_settings(methods, proxy, proxy_settings or {})
     for method_name in methods:
         method = METHODS.get(method_name)
@@ -148,34 +148,39 @@ def make_plan(
             n_trials = _default_trials(method.default_trials, resolved.settings())
         for bench_name in benchmarks:
             bench_settings = _benchmark_settings(bench_name, benchmark_settings, table)
-            benchmark = BENCHMARKS.get(bench_name)
-            if bench_settings:
-                benchmark = benchmark.configure(**bench_settings)  # fails early
-            SPACES.get(benchmark.space)
-            if getattr(resolved, "needs_table", False) and benchmark.truth_source != "table":
-                raise HarnessError(
-                    f"proxy {proxy_name} (method {method_name}) reads a benchmark table, and "
-                    f"{bench_name} has none: use a trained or zero-cost proxy there"
-                )
-            inputs = run_inputs(benchmark, resolved, method.strategy)
-            for rep in range(seeds):
-                runs.append(
-                    RunSpec(
-                        method=method_name,
-                        benchmark=bench_name,
-                        repetition=rep,
-                        master_seed=master_seed,
-                        strategy=method.strategy,
-                        proxy=proxy_name,
-                        trials=n_trials,
-                        budget_seconds=budget_seconds,
-                        strategy_settings=dict(method.strategy_settings),
-                        proxy_settings=resolved.settings(),
-                        benchmark_settings=bench_settings,
-                        inputs=inputs,
-                    )
-                )
+            inputs = _checked_inputs(method, proxy_name, resolved, bench_name, bench_settings)
+            template = RunSpec(
+                method=method_name,
+                benchmark=bench_name,
+                repetition=0,
+                master_seed=master_seed,
+                strategy=method.strategy,
+                proxy=proxy_name,
+                trials=n_trials,
+                budget_seconds=budget_seconds,
+                strategy_settings=dict(method.strategy_settings),
+                proxy_settings=resolved.settings(),
+                benchmark_settings=bench_settings,
+                inputs=inputs,
+            )
+            runs.extend(replace(template, repetition=rep) for rep in range(seeds))
     return Plan(runs, plugins=loaded)
+
+
+def _checked_inputs(
+    method: Any, proxy_name: str, proxy: Any, bench_name: str, bench_settings: dict[str, Any]
+) -> dict[str, Any]:
+    """The benchmark configured (failing early), the proxy allowed on it, the run's inputs."""
+    benchmark = BENCHMARKS.get(bench_name)
+    if bench_settings:
+        benchmark = benchmark.configure(**bench_settings)
+    SPACES.get(benchmark.space)
+    if getattr(proxy, "needs_table", False) and benchmark.truth_source != "table":
+        raise HarnessError(
+            f"proxy {proxy_name} (method {method.name}) reads a benchmark table, and "
+            f"{bench_name} has none: use a trained or zero-cost proxy there"
+        )
+    return run_inputs(benchmark, proxy, method.strategy)
 
 
 def _benchmark_settings(
@@ -312,6 +317,22 @@ def execute_run(
     return "resumed" if resumed else "done"
 
 
+@dataclass
+class _Incumbent:
+    """The run's best trial so far (by loss) and its running costs, as stored per trial."""
+
+    loss: float | None = None
+    score: float = math.nan
+    truth: float | None = None
+    arch: str | None = None
+    cum_wall: float = 0.0
+    cum_sim: float = 0.0
+
+    def offer(self, loss: float | None, score: Any, truth: float | None, arch: str) -> None:
+        if loss is not None and (self.loss is None or loss < self.loss):
+            self.loss, self.score, self.truth, self.arch = loss, score, truth, arch
+
+
 def _search(
     spec: RunSpec,
     store: Store,
@@ -323,81 +344,77 @@ def _search(
     on_trial: Callable[[int], None] | None,
 ) -> bool:
     """Replay the stored trials, then search until the run is complete. True if resumed."""
-    run_id = spec.run_id
+    best = _Incumbent()
+    replayed = _replay(spec, store, strategy, best)
     settings_json = json.dumps(proxy.settings(), sort_keys=True)
     version = cache_version(spec.inputs)
-    optimum = benchmark.optimum
-    proxy_seed = spec.proxy_seed
-    best_loss: float | None = None
-    best_score = math.nan
-    best_truth: float | None = None
-    best_arch: str | None = None
-    cum_wall = cum_sim = 0.0
-
-    done = store.trials(run_id)
-    for row in done:  # replay: the seeded strategy must propose exactly what was stored
-        suggestion = strategy.ask()
-        if suggestion.params != row["params"] or suggestion.number != row["number"]:
-            raise HarnessError(_replay_mismatch(store, run_id, row, suggestion.params))
-        loss = _loss(row["status"], row["score"], row["direction"])
-        strategy.tell(suggestion.number, loss)
-        if loss is not None and (best_loss is None or loss < best_loss):
-            best_loss, best_score = loss, row["score"]
-            best_truth, best_arch = row["truth"], row["arch"]
-        cum_wall, cum_sim = row["cum_wall_s"], row["cum_simulated_s"]
-
-    number = len(done)
+    number = replayed
     while spec.trials is None or number < spec.trials:
         if lease.lost.is_set():
-            raise LeaseLost(run_id)
+            raise LeaseLost(spec.run_id)
         t0 = time.perf_counter()
         suggestion = strategy.ask()
         arch = space.decode(suggestion.params)
         arch_key = space.canonical_key(arch)
         ev, cached = cached_evaluate(
-            store, proxy, settings_json, version, arch, arch_key, benchmark, proxy_seed
+            store, proxy, settings_json, version, arch, arch_key, benchmark, spec.proxy_seed
         )
-        if spec.budget_seconds is not None and cum_sim + ev.simulated_s > spec.budget_seconds:
+        if spec.budget_seconds is not None and best.cum_sim + ev.simulated_s > spec.budget_seconds:
             break  # the next evaluation would exceed the simulated budget
-        loss = ev.loss
-        strategy.tell(suggestion.number, loss)
+        strategy.tell(suggestion.number, ev.loss)
         truth = benchmark.report(arch)
         wall = time.perf_counter() - t0
-        if loss is not None and (best_loss is None or loss < best_loss):
-            best_loss, best_score, best_truth = loss, ev.score, truth
-            best_arch = space.format(arch)
-        cum_wall += wall
-        cum_sim += ev.simulated_s
-        written = store.add_trial(
-            dict(
-                run_id=run_id,
-                number=suggestion.number,
-                params=suggestion.params,
-                arch=space.format(arch),
-                arch_key=arch_key,
-                status=ev.status,
-                score=ev.score,
-                direction=ev.direction,
-                truth=truth,
-                best_score=best_score,
-                best_arch=best_arch,
-                best_truth=best_truth,
-                regret=_regret(optimum, best_truth),
-                wall_s=wall,
-                simulated_s=ev.simulated_s,
-                cum_wall_s=cum_wall,
-                cum_simulated_s=cum_sim,
-                labels_used=ev.labels_used,
-                cached=cached,
-            ),
-            lease.owner,
+        best.offer(ev.loss, ev.score, truth, space.format(arch))
+        best.cum_wall += wall
+        best.cum_sim += ev.simulated_s
+        row = dict(
+            run_id=spec.run_id,
+            number=suggestion.number,
+            params=suggestion.params,
+            arch=space.format(arch),
+            arch_key=arch_key,
+            status=ev.status,
+            score=ev.score,
+            direction=ev.direction,
+            truth=truth,
+            **_best_columns(best, benchmark.optimum),
+            wall_s=wall,
+            simulated_s=ev.simulated_s,
+            labels_used=ev.labels_used,
+            cached=cached,
         )
-        if not written:
-            raise LeaseLost(run_id)
+        if not store.add_trial(row, lease.owner):
+            raise LeaseLost(spec.run_id)
         number += 1
         if on_trial is not None:
             on_trial(1)
-    return bool(done)
+    return bool(replayed)
+
+
+def _replay(spec: RunSpec, store: Store, strategy: Any, best: _Incumbent) -> int:
+    """Feed the stored trials to the freshly seeded strategy, which must propose exactly what
+    was stored; returns how many there were."""
+    done = store.trials(spec.run_id)
+    for row in done:
+        suggestion = strategy.ask()
+        if suggestion.params != row["params"] or suggestion.number != row["number"]:
+            raise HarnessError(_replay_mismatch(store, spec.run_id, row, suggestion.params))
+        loss = _loss(row["status"], row["score"], row["direction"])
+        strategy.tell(suggestion.number, loss)
+        best.offer(loss, row["score"], row["truth"], row["arch"])
+        best.cum_wall, best.cum_sim = row["cum_wall_s"], row["cum_simulated_s"]
+    return len(done)
+
+
+def _best_columns(best: _Incumbent, optimum: float | None) -> dict[str, Any]:
+    return dict(
+        best_score=best.score,
+        best_arch=best.arch,
+        best_truth=best.truth,
+        regret=_regret(optimum, best.truth),
+        cum_wall_s=best.cum_wall,
+        cum_simulated_s=best.cum_sim,
+    )
 
 
 def _replay_mismatch(store: Store, run_id: str, row: dict[str, Any], params: Any) -> str:
