@@ -205,7 +205,6 @@ def test_report_command(
 ) -> None:
     from harness.cli import main
     from harness.cli import report as cmds
-
     from harness.report.results import Results
 
     monkeypatch.setattr(cmds, "load_results", lambda storage, ids: Results(make_frame()))

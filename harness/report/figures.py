@@ -179,9 +179,11 @@ def _anytime(trials: pd.DataFrame, colors: dict[str, Any], x: str, column: str, 
             ax.set_ylabel("report metric of returned cell (%)")
         if x == "evaluations":
             ax.set_xlabel("evaluations (proxy queries)")
-        else:
+        elif grid[-1] >= 10 * grid[0]:  # a log axis only over a decade or more
             ax.set_xscale("log")
             ax.set_xlabel(_COST_AXES[x][1])
+        else:  # a narrow range on a log axis gets overlapping minor-tick labels
+            ax.set_xlabel(_COST_AXES[x][1].replace(", log", ""))
         ax.set_title(f"{bench}\n{metric}", fontsize=9)
     if not drawn:
         return _ANYTIME_REASON.get((x, column), "no incumbent curve to draw")

@@ -161,7 +161,7 @@ def report_sections(
         trials, note = one_identity(trials, run_ids)
         notes += [note] if note else []
         sections += _trial_sections(trials, fmt, versus, seed, which)
-    elif set(which) - {"evaluations"}:
+    else:
         notes.append("no search runs in this store: only cell evaluations to report")
     if "evaluations" in which:
         sections.append(_evaluations_section(results.evaluations))

@@ -19,6 +19,7 @@ from harness import HarnessError
 from harness.report import stats
 from harness.report.frame import check_trials, final_rows, methods_of
 from harness.report.render import FORMATS, fmt_num, fmt_p
+from harness.report.render import render as render  # re-exported: cli/run.py uses it
 from harness.report.results import Results
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
