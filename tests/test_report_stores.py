@@ -60,6 +60,7 @@ def test_a_store_of_evaluations_only_reports_them(tmp_path, capsys) -> None:
     assert api.report(url, "csv") == out  # the API gives the CLI's tables
 
 
+@pytest.mark.slow  # a real csnas search and training: ~10-20 s
 def test_smoke_results_are_labelled_and_never_best(darts_store: str) -> None:
     summary = harness.summary(darts_store)
     (row,) = summary.itertuples()
@@ -76,6 +77,7 @@ def test_smoke_results_are_labelled_and_never_best(darts_store: str) -> None:
     assert "**" not in md  # nothing bold: one method, smoke scale
 
 
+@pytest.mark.slow  # a real csnas search and training: ~10-20 s
 def test_every_table_reaches_the_api_and_the_cli_alike(darts_store: str, capsys) -> None:
     for fmt in ("table", "md", "csv", "latex"):
         code, out, err = cli(capsys, "report", "--storage", darts_store, "--format", fmt)
@@ -87,6 +89,7 @@ def test_every_table_reaches_the_api_and_the_cli_alike(darts_store: str, capsys)
     assert text.count("smoke: 1 epoch") >= 3  # summary, returned and evaluations rows
 
 
+@pytest.mark.slow  # a real csnas search and training: ~10-20 s
 def test_export_reaches_evaluations_and_curves(darts_store: str) -> None:
     from harness.cli.report import export_text
 
@@ -100,6 +103,43 @@ def test_export_reaches_evaluations_and_curves(darts_store: str) -> None:
     assert all(m["profile"] == "smoke" for m in records["manifest"])
     trials = pd.read_csv(io.StringIO(export_text(darts_store, "csv", "trials")))
     assert trials["evaluated_scale"].str.startswith("smoke").all()
+
+
+def test_reduced_scale_evaluations_are_labelled_and_never_best_beside_full_ones() -> None:
+    """Two methods on an open space: one's cells trained in full, the other's at smoke
+    scale: the smoke row is labelled, named in its report metric, and not starred."""
+    from harness.report.results import attach_evaluations, evaluations_frame
+    from harness.report.tables import summarize
+
+    trials = synthetic_trials(methods=("csnas", "random"), benchmarks=("b",), n_trials=3)
+    trials = trials.assign(best_truth=np.nan, truth=np.nan, regret=np.nan)
+    final = trials.sort_values("number").groupby("run_id").tail(1)
+    rows = []
+    for i, r in enumerate(final.itertuples()):
+        smoke = r.method == "random"
+        settings = {"profile": "smoke" if smoke else "paper", "epochs": 1 if smoke else 600}
+        settings |= {"C": 4, "layers": 3} if smoke else {"C": 36, "layers": 20}
+        rows.append(dict(eval_id=f"e{i}", run_id=r.run_id, benchmark="darts-cifar10",
+                         arch=r.best_arch, protocol="darts", settings=settings, status="done",
+                         test_acc=99.0 if smoke else 90.0 + i, params=1, wall_s=1.0,
+                         device="cpu", curve=[], created=float(i)))  # fmt: skip
+    evals = evaluations_frame(rows)
+    assert set(evals["scale"]) == {"full", "smoke: 1 epoch, C=4, layers=3"}
+    t = attach_evaluations(trials, evals, [])
+    s = summarize(t).set_index("method")
+    assert s.loc["csnas", "scale"] == "full" and s.loc["random", "scale"].startswith("smoke")
+    assert "reduced scale (smoke: 1 epoch" in s.loc["random", "report_metric"]
+    assert s.loc["random", "test_acc_mean"] == 99.0  # the higher number, yet:
+    assert not s.loc["random", "best"] and not s.loc["csnas", "best"]  # no full-scale rival
+    text = render_summary_text(t)
+    assert "99.00 ± 0.00†" in text and "*" not in text.split("test acc:")[0]
+
+
+def render_summary_text(trials: pd.DataFrame) -> str:
+    from harness.report.render import render
+    from harness.report.tables import summarize
+
+    return render(summarize(trials), "table")
 
 
 # -- one identity per seed slot ---------------------------------------------------------------
