@@ -27,13 +27,17 @@ TEMPLATE = "study.html.j2"
 def _styled(frame: pd.DataFrame, uid: str) -> str:
     """A table as HTML via pandas' Styler: numbers formatted, reduced-scale rows tinted,
     the best full-scale mean in bold, text columns left-aligned; ids fixed (reproducible)."""
-    view = frame.drop(columns=[c for c in ("best",) if c in frame.columns])
+    drop = ("best", "search_metric", "report_metric")  # metrics: in the caption
+    view = frame.drop(columns=[c for c in drop if c in frame.columns])
     text = [c for c in view.columns if not pd.api.types.is_numeric_dtype(view[c])]
+    long = [c for c in text if view[c].astype(str).str.len().max() > 40]
     styler = view.style.set_uuid(uid).hide(axis="index")
     styler = styler.format(precision=2, na_rep="-", thousands=",")
     styler = styler.format(_p, subset=[c for c in ("p", "p_holm", "friedman_p") if c in view])
     styler = styler.set_table_attributes('class="report"')  # id: T_<uid>
     styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    wrap = {"white-space": "normal", "overflow-wrap": "anywhere", "min-width": "16rem"}
+    styler = styler.set_properties(subset=long, **wrap)
     if "scale" in view.columns:
         reduced = view["scale"].astype(str).ne("full").to_numpy()
         styler = styler.apply(lambda _: np.where(reduced, "background-color: #fdf0f0", ""), axis=0)
@@ -94,16 +98,17 @@ def _manifests(results: Results) -> list[dict[str, str]]:
 
 
 def _plan(results: Results) -> str:
-    configs = [m.get("config", {}) for m in results.manifests]
-    if not configs:
+    """What was run: from the trials (methods x benchmarks x seeds) and the manifests."""
+    t = results.trials
+    if len(t) == 0:
         return f"no search runs; {len(results.evaluations)} cell evaluation(s)"
-    methods = sorted({str(c.get("method")) for c in configs})
-    benches = sorted({str(c.get("benchmark")) for c in configs})
-    seeds = sorted({str(c.get("master_seed")) for c in configs})
-    reps = len({c.get("repetition") for c in configs})
+    seeds = sorted({str(m.get("config", {}).get("master_seed")) for m in results.manifests})
+    trials = t.groupby("run_id").size()
     return (
-        f"{len(configs)} run(s): {', '.join(methods)} x {', '.join(benches)} x {reps} seed(s); "
-        f"master seed {', '.join(seeds)}"
+        f"{t['run_id'].nunique()} run(s): {', '.join(sorted(map(str, t['method'].unique())))}"
+        f" x {', '.join(sorted(map(str, t['benchmark'].unique())))}"
+        f" x {t['repetition'].nunique()} seed(s), {trials.min()}-{trials.max()} trials per run"
+        + (f"; master seed {', '.join(seeds)}" if seeds else "")
     )
 
 
@@ -115,6 +120,7 @@ def study_page(
     run_ids: list[str] | None = None,
     correlate: pd.DataFrame | None = None,
     title: str = "NAS study report",
+    plan: str | None = None,
 ) -> str:
     """The whole page as one HTML string (write it with `write_page`)."""
     import jinja2
@@ -138,7 +144,7 @@ def study_page(
     )
     meta = [
         ("store", results.source),
-        ("plan", _plan(results)),
+        ("plan", plan or _plan(results)),
         ("harness", __version__),
     ]
     return env.get_template(TEMPLATE).render(
@@ -157,3 +163,21 @@ def write_page(source: str | pd.DataFrame | Results, out: str | Path, **options:
     from harness.api import write_text
 
     return write_text(out, study_page(source, **options))
+
+
+def write_reference_page(folder: str | Path) -> Path:
+    """`folder`/report.html for a committed reference experiment, from its trials.csv.gz and
+    experiment.json alone (no store: `scripts/reference.py write` calls this after writing
+    them). Returns the page's path."""
+    folder = Path(folder)
+    frame = pd.read_csv(folder / "trials.csv.gz")
+    experiment = json.loads((folder / "experiment.json").read_text())
+    plan = (
+        f"{', '.join(experiment['methods'])} x {', '.join(experiment['benchmarks'])} x "
+        f"{experiment['seeds']} seeds x {experiment['trials']} trials; master seed "
+        f"{experiment['master_seed']} (experiment.json)"
+    )
+    results = Results(frame, source=f"{folder.name}/trials.csv.gz")
+    return write_page(
+        results, folder / "report.html", plan=plan, title="Reference experiment (lookup track)"
+    )

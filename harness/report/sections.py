@@ -43,6 +43,25 @@ class Report:
     notes: list[str]
 
 
+def summary_legend(summary: pd.DataFrame) -> str:
+    """What the summary's less obvious columns mean, in words (every format but the terminal's,
+    which has its own legend)."""
+    directions = sorted(
+        {f"{p}: {d}" for p, d in zip(summary["proxy"], summary["proxy_direction"]) if d}
+    )
+    return "\n".join(
+        [
+            "best (bold): the highest full-scale test_acc_mean of a benchmark with 2+ methods at "
+            "full scale; scale: 'full' or the reduced evaluation that gave the number",
+            "proxy_score_mean: the returned cell's score under its method's own proxy ("
+            + ("; ".join(directions) or "no direction stored")
+            + "); not comparable across proxies",
+            "simulated_seconds_mean charges every trial its training cost; wall_seconds_mean is "
+            "time spent here; cached_share: trials served from the evaluation cache",
+        ]
+    )
+
+
 def _compare_section(trials: pd.DataFrame, versus: str | None, metrics: str) -> Section:
     vs = default_versus(trials) if versus is None else versus
     comp = compare(trials, vs)
@@ -114,7 +133,8 @@ def _trial_sections(
     summary = summarize(trials, seed=seed)
     out = []
     if "summary" in which:
-        out.append(Section("summary", "Summary per benchmark and method", summary, ""))
+        cap = f"{metrics}\n{summary_legend(summary)}"
+        out.append(Section("summary", "Summary per benchmark and method", summary, cap))
     if "compare" in which:
         out.append(_compare_section(trials, versus, metrics))
     if "ranks" in which:
