@@ -7,14 +7,13 @@ $HARNESS_CHROMIUM); without them it is skipped with one line saying what is miss
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from harness.report.browser import find_chromium
 from harness.report.results import load
 from harness.report.sections import report_sections
 
@@ -87,23 +86,12 @@ def test_page_is_one_self_contained_file(page: tuple[Path, str]) -> None:
     assert "smoke" in html and "not drawn: " in html  # labels and declined figures
 
 
-def _chromium() -> str | None:
-    given = os.environ.get("HARNESS_CHROMIUM")
-    if given:
-        return given
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
 def test_page_in_headless_chromium(page: tuple[Path, str], tmp_path: Path) -> None:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("no browser test: the playwright package is not installed")
-    executable = _chromium()
+    executable = find_chromium()
     if executable is None:
         pytest.skip("no browser test: no chromium found (apt-get install chromium)")
     path, url = page

@@ -571,16 +571,19 @@ def svg_figures(
     drawn by the same code as the files."""
     import io
 
-    out = []
+    import matplotlib as mpl
+
+    out: list[tuple[str, str | None, str | None]] = []
     with _style():
         for drawn in draw_figures(trials, correlate_cells, seed):
             if drawn.figure is None:
                 out.append((drawn.name, None, drawn.reason))
                 continue
             buf = io.StringIO()
-            drawn.figure.savefig(
-                buf, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.1
-            )
+            with mpl.rc_context({"svg.hashsalt": drawn.name}):  # ids fixed: a page reproduces
+                drawn.figure.savefig(
+                    buf, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.1
+                )
             text = buf.getvalue()
             out.append((drawn.name, text[text.index("<svg") :], None))
     return out
