@@ -134,7 +134,9 @@ def test_figures_command(
         seen.update(kw, frame=frame, out=out)
         return [Path(out) / "x.png"]
 
-    monkeypatch.setattr(cmds, "load_trials", lambda storage: trials)
+    from harness.report.results import Results
+
+    monkeypatch.setattr(cmds, "load_results", lambda storage, ids=None: Results(trials))
     monkeypatch.setattr(figures, "make_figures", fake)
     with pytest.raises(SystemExit) as exc:
         main(["figures", "--out", str(tmp_path), "--correlate", str(tmp_path / "missing.csv")])

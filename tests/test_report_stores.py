@@ -58,6 +58,10 @@ def test_a_store_of_evaluations_only_reports_them(tmp_path, capsys) -> None:
     assert table.loc[0, "profile"] == "smoke" and table.loc[0, "epochs"] == 1
     assert table.loc[0, "scale"].startswith("smoke: 1 epoch, C=4")
     assert api.report(url, "csv") == out  # the API gives the CLI's tables
+    code, out, err = cli(capsys, "figures", "--storage", url, "--out", str(tmp_path / "f"))
+    assert code == 0, err
+    assert out.split() == [str(tmp_path / "f" / f"evaluation_curves.{e}") for e in ("png", "pdf")]
+    assert "skipped proxy_vs_truth: " in err  # what was not drawn, and why
 
 
 @pytest.mark.slow  # a real csnas search and training: ~10-20 s

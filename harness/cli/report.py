@@ -7,7 +7,7 @@ Both only read results. The DataFrame-to-output work lives in `write_report`/`wr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -109,6 +109,8 @@ def write_figures(
     correlate: str | Path | None = None,
     seed: int = 0,
     dpi: int = 150,
+    evaluations: pd.DataFrame | None = None,
+    skipped: list[Any] | None = None,
 ) -> list[Path]:
     from harness.api import writable_dir
     from harness.report.figures import make_figures
@@ -117,7 +119,15 @@ def write_figures(
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 10 <= dpi <= 2400:
         raise HarnessError(f"--dpi must be between 10 and 2400, got {dpi!r}")
     writable_dir(out, "--out")
-    return make_figures(trials, out, correlate_cells=cells, seed=seed, dpi=dpi)
+    return make_figures(
+        trials,
+        out,
+        correlate_cells=cells,
+        seed=seed,
+        dpi=dpi,
+        evaluations=evaluations,
+        skipped=skipped,
+    )
 
 
 _CORRELATE = click.option(
@@ -208,10 +218,23 @@ def report(
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--dpi", type=int, default=150, show_default=True, help="PNG resolution.")
 def figures(storage: str, out: str, correlate: str | None, seed: int, dpi: int) -> None:
-    """Anytime curves, ranks vs budget, CD diagram, labels vs accuracy, found cells."""
-    trials = load_trials(storage)
-    for path in write_figures(trials, out, correlate=correlate, seed=seed, dpi=dpi):
+    """Anytime curves, ranks vs budget, CD diagram, labels vs accuracy, found cells, trained
+    cells' curves; each figure the data do not allow is named on stderr with the reason."""
+    results = load_results(storage)
+    skipped: list[Any] = []
+    paths = write_figures(
+        results.trials,
+        out,
+        correlate=correlate,
+        seed=seed,
+        dpi=dpi,
+        evaluations=results.evaluations,
+        skipped=skipped,
+    )
+    for path in paths:
         click.echo(str(path))
+    for drawn in skipped:
+        click.echo(f"skipped {drawn.name}: {drawn.reason}", err=True)
 
 
 def export_text(storage: str, fmt: str, what: str) -> str:

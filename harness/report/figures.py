@@ -447,6 +447,33 @@ def _contrastive_explained(cells: pd.DataFrame | None, label: str = "contrastive
     return fig
 
 
+def _evaluation_curves(evaluations: pd.DataFrame | None) -> Any:
+    """Test accuracy per epoch of every cell `harness evaluate` trained, one panel per
+    benchmark, each line labelled with its scale."""
+    if evaluations is None or evaluations.empty:
+        return "no cells trained yet (`harness evaluate`)"
+    done = evaluations[evaluations["curve"].map(lambda c: bool(c))]
+    if done.empty:
+        return "no trained cell has a per-epoch curve yet"
+    benchmarks = sorted(done["benchmark"].unique())
+    fig, axes = _grid(len(benchmarks))
+    for ax, bench in zip(axes, benchmarks):
+        for i, e in enumerate(done[done["benchmark"] == bench].itertuples()):
+            rec = pd.DataFrame(e.curve).dropna(subset=["test_acc"])
+            label = f"{str(e.eval_id)[:8]} ({e.scale.split(':')[0]})"
+            ax.plot(rec["epoch"], rec["test_acc"], marker=_MARKERS[i % len(_MARKERS)], label=label)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.margins(x=0.1, y=0.15)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(bench, fontsize=9)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle("Cells trained from scratch: test accuracy per epoch (label: eval id, scale)")
+    return fig
+
+
 def _cd_diagram(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
     import scikit_posthocs as sp
     from matplotlib.figure import Figure
@@ -498,6 +525,7 @@ def draw_figures(
     seed: int = 0,
     *,
     regret: bool = True,
+    evaluations: pd.DataFrame | None = None,
 ) -> Iterator[Drawn]:
     """Every figure, in order, drawn or declined with a reason: the one drawing path behind
     `harness figures`, `harness.figures()` and the HTML page. Iterate inside `_style()`."""
@@ -528,6 +556,7 @@ def draw_figures(
     else:
         report_metrics = {}
     jobs += [
+        ("evaluation_curves", lambda: _evaluation_curves(evaluations)),
         ("proxy_vs_truth", lambda: _proxy_vs_truth(correlate_cells, report_metrics)),
         ("contrastive_explained", lambda: _contrastive_explained(correlate_cells)),
     ]
@@ -545,18 +574,23 @@ def make_figures(
     regret: bool = True,
     dpi: int = 150,
     skipped: list[Drawn] | None = None,
+    evaluations: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Render every figure the data allows into out_dir as PNG and PDF; returns the paths.
 
     Figures needing what is absent (a correlate CSV, 3+ methods for the CD diagram, recorded
     wall time) are skipped, not faked: each skip, with its reason, is appended to `skipped`.
     """
-    check_trials(trials)
+    if evaluations is None or evaluations.empty:
+        check_trials(trials)  # nothing at all to draw is one error line
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     with _style():
-        for drawn in draw_figures(trials, correlate_cells, seed, regret=regret):
+        drawing = draw_figures(
+            trials, correlate_cells, seed, regret=regret, evaluations=evaluations
+        )
+        for drawn in drawing:
             if drawn.figure is not None:
                 paths += _save(drawn.figure, out, drawn.name, dpi)
             elif skipped is not None:
@@ -565,7 +599,10 @@ def make_figures(
 
 
 def svg_figures(
-    trials: pd.DataFrame | None, correlate_cells: pd.DataFrame | None = None, seed: int = 0
+    trials: pd.DataFrame | None,
+    correlate_cells: pd.DataFrame | None = None,
+    seed: int = 0,
+    evaluations: pd.DataFrame | None = None,
 ) -> list[tuple[str, str | None, str | None]]:
     """(name, inline SVG text or None, reason or None) of every figure: the page's figures,
     drawn by the same code as the files."""
@@ -575,7 +612,7 @@ def svg_figures(
 
     out: list[tuple[str, str | None, str | None]] = []
     with _style():
-        for drawn in draw_figures(trials, correlate_cells, seed):
+        for drawn in draw_figures(trials, correlate_cells, seed, evaluations=evaluations):
             if drawn.figure is None:
                 out.append((drawn.name, None, drawn.reason))
                 continue

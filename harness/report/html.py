@@ -134,7 +134,7 @@ def study_page(
     from harness.report.figures import svg_figures
 
     trials = results.trials if len(results.trials) else None
-    drawn = svg_figures(trials, correlate, seed)
+    drawn = svg_figures(trials, correlate, seed, results.evaluations)
     figures = [{"name": n, "svg": _img(svg, n)} for n, svg, _ in drawn if svg is not None]
     declined = [(n, why) for n, svg, why in drawn if svg is None]
     env = jinja2.Environment(
