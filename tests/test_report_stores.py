@@ -76,6 +76,7 @@ def test_smoke_results_are_labelled_and_never_best(darts_store: str) -> None:
     assert "†" in row_line  # reduced scale, marked
     assert "*" not in row_line and "no * (best) mark" in text
     assert "lower is better" in text  # the contrastive proxy's direction is named
+    assert "proxies run at: csnas smoke profile" in text  # the search's proxy scale too
     assert max(len(line) for line in text.split("\n\n")[0].splitlines()) <= 100
     md = api.report(darts_store, "md")
     assert "**" not in md  # nothing bold: one method, smoke scale

@@ -153,7 +153,8 @@ def attach_evaluations(
 
     Per run, the evaluation that counts is its latest finished one at full scale, else its
     latest finished one at any scale (a smoke number never hides a full one). Adds
-    `evaluated_truth`, `evaluated_protocol`, `evaluated_scale`, `run_created`; a run whose
+    `evaluated_truth`, `evaluated_protocol`, `evaluated_scale`, `run_created` and
+    `proxy_profile` (the search proxy's profile: smoke, quick, paper; None for lookups); a run whose
     report metric is trained at reduced scale gets that protocol and scale in `report_metric`.
     """
     if len(trials) == 0:
@@ -161,6 +162,11 @@ def attach_evaluations(
     t = trials.copy()
     created = {r["run_id"]: float(r["created"]) for r in runs}
     t["run_created"] = t["run_id"].map(created)
+    profiles = {
+        r["run_id"]: (r["manifest"].get("config", {}).get("proxy_settings") or {}).get("profile")
+        for r in runs
+    }
+    t["proxy_profile"] = t["run_id"].map(profiles)
     done = evaluations[(evaluations["status"] == "done") & evaluations["test_acc"].notna()]
     done = done[done["run_id"].notna()]
     chosen: dict[str, Any] = {}

@@ -44,6 +44,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "scale",
     "cached_share",
     "proxy_direction",
+    "proxy_profile",
     "search_metric",
     "report_metric",
     "best",
@@ -111,6 +112,7 @@ def summarize(trials: pd.DataFrame, *, seed: int = 0, n_resamples: int = 9999) -
                 "scale": scale,
                 "cached_share": float(cached.reindex(g["run_id"]).mean()),
                 "proxy_direction": _joined(g["proxy"].map(directions)),
+                "proxy_profile": _joined(g["proxy_profile"]) if "proxy_profile" in g else "",
                 "search_metric": _joined(g["search_metric"]),
                 "report_metric": _joined(g["report_metric"]),
             }

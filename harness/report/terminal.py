@@ -71,6 +71,11 @@ def terminal_summary(summary: pd.DataFrame) -> str:
         search = "; ".join(sorted(set(g["search_metric"].astype(str))))
         lines += _wrap(f"{bench}: report metric {metric}")
         lines += _wrap(f"  search metric {search}")
+        profiled = [
+            f"{m} {p} profile" for m, p in zip(g["method"], g["proxy_profile"]) if pd.notna(p) and p
+        ]
+        if profiled:
+            lines += _wrap(f"  proxies run at: {', '.join(profiled)}")
         lines += _table([_row(r) for _, r in g.iterrows()])
         for _, r in g[g["scale"] != "full"].iterrows():
             lines += _wrap(f"† {r['method']}: {r['scale']}, not the published setup")
