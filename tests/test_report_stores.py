@@ -140,6 +140,20 @@ def test_reduced_scale_evaluations_are_labelled_and_never_best_beside_full_ones(
     assert "99.00 ± 0.00†" in text and "*" not in text.split("test acc:")[0]
 
 
+def test_a_cell_trained_beside_a_table_value_keeps_its_scale() -> None:
+    from harness.report.results import attach_evaluations, evaluations_frame
+    from harness.report.tables import summarize
+
+    trials = synthetic_trials(methods=("rea",), benchmarks=("nb201-cifar10",), n_seeds=1)
+    run, arch = trials["run_id"].iloc[0], trials["best_arch"].iloc[-1]
+    row = dict(eval_id="e", run_id=run, benchmark="nb201-cifar10", arch=arch,
+               protocol="nb201", settings={"profile": "smoke", "epochs": 1}, status="done",
+               test_acc=14.0, params=1, wall_s=1.0, device="cpu", curve=[], created=0.0)  # fmt: skip
+    s = summarize(attach_evaluations(trials, evaluations_frame([row]), [])).iloc[0]
+    assert s["scale"] == "full" and s["report_source"] == "table"  # the table's number
+    assert s["trained_acc_mean"] == 14.0 and s["trained_scale"].startswith("smoke: 1 epoch")
+
+
 def render_summary_text(trials: pd.DataFrame) -> str:
     from harness.report.render import render
     from harness.report.tables import summarize

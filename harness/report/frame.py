@@ -76,6 +76,10 @@ def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
         str(s) if src.startswith("trained") and pd.notna(s) else "full"
         for src, s in zip(last["report_source"], scales)
     ]
+    # a cell trained beside a table's value (a check on this hardware) keeps its own scale
+    last["trained_scale"] = [
+        (str(s) if pd.notna(s) else "") if pd.notna(v) else "" for v, s in zip(trained, scales)
+    ]
     return last.sort_values(["benchmark", "method", "repetition"], kind="stable")
 
 

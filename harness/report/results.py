@@ -221,7 +221,9 @@ def results_of(source: str | pd.DataFrame | Results) -> Results:
     elif isinstance(source, str):
         results = load(source)
     elif isinstance(source, pd.DataFrame):
-        results = Results(source)
+        from harness.report.frame import check_trials
+
+        results = Results(check_trials(source) if len(source) else source)
     else:
         raise HarnessError(f"cannot report on {type(source).__name__}: give a URL or a frame")
     if results.empty:
