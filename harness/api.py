@@ -128,8 +128,9 @@ def _frame(storage: str, run_ids: list[str] | None) -> pd.DataFrame:
     from harness.store import open_store
 
     store = open_store(storage, create=False)
-    try:  # the report's frame: each run's trained cell and its scale attached
-        return read_store(store, run_ids).trials
+    try:  # the report's frame: each run's trained cell and its scale attached; results
+        # only (no store timestamps), so two stores holding the same runs give the same frame
+        return read_store(store, run_ids).trials.drop(columns=["run_created"], errors="ignore")
     finally:
         store.close()
 
@@ -161,7 +162,7 @@ def summary(
     if len(results.trials) == 0:
         raise HarnessError(
             f"no search runs in {results.source}: only cell evaluations "
-            "(harness.report(..., table='evaluations'))"
+            "(harness.api.report(..., table='evaluations'))"
         )
     trials, note = one_identity(results.trials, run_ids)
     if note:
@@ -206,11 +207,17 @@ def figures(
     dpi: int = 150,
 ) -> list[Path]:
     """Draw every figure the results allow into `out` (PNG and PDF); returns the files."""
+    import warnings
+
     from harness.cli.report import write_figures
+    from harness.report.frame import one_identity
 
     results = _results_of(source)
     if len(results.trials) == 0:
         raise HarnessError(f"no search runs in {results.source}: no figures to draw")
+    note = one_identity(results.trials)[1]
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=2)
     return write_figures(results.trials, out, correlate=correlate, seed=seed, dpi=dpi)
 
 

@@ -190,6 +190,9 @@ def test_runs_of_two_identities_are_never_pooled(tmp_path, capsys) -> None:
     assert summary["test_acc_mean"].iloc[0] == pytest.approx(final.mean())
     with pytest.warns(UserWarning, match="different identities"):
         assert harness.summary(url)["n_seeds"].tolist() == [2]
+    code, _, err = cli(capsys, "figures", "--storage", url, "--out", str(tmp_path / "f"))
+    assert code == 0 and "note: 1 (method, benchmark, seed) slot(s)" not in err  # 2 slots
+    assert "note: 2 (method, benchmark, seed) slot(s) hold runs of different identities" in err
     # an explicit selection wins over "newest"
     code, out, err = cli(capsys, "report", "--storage", url, "--format", "csv",
                          "--table", "summary", "--run-ids", ",".join(sorted(first)))  # fmt: skip

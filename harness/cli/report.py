@@ -220,7 +220,12 @@ def report(
 def figures(storage: str, out: str, correlate: str | None, seed: int, dpi: int) -> None:
     """Anytime curves, ranks vs budget, CD diagram, labels vs accuracy, found cells, trained
     cells' curves; each figure the data do not allow is named on stderr with the reason."""
+    from harness.report.frame import one_identity
+
     results = load_results(storage)
+    note = one_identity(results.trials)[1] if len(results.trials) else None
+    if note:
+        click.echo(f"note: {note}", err=True)
     skipped: list[Any] = []
     paths = write_figures(
         results.trials,
