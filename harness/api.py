@@ -23,6 +23,7 @@ from harness.store.base import DEFAULT_URL
 if TYPE_CHECKING:
     import pandas as pd
 
+    from harness.report.results import Results
     from harness.runner import Plan
 
 
@@ -130,11 +131,13 @@ def run(
 
 
 def _frame(storage: str, run_ids: list[str] | None) -> pd.DataFrame:
+    from harness.report.results import read_store
     from harness.store import open_store
 
     store = open_store(storage, create=False)
-    try:
-        return store.trials_frame(run_ids)
+    try:  # the report's frame: each run's trained cell and its scale attached; results
+        # only (no store timestamps), so two stores holding the same runs give the same frame
+        return read_store(store, run_ids).trials.drop(columns=["run_created"], errors="ignore")
     finally:
         store.close()
 
@@ -144,20 +147,34 @@ def trials(storage: str = DEFAULT_URL, run_ids: list[str] | None = None) -> pd.D
     return _frame(storage, run_ids)
 
 
-def _trials_of(source: str | pd.DataFrame) -> pd.DataFrame:
-    frame = trials(source) if isinstance(source, str) else source
-    if frame is None or len(frame) == 0:
-        where = source if isinstance(source, str) else "the frame"
-        raise HarnessError(f"no trials in {where}: run `harness run` first")
-    return frame
+def _results_of(source: str | pd.DataFrame) -> Results:
+    from harness.report.results import results_of
+
+    return results_of(source)
 
 
-def summary(source: str | pd.DataFrame = DEFAULT_URL, *, seed: int = 0) -> pd.DataFrame:
-    """One row per benchmark x method: report metric, regret, labels, cost, with bootstrap
-    intervals (the `harness report --table summary` numbers)."""
+def summary(
+    source: str | pd.DataFrame = DEFAULT_URL, *, seed: int = 0, run_ids: list[str] | None = None
+) -> pd.DataFrame:
+    """One row per benchmark x method x scale: report metric, regret, labels, cost, with
+    bootstrap intervals (the `harness report --table summary` numbers). Where a (method,
+    benchmark, seed) slot holds runs of different identities, one line is warned and only
+    one identity is kept (`run_ids` if given, else the newest): never both pooled."""
+    import warnings
+
+    from harness.report.frame import one_identity
     from harness.report.tables import summarize
 
-    return summarize(_trials_of(source), seed=seed)
+    results = _results_of(source)
+    if len(results.trials) == 0:
+        raise HarnessError(
+            f"no search runs in {results.source}: only cell evaluations "
+            "(harness.api.report(..., table='evaluations'))"
+        )
+    trials, note = one_identity(results.trials, run_ids)
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    return summarize(trials, seed=seed)
 
 
 def report(
@@ -167,13 +184,25 @@ def report(
     versus: str | None = None,
     table: str = "all",
     seed: int = 0,
+    run_ids: list[str] | None = None,
+    correlate: str | Path | None = None,
+    out: str | Path | None = None,
 ) -> str:
-    """The `harness report` text: summary, paired tests, ranks (or one of them)."""
-    from harness.report.tables import report_tables
+    """The `harness report` text, by the same code: every table the store allows (summary,
+    paired tests, ranks, returned and trained cells) or one of them; fmt "html" gives the
+    self-contained study page (written to `out` if given)."""
+    from harness.cli.report import write_report
 
-    which = ("summary", "compare", "ranks") if table == "all" else (table,)
-    frame = _trials_of(source)
-    return "\n".join(report_tables(frame, fmt, versus=versus, seed=seed, which=which).values())
+    return write_report(
+        _results_of(source),
+        fmt,
+        versus=versus,
+        table=table,
+        out=out,
+        seed=seed,
+        run_ids=run_ids,
+        correlate=correlate,
+    )
 
 
 def figures(
@@ -185,9 +214,18 @@ def figures(
     dpi: int = 150,
 ) -> list[Path]:
     """Draw every figure the results allow into `out` (PNG and PDF); returns the files."""
-    from harness.cli.report import write_figures
+    import warnings
 
-    return write_figures(_trials_of(source), out, correlate=correlate, seed=seed, dpi=dpi)
+    from harness.cli.report import write_figures
+    from harness.report.frame import one_identity
+
+    results = _results_of(source)
+    if len(results.trials) == 0:
+        raise HarnessError(f"no search runs in {results.source}: no figures to draw")
+    note = one_identity(results.trials)[1]
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    return write_figures(results.trials, out, correlate=correlate, seed=seed, dpi=dpi)
 
 
 def writable_dir(path: str | Path, flag: str) -> Path:

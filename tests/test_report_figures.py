@@ -112,8 +112,8 @@ def test_figures_skip_what_is_missing() -> None:
     )
     colors = figures.method_colors(["csnas", "random"])
     # fewer than 3 methods: no CD diagram; no correlate CSV: no proxy scatter (not faked)
-    assert figures._cd_diagram(trials, colors) is None
-    assert figures._proxy_vs_truth(None, {}) is None
+    assert "3+ methods" in figures._cd_diagram(trials, colors)
+    assert "--correlate" in figures._proxy_vs_truth(None, {})
     with pytest.raises(HarnessError):
         figures.make_figures(trials.iloc[0:0], "unused")
 
@@ -134,7 +134,9 @@ def test_figures_command(
         seen.update(kw, frame=frame, out=out)
         return [Path(out) / "x.png"]
 
-    monkeypatch.setattr(cmds, "load_trials", lambda storage: trials)
+    from harness.report.results import Results
+
+    monkeypatch.setattr(cmds, "load_results", lambda storage, ids=None: Results(trials))
     monkeypatch.setattr(figures, "make_figures", fake)
     with pytest.raises(SystemExit) as exc:
         main(["figures", "--out", str(tmp_path), "--correlate", str(tmp_path / "missing.csv")])
@@ -188,4 +190,5 @@ def test_contrastive_explained_figure_needs_the_readouts(tmp_path) -> None:
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert any("ρ = 1.00" in t for t in titles)  # final loss is init loss - 0.4 exactly
     assert "ρ = -1.00" in fig._suptitle.get_text()  # higher loss, better cell: inverse
-    assert figures._contrastive_explained(cells[cells["proxy"] == "contrastive"]) is None
+    declined = figures._contrastive_explained(cells[cells["proxy"] == "contrastive"])
+    assert isinstance(declined, str) and "init-loss" in declined

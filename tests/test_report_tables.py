@@ -173,14 +173,17 @@ def test_render_md_and_table(summary: pd.DataFrame) -> None:
     assert "b2 x-valid accuracy (%)" in md and "x-test accuracy after 200 epochs" in md
     assert all(line.count("|") == lines[header].count("|") for line in lines[header : header + 6])
     text = render(summary, "table")
-    assert "report metric b1 x-test accuracy after 200 epochs (%)" in text
-    assert "91.00*" in text
+    assert "b1: report metric b1 x-test accuracy after 200 epochs (%)" in text
+    assert "91.00 ± 1.00*" in text and "73.00 ± 0.00*" in text
     lines = text.splitlines()
-    rows = [line for line in lines if line.startswith(("b1 ", "b2 "))]
+    assert max(len(line) for line in lines) <= 100  # fits a terminal
+    rows = [line for line in lines if line.startswith(("csnas ", "random "))]
     assert len(rows) == 4
-    # aligned: every data row puts the proxy column where the header puts it
-    col = next(line for line in lines if line.startswith("benchmark")).index("proxy")
-    assert all(r[col - 2 : col] == "  " and r[col] != " " for r in rows)
+    # aligned: every data row ends its proxy-score column where the header does
+    head = next(line for line in lines if line.startswith("method"))
+    col = head.index("proxy score") + len("proxy score")
+    assert all(r[col - 1] != " " and r[col : col + 2] == "  " for r in rows)
+    assert "higher is better" in text and "cached" in text and "* best" in text
     with pytest.raises(HarnessError, match="format"):
         render(summary, "html")
 
@@ -202,8 +205,9 @@ def test_report_command(
 ) -> None:
     from harness.cli import main
     from harness.cli import report as cmds
+    from harness.report.results import Results
 
-    monkeypatch.setattr(cmds, "load_trials", lambda storage: make_frame())
+    monkeypatch.setattr(cmds, "load_results", lambda storage, ids: Results(make_frame()))
     main(["report", "--format", "latex"])
     out = capsys.readouterr().out
     assert out.count("\\toprule") == 3 and "\\textbf{91.00}" in out

@@ -7,7 +7,7 @@ Both only read results. The DataFrame-to-output work lives in `write_report`/`wr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,45 +17,89 @@ from harness.store.base import DEFAULT_URL, redact
 if TYPE_CHECKING:
     import pandas as pd
 
-# the names of harness.report.tables.FORMATS, kept here so `harness --help` stays fast
-FORMATS = ("table", "md", "csv", "latex")
+    from harness.report.results import Results
 
-TABLES = ("all", "summary", "compare", "ranks", "returned")
+# the names of harness.report.tables.FORMATS, kept here so `harness --help` stays fast;
+# `harness report` also writes the html page
+FORMATS = ("table", "md", "csv", "latex")
+REPORT_FORMATS = (*FORMATS, "html")
+
+TABLES = ("all", "summary", "compare", "ranks", "returned", "evaluations")
 
 
 def load_trials(storage: str) -> pd.DataFrame:
-    """The store's long-format trials frame; an empty store is a user error, not a table."""
-    from harness.store import open_store
+    """The store's long-format trials frame (evaluations attached); none is a user error."""
+    results = load_results(storage)
+    if len(results.trials) == 0:
+        raise HarnessError(
+            f"no trials in {redact(storage)}: run `harness run` first"
+            + (
+                f" ({len(results.evaluations)} cell evaluation(s) stored: `harness report`)"
+                if len(results.evaluations)
+                else ""
+            )
+        )
+    return results.trials
 
-    store = open_store(storage, create=False)
-    try:
-        frame = store.trials_frame()
-    finally:
-        store.close()
-    if frame is None or len(frame) == 0:
-        raise HarnessError(f"no trials in {redact(storage)}: run `harness run` first")
-    return frame
+
+def load_results(storage: str, run_ids: list[str] | None = None) -> Results:
+    """Trials, cell evaluations and manifests; a store holding neither is one error line."""
+    from harness.report.results import load, results_of
+
+    return results_of(load(storage, run_ids))
 
 
 def write_report(
-    trials: pd.DataFrame,
+    trials: pd.DataFrame | Results,
     fmt: str = "table",
     *,
     versus: str | None = None,
     table: str = "all",
     out: str | Path | None = None,
     seed: int = 0,
+    run_ids: list[str] | None = None,
+    correlate: str | Path | None = None,
 ) -> str:
-    """Render the requested tables; write them to `out` if given. Returns the text."""
-    from harness.report.tables import report_tables
+    """Render the requested tables (or, for html, the whole page); write them to `out` if
+    given. Returns the text. The one path behind `harness report` and `harness.report()`."""
+    from harness.report.results import results_of
+    from harness.report.tables import report_text
 
+    results = results_of(trials)
     which = None if table == "all" else (table,)
-    text = "\n".join(report_tables(trials, fmt, versus=versus, seed=seed, which=which).values())
+    if fmt == "html":
+        from harness.report.html import study_page
+
+        text = study_page(
+            results, versus=versus, seed=seed, run_ids=run_ids, correlate=_cells(correlate)
+        )
+    else:
+        text = report_text(results, fmt, versus=versus, seed=seed, which=which, run_ids=run_ids)
     if out is not None:
         from harness.api import write_text
 
         write_text(out, text)
     return text
+
+
+def _cells(correlate: str | Path | None) -> pd.DataFrame | None:
+    if correlate is None:
+        return None
+    try:
+        import pandas as pd
+
+        return pd.read_csv(correlate)
+    except (OSError, ValueError) as err:
+        raise HarnessError(f"cannot read correlate CSV {correlate}: {err}") from None
+
+
+def _split_ids(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    ids = [x.strip() for x in text.split(",") if x.strip()]
+    if not ids:
+        raise HarnessError(f"--run-ids {text!r} names no run")
+    return ids
 
 
 def write_figures(
@@ -65,27 +109,46 @@ def write_figures(
     correlate: str | Path | None = None,
     seed: int = 0,
     dpi: int = 150,
+    evaluations: pd.DataFrame | None = None,
+    skipped: list[Any] | None = None,
 ) -> list[Path]:
     from harness.api import writable_dir
     from harness.report.figures import make_figures
 
-    cells = None
-    if correlate is not None:
-        try:
-            import pandas as pd
-
-            cells = pd.read_csv(correlate)
-        except (OSError, ValueError) as err:
-            raise HarnessError(f"cannot read correlate CSV {correlate}: {err}") from None
+    cells = _cells(correlate)
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 10 <= dpi <= 2400:
         raise HarnessError(f"--dpi must be between 10 and 2400, got {dpi!r}")
     writable_dir(out, "--out")
-    return make_figures(trials, out, correlate_cells=cells, seed=seed, dpi=dpi)
+    return make_figures(
+        trials,
+        out,
+        correlate_cells=cells,
+        seed=seed,
+        dpi=dpi,
+        evaluations=evaluations,
+        skipped=skipped,
+    )
+
+
+_CORRELATE = click.option(
+    "--correlate",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Per-cell CSV from `harness correlate` (adds the proxy-study figures and table).",
+)
 
 
 @click.command()
 @click.option("--storage", default=DEFAULT_URL, show_default=True, help="Database URL.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default="table",
+    show_default=True,
+    help="table: compact, for a terminal; md, csv, latex: every column; html: one "
+    "self-contained page with every table and figure (use --out).",
+)
 @click.option("--versus", default=None, help="Method the paired tests compare against [csnas].")
 @click.option(
     "--table",
@@ -96,11 +159,41 @@ def write_figures(
 )
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to FILE.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--run-ids",
+    default=None,
+    help="Comma-separated run ids to report (where a seed slot holds runs of several "
+    "identities) [the newest of each].",
+)
+@_CORRELATE
 def report(
-    storage: str, fmt: str, versus: str | None, table: str, out: str | None, seed: int
+    storage: str,
+    fmt: str,
+    versus: str | None,
+    table: str,
+    out: str | None,
+    seed: int,
+    run_ids: str | None,
+    correlate: str | None,
 ) -> None:
-    """Summary per benchmark and method, paired Wilcoxon-Holm tests, average ranks."""
-    text = write_report(load_trials(storage), fmt, versus=versus, table=table, out=out, seed=seed)
+    """Summary per benchmark and method, paired Wilcoxon-Holm tests, average ranks, returned
+    and trained cells; `--format html --out study.html` writes all of it as one page."""
+    from harness.report.frame import one_identity
+
+    ids = _split_ids(run_ids)
+    results = load_results(storage, ids)
+    if ids is not None:
+        missing = sorted(set(ids) - set(results.trials.get("run_id", [])))
+        if missing:
+            raise HarnessError(f"--run-ids: no run {missing[0]!r} in {redact(storage)}")
+    if fmt == "csv" and len(results.trials):  # csv keeps stdout clean: notes go to stderr
+        note = one_identity(results.trials, ids)[1]
+        if note:
+            click.echo(f"note: {note}", err=True)
+    text = write_report(
+        results, fmt, versus=versus, table=table, out=out, seed=seed, run_ids=ids,
+        correlate=correlate,
+    )  # fmt: skip
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -125,7 +218,99 @@ def report(
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--dpi", type=int, default=150, show_default=True, help="PNG resolution.")
 def figures(storage: str, out: str, correlate: str | None, seed: int, dpi: int) -> None:
-    """Anytime curves, ranks vs budget, CD diagram, labels vs accuracy, found cells."""
-    trials = load_trials(storage)
-    for path in write_figures(trials, out, correlate=correlate, seed=seed, dpi=dpi):
+    """Anytime curves, ranks vs budget, CD diagram, labels vs accuracy, found cells, trained
+    cells' curves; each figure the data do not allow is named on stderr with the reason."""
+    from harness.report.frame import one_identity
+
+    results = load_results(storage)
+    note = one_identity(results.trials)[1] if len(results.trials) else None
+    if note:
+        click.echo(f"note: {note}", err=True)
+    skipped: list[Any] = []
+    paths = write_figures(
+        results.trials,
+        out,
+        correlate=correlate,
+        seed=seed,
+        dpi=dpi,
+        evaluations=results.evaluations,
+        skipped=skipped,
+    )
+    for path in paths:
         click.echo(str(path))
+    for drawn in skipped:
+        click.echo(f"skipped {drawn.name}: {drawn.reason}", err=True)
+
+
+def export_text(storage: str, fmt: str, what: str) -> str:
+    """The store's trials, cell evaluations, their per-epoch curves or the manifests as text.
+
+    Trials carry each run's trained cell and its scale (`evaluated_*`); evaluations carry
+    their profile, scale and epochs (JSON adds each one's curve and manifest); curves are one
+    row per (evaluation, epoch)."""
+    import json
+
+    from harness.report.results import evaluation_curves, load
+
+    results = load(storage)
+    if what == "manifests":
+        return json.dumps(
+            [{k: v for k, v in m.items() if k != "run_id"} for m in results.manifests],
+            indent=1,
+            sort_keys=True,
+            default=str,
+        )
+    if what == "trials":
+        frame = results.trials
+    elif what == "curves":
+        frame = evaluation_curves(results.evaluations)
+    else:
+        frame = results.evaluations.drop(columns=["created"], errors="ignore")
+        if fmt == "csv":
+            frame = frame.drop(columns=["curve", "manifest"])  # nested: --curves, json
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    return frame.to_json(orient="records", indent=1)
+
+
+@click.command()
+@click.option("--storage", default=DEFAULT_URL, show_default=True, help="Database URL.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="File [stdout].")
+@click.option("--manifests", "what", flag_value="manifests", help="The run manifests (JSON).")
+@click.option(
+    "--evaluations",
+    "what",
+    flag_value="evaluations",
+    help="Cells trained by `harness evaluate`: protocol, profile, scale, epochs, accuracy, "
+    "params, time, device (json: with curve and manifest).",
+)
+@click.option(
+    "--curves", "what", flag_value="curves", help="Per-epoch curves of the trained cells."
+)
+@click.option(
+    "--trials",
+    "what",
+    flag_value="trials",
+    default=True,
+    help="One row per run x trial (the default).",
+)
+def export(storage: str, fmt: str, out: str | None, what: str) -> None:
+    """Write the long-format trial rows (one per run x trial), the trained cells, their
+    curves, or the run manifests."""
+    import sys
+
+    text = export_text(storage, fmt, what)
+    if what == "trials" and text.strip() in ("", "[]"):
+        click.echo(
+            f"no trials in {redact(storage)}; cell evaluations: harness export --evaluations",
+            err=True,
+        )
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        from harness.api import write_text
+
+        write_text(out, text)

@@ -38,15 +38,54 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     "--method", "methods", multiple=True, required=True, help="Method(s); comma lists ok."
 )
 @click.option(
-    "--benchmark", "benchmarks", multiple=True, default=("nb201-cifar10",), show_default=True
+    "--benchmark",
+    "benchmarks",
+    multiple=True,
+    default=("nb201-cifar10",),
+    show_default=True,
+    help="Benchmark(s); comma lists ok (`harness list`).",
 )
 @click.option("--seeds", type=int, default=5, show_default=True, help="Repetitions per method.")
-@click.option("--trials", type=int, default=None, help="Evaluations per run [method default].")
-@click.option("--budget-seconds", type=float, default=None, help="Simulated cost limit per run.")
-@click.option("--master-seed", type=int, default=0, show_default=True)
-@click.option("--proxy", default=None, help="Override the method's proxy.")
-@click.option("--profile", default=None, help="Trained-proxy profile: smoke, quick, paper.")
-@click.option("--set", "sets", multiple=True, help="Proxy setting override key=value.")
+@click.option(
+    "--trials",
+    type=int,
+    default=None,
+    help="Evaluations (proxy queries) per run  [default: the method's own, 100 for every "
+    "shipped method]",
+)
+@click.option(
+    "--budget-seconds",
+    type=float,
+    default=None,
+    help="Simulated cost limit per run  [default: none, --trials alone]",
+)
+@click.option(
+    "--master-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Derives every run's strategy and proxy seeds.",
+)
+@click.option("--proxy", default=None, help="Override the method's proxy  [default: its own]")
+@click.option(
+    "--profile",
+    default=None,
+    help="Trained/zero-cost proxy profile: smoke (seconds, shipped sample), quick, paper "
+    "(the authors' setup)  [default: quick]",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    help="Proxy setting key=value (repeatable; goes to every proxy of the plan that takes "
+    "it). Keys: contrastive: augment batch_size data device epochs head heldout_images "
+    "image_size lr memory_weight momentum negatives profile proj_dim score temperature "
+    "train_images variant weight_decay; supervised: the same less head memory_weight "
+    "negatives proj_dim score temperature variant; naswot, jacov, snip, grad-norm: "
+    "batch_size bn data device init scale; swap: those + mu regular repeats sigma; "
+    "synflow: bn device image_size init scale; params: scale; flops: image_size scale; "
+    "lookup-12/200: epochs. `harness list` names the proxies.",
+)
 @click.option(
     "--benchmark-set",
     "bench_sets",
@@ -71,14 +110,33 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     show_default=True,
     help="A run's claim lapses this long after its worker's last heartbeat.",
 )
-@click.option("--table", "table", default=None, help="NB201 table file (.npz) to use.")
-@click.option("--nats-path", default=None, help="Official NATS-Bench tss files: look up there.")
 @click.option(
-    "--nats-trial", type=click.Choice(["mean", "sample"]), default="mean", show_default=True
+    "--table",
+    "table",
+    default=None,
+    help="NB201 table file (.npz) to use  [default: $HARNESS_NB201_TABLE, else the packaged one]",
+)
+@click.option(
+    "--nats-path",
+    default=None,
+    help="Official NATS-Bench tss files: look up there  [default: the NB201 table]",
+)
+@click.option(
+    "--nats-trial",
+    type=click.Choice(["mean", "sample"]),
+    default="mean",
+    show_default=True,
+    help="With --nats-path: the mean over training trials, or one seeded trial.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "md", "csv", "latex"]), default="table"
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "md", "csv", "latex"]),
+    default="table",
+    show_default=True,
+    help="The closing summary: table (compact, for a terminal) or every column as md, csv "
+    "or latex (`harness report` gives every table, and html).",
 )
 def run(
     methods: tuple[str, ...],

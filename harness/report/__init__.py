@@ -7,12 +7,12 @@ figures live in `harness.report.figures` and import matplotlib only when called.
 from __future__ import annotations
 
 from harness.report.frame import final_rows, method_colors
+from harness.report.render import render
 from harness.report.tables import (
     FORMATS,
     Ranks,
     compare,
     rank_methods,
-    render,
     report_tables,
     report_text,
     summarize,

@@ -11,6 +11,7 @@ import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from harness.report import stats
-from harness.report.frame import check_trials, final_rows, method_colors, methods_of, sort_trials
+from harness.report.frame import (
+    check_trials,
+    final_rows,
+    method_colors,
+    methods_of,
+    one_identity,
+    sort_trials,
+)
 
 _MARKERS = ("o", "s", "D", "^", "v", "P", "X", "<", ">", "*")
 _COST_AXES = {
@@ -113,9 +121,14 @@ def _band(ax: Any, x: np.ndarray, curves: np.ndarray, color: Any, label: str, se
     ax.plot(x, mean, color=color, lw=1.6, label=label, drawstyle="steps-post")
 
 
-def _anytime(
-    trials: pd.DataFrame, colors: dict[str, Any], x: str, column: str, seed: int
-) -> Any | None:
+_ANYTIME_REASON = {
+    ("evaluations", "regret"): "regret needs a benchmark with a known optimum (a table)",
+    ("cum_simulated_s", "best_truth"): "no simulated cost recorded",
+    ("cum_wall_s", "best_truth"): "no wall time recorded",
+}
+
+
+def _anytime(trials: pd.DataFrame, colors: dict[str, Any], x: str, column: str, seed: int) -> Any:
     benchmarks = sorted(trials["benchmark"].unique())
     methods = methods_of(trials)
     fig, axes = _grid(len(benchmarks))
@@ -126,6 +139,7 @@ def _anytime(
         if tb[column].isna().all():  # no table: no truth per trial, no optimum
             if column == "regret":
                 ax.text(0.5, 0.5, "no known optimum", ha="center", transform=ax.transAxes)
+                ax.set_axis_off()
                 ax.set_title(bench, fontsize=9)
                 continue
             shown = "best_score"  # the incumbent's own proxy score, until evaluate runs
@@ -133,6 +147,8 @@ def _anytime(
             positive = tb[x][tb[x] > 0]
             if positive.empty:
                 ax.text(0.5, 0.5, f"no {x} recorded", ha="center", transform=ax.transAxes)
+                ax.set_axis_off()
+                ax.set_title(bench, fontsize=9)
                 continue
             grid = np.geomspace(positive.min(), positive.max(), 200)
         for method in methods:
@@ -163,26 +179,28 @@ def _anytime(
             ax.set_ylabel("report metric of returned cell (%)")
         if x == "evaluations":
             ax.set_xlabel("evaluations (proxy queries)")
-        else:
+        elif grid[-1] >= 10 * grid[0]:  # a log axis only over a decade or more
             ax.set_xscale("log")
             ax.set_xlabel(_COST_AXES[x][1])
+        else:  # a narrow range on a log axis gets overlapping minor-tick labels
+            ax.set_xlabel(_COST_AXES[x][1].replace(", log", ""))
         ax.set_title(f"{bench}\n{metric}", fontsize=9)
     if not drawn:
-        return None
+        return _ANYTIME_REASON.get((x, column), "no incumbent curve to draw")
     _method_legend(fig, colors, methods)
     what = "regret" if column == "regret" else "report metric of the incumbent"
     fig.suptitle(f"Anytime performance: {what} (mean over seeds, 95% bootstrap band)")
     return fig
 
 
-def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
+def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
     from matplotlib.figure import Figure
 
     with_truth = trials.groupby("benchmark")["best_truth"].transform(lambda v: v.notna().any())
     trials = trials[with_truth.astype(bool)]
     methods = methods_of(trials) if len(trials) else []
     if len(methods) < 2:
-        return None
+        return "ranks vs budget need 2+ methods on benchmarks with a table"
     per = []  # (benchmark, method) -> mean incumbent per evaluation count
     for (bench, method), g in trials.groupby(["benchmark", "method"]):
         with warnings.catch_warnings():  # all-NaN columns: no seed has an answer yet
@@ -209,6 +227,8 @@ def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
         r = stats.average_ranks(block) if block is not None else pd.Series(np.nan, methods)
         for m in methods:
             ranks[m].append(r.get(m, np.nan))
+    if all(np.isnan(ranks[m]).all() for m in methods):
+        return "ranks vs budget need all methods on at least one common benchmark with a table"
     fig = Figure(figsize=(6.4, 3.8), layout="constrained")
     ax = fig.subplots()
     xs = np.arange(1, n_max + 1)
@@ -227,50 +247,75 @@ def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
     ax.set_yticks(range(1, len(methods) + 1))
     ax.set_xlabel("evaluations (proxy queries)")
     ax.set_ylabel("average rank (1 = best)")
-    n_b = trials["benchmark"].nunique()
-    ax.set_title(f"Rank of mean report metric over {n_b} benchmark(s) vs budget")
+    n_b = int(wide.dropna().index.get_level_values("benchmark").nunique())
+    ax.set_title(f"Rank of mean report metric over {n_b} common benchmark(s) vs budget")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
+
+
+def _short_scale(scale: str) -> str:
+    return "" if scale == "full" else f" ({scale.split(':')[0]})"
+
+
+def _labels_axis(ax: Any, xmax: float) -> None:
+    """Labels on x: symlog from 0 with plain-number ticks at 0 and powers of ten, so every
+    point (0 labels included) sits inside the axes with room for its marker."""
+    from matplotlib.ticker import FuncFormatter, NullLocator
+
+    if xmax <= 0:
+        ax.set_xlim(-1.0, 1.0)
+        ax.set_xticks([0])
+        return
+    ax.set_xscale("symlog", linthresh=100, linscale=0.6)
+    top = 10 ** math.ceil(math.log10(max(xmax, 100) * 1.5))
+    ax.set_xlim(-40, top)
+    ax.set_xticks([0] + [10**k for k in range(2, int(math.log10(top)) + 1)])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
 def _labels_vs_accuracy(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
     from harness.report.tables import summarize
 
-    summary = summarize(trials, n_resamples=2000)
+    summary = summarize(trials, n_resamples=2000).dropna(subset=["test_acc_mean"])
+    if summary.empty:
+        return "no report metric yet: the returned cells are not evaluated (`harness evaluate`)"
     benchmarks = sorted(summary["benchmark"].unique())
     methods = methods_of(trials)
     fig, axes = _grid(len(benchmarks))
     for ax, bench in zip(axes, benchmarks):
         s = summary[summary["benchmark"] == bench]
-        for i, m in enumerate(methods):
-            r = s[s["method"] == m]
-            if r.empty:
-                continue
-            r = r.iloc[0]
+        for _, r in s.iterrows():
+            i = methods.index(r["method"])
             y = r["test_acc_mean"]
-            if pd.isna(y):  # returned cells not evaluated yet
-                continue
             err = np.array([[y - r["test_acc_ci_lo"]], [r["test_acc_ci_hi"] - y]])
+            full = r["scale"] == "full"
             ax.errorbar(
                 r["labels_used_mean"],
                 y,
                 yerr=np.nan_to_num(err),
-                color=colors[m],
+                color=colors[r["method"]],
                 marker=_MARKERS[i % len(_MARKERS)],
+                mfc=colors[r["method"]] if full else "white",
                 ms=7,
                 capsize=3,
                 lw=1.2,
                 ls="none",
-                label=m,
+                label=f"{r['method']}{_short_scale(r['scale'])}",
                 alpha=0.9,
             )
-        ax.set_xscale("symlog", linthresh=100)
-        ax.set_xlim(left=-20)
+        _labels_axis(ax, float(s["labels_used_mean"].max()))
+        ax.margins(y=0.15)
         ax.set_xlabel("labels used per run (labeled images, symlog)")
         ax.set_ylabel("final report metric (%)")
         ax.set_title(f"{bench}\n{_metric_of(trials, bench)}", fontsize=9)
+        if (s["scale"] != "full").any():
+            ax.legend(fontsize=7, loc="best")
     _method_legend(fig, colors, methods)
-    fig.suptitle("Labels used vs final report metric (mean over seeds, 95% bootstrap CI)")
+    fig.suptitle(
+        "Labels used vs final report metric (mean over seeds, 95% bootstrap CI; "
+        "hollow = reduced-scale evaluation)"
+    )
     return fig
 
 
@@ -287,6 +332,9 @@ def _found_cells(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
             ax = axes[i, j]
             g = final[(final["benchmark"] == bench) & (final["method"] == m)]
             g = g[g["best_arch"].notna() & (g["best_arch"] != "")]
+            if j == 0:  # before any `continue`: every row is named, drawn or not
+                ax.text(-0.55, 0.0, bench, rotation=90, ha="center", va="center", fontsize=8,
+                        weight="bold")  # fmt: skip
             if g.empty:
                 ax.axis("off")
                 continue
@@ -294,20 +342,11 @@ def _found_cells(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
             by = g.groupby("best_arch")["report_value"].agg(["size", "mean"])
             arch, row = next(iter(by.sort_values(["size", "mean"], ascending=False).iterrows()))
             value = "report pending" if pd.isna(row["mean"]) else f"{row['mean']:.2f}%"
+            reduced = g.loc[g["best_arch"] == arch, "scale"].ne("full")
+            value += " (reduced scale)" if reduced.any() else ""
             sub = f"{int(row['size'])}/{len(g)} seeds, {value}"
             space = _space_of(g)
             space.draw(ax, space.parse(str(arch)), title=m, title_color=colors[m], subtitle=sub)
-            if j == 0:
-                ax.text(
-                    -0.55,
-                    0.0,
-                    bench,
-                    rotation=90,
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    weight="bold",
-                )
     legends = {id(sp): sp for sp in (_space_of(g) for _, g in final.groupby("benchmark"))}
     handles = [h for sp in legends.values() for h in getattr(sp, "legend_handles", list)()]
     if handles:
@@ -327,12 +366,12 @@ def _space_of(rows: pd.DataFrame) -> Any:
     return SPACES.get(BENCHMARKS.get(str(rows["benchmark"].iloc[0])).space)
 
 
-def _proxy_vs_truth(cells: pd.DataFrame, report_metrics: dict[str, str]) -> Any | None:
+def _proxy_vs_truth(cells: pd.DataFrame | None, report_metrics: dict[str, str]) -> Any:
     from scipy import stats as sst
 
     need = {"benchmark", "proxy", "score", "truth", "direction"}
     if cells is None or cells.empty or not need <= set(cells.columns):
-        return None
+        return "proxy vs truth needs a `harness correlate` cells CSV (--correlate)"
     cells = cells.copy()
     if "budget" in cells.columns and cells["budget"].notna().any():
         top = cells.groupby(["benchmark", "proxy"])["budget"].transform("max")
@@ -364,15 +403,16 @@ def _proxy_vs_truth(cells: pd.DataFrame, report_metrics: dict[str, str]) -> Any 
     return fig
 
 
-def _contrastive_explained(cells: pd.DataFrame | None, label: str = "contrastive") -> Any | None:
+def _contrastive_explained(cells: pd.DataFrame | None, label: str = "contrastive") -> Any:
     """Per cell: the final contrastive loss against the same loss before training and against
     the mean cosine between different images' embeddings at initialisation, coloured by the
     cell's true accuracy (seed-mean values). Needs a correlate CSV with the readouts."""
     from scipy import stats as sst
 
     need = [label, f"{label}:init-loss", f"{label}:init-cosine"]
-    if cells is None or cells.empty or not set(need) <= set(cells["proxy"]):
-        return None
+    why = f"needs a correlate CSV with the {', '.join(need)} readouts"
+    if cells is None or cells.empty or "proxy" not in cells or not set(need) <= set(cells["proxy"]):
+        return why
     sel = cells[cells["proxy"].isin(need)]
     if "budget" in sel.columns and sel["budget"].notna().any():
         sel = sel[sel["budget"] == sel["budget"].max()]
@@ -380,7 +420,7 @@ def _contrastive_explained(cells: pd.DataFrame | None, label: str = "contrastive
     truth = sel.groupby("arch_key")["truth"].first().reindex(wide.index)
     wide = wide.assign(truth=truth).dropna()
     if len(wide) < 3:
-        return None
+        return why + " on 3+ cells"
     fig, axes = _grid(2, ncols_max=2, w=4.4, h=3.6)
     norm = None
     for ax, x, xlabel in zip(
@@ -407,16 +447,44 @@ def _contrastive_explained(cells: pd.DataFrame | None, label: str = "contrastive
     return fig
 
 
-def _cd_diagram(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
+def _evaluation_curves(evaluations: pd.DataFrame | None) -> Any:
+    """Test accuracy per epoch of every cell `harness evaluate` trained, one panel per
+    benchmark, each line labelled with its scale."""
+    if evaluations is None or evaluations.empty:
+        return "no cells trained yet (`harness evaluate`)"
+    done = evaluations[evaluations["curve"].map(lambda c: bool(c))]
+    if done.empty:
+        return "no trained cell has a per-epoch curve yet"
+    benchmarks = sorted(done["benchmark"].unique())
+    fig, axes = _grid(len(benchmarks))
+    for ax, bench in zip(axes, benchmarks):
+        for i, e in enumerate(done[done["benchmark"] == bench].itertuples()):
+            rec = pd.DataFrame(e.curve).dropna(subset=["test_acc"])
+            label = f"{str(e.eval_id)[:8]} ({e.scale.split(':')[0]})"
+            ax.plot(rec["epoch"], rec["test_acc"], marker=_MARKERS[i % len(_MARKERS)], label=label)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.margins(x=0.1, y=0.15)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(bench, fontsize=9)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle("Cells trained from scratch: test accuracy per epoch (label: eval id, scale)")
+    return fig
+
+
+def _cd_diagram(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
     import scikit_posthocs as sp
     from matplotlib.figure import Figure
 
     from harness.report.tables import rank_methods, summarize
 
     summary = summarize(trials, n_resamples=200)
+    summary = summary[summary["scale"] == "full"]
     scores = summary.pivot(index="benchmark", columns="method", values="test_acc_mean").dropna()
     if scores.shape[1] < 3 or scores.shape[0] < 2:
-        return None
+        return "the CD diagram needs 3+ methods with full-scale results on 2+ common benchmarks"
     ranks = rank_methods(summary)
     avg = stats.average_ranks(scores)
     sig = stats.nemenyi_pvalues(scores)
@@ -442,6 +510,61 @@ def _cd_diagram(trials: pd.DataFrame, colors: dict[str, Any]) -> Any | None:
 # ----------------------------------------------------------------------------- entry point
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """One figure the data allow (`figure`), or the one line saying why not (`reason`)."""
+
+    name: str
+    figure: Any | None
+    reason: str | None = None
+
+
+def draw_figures(
+    trials: pd.DataFrame | None,
+    correlate_cells: pd.DataFrame | str | Path | None = None,
+    seed: int = 0,
+    *,
+    regret: bool = True,
+    evaluations: pd.DataFrame | None = None,
+) -> Iterator[Drawn]:
+    """Every figure, in order, drawn or declined with a reason: the one drawing path behind
+    `harness figures`, `harness.figures()` and the HTML page. Iterate inside `_style()`."""
+    if isinstance(correlate_cells, (str, Path)):
+        correlate_cells = pd.read_csv(correlate_cells)
+    jobs: list[tuple[str, Any]] = []
+    if trials is not None and len(trials):
+        trials = sort_trials(one_identity(check_trials(trials))[0])
+        colors = method_colors(methods_of(trials))
+        report_metrics = {b: _metric_of(trials, b) for b in trials["benchmark"].unique()}
+
+        def anytime(x: str, column: str) -> Any:
+            return lambda: _anytime(trials, colors, x, column, seed)
+
+        jobs += [
+            ("anytime_evaluations", anytime("evaluations", "best_truth")),
+            ("anytime_simulated", anytime("cum_simulated_s", "best_truth")),
+            ("anytime_wall", anytime("cum_wall_s", "best_truth")),
+        ]
+        if regret:
+            jobs.append(("anytime_regret", anytime("evaluations", "regret")))
+        jobs += [
+            ("rank_vs_budget", lambda: _rank_vs_budget(trials, colors)),
+            ("critical_difference", lambda: _cd_diagram(trials, colors)),
+            ("labels_vs_accuracy", lambda: _labels_vs_accuracy(trials, colors)),
+            ("found_cells", lambda: _found_cells(trials, colors)),
+        ]
+    else:
+        report_metrics = {}
+    jobs += [
+        ("evaluation_curves", lambda: _evaluation_curves(evaluations)),
+        ("proxy_vs_truth", lambda: _proxy_vs_truth(correlate_cells, report_metrics)),
+        ("contrastive_explained", lambda: _contrastive_explained(correlate_cells)),
+    ]
+    for name, build in jobs:
+        fig = build()
+        yield Drawn(name, None, fig) if isinstance(fig, str) else Drawn(name, fig)
+
+
 def make_figures(
     trials: pd.DataFrame,
     out_dir: str | Path,
@@ -450,49 +573,57 @@ def make_figures(
     *,
     regret: bool = True,
     dpi: int = 150,
+    skipped: list[Drawn] | None = None,
+    evaluations: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Render every figure the data allows into out_dir as PNG and PDF; returns the paths.
 
     Figures needing what is absent (a correlate CSV, 3+ methods for the CD diagram, recorded
-    wall time) are skipped, not faked.
+    wall time) are skipped, not faked: each skip, with its reason, is appended to `skipped`.
     """
+    if evaluations is None or evaluations.empty:
+        check_trials(trials)  # nothing at all to draw is one error line
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    trials = sort_trials(check_trials(trials))
-    colors = method_colors(methods_of(trials))
-    if isinstance(correlate_cells, (str, Path)):
-        correlate_cells = pd.read_csv(correlate_cells)
-    report_metrics = {b: _metric_of(trials, b) for b in trials["benchmark"].unique()}
     paths: list[Path] = []
     with _style():
-        jobs: list[tuple[str, Any]] = [
-            (
-                "anytime_evaluations",
-                lambda: _anytime(trials, colors, "evaluations", "best_truth", seed),
-            ),
-            (
-                "anytime_simulated",
-                lambda: _anytime(trials, colors, "cum_simulated_s", "best_truth", seed),
-            ),
-            ("anytime_wall", lambda: _anytime(trials, colors, "cum_wall_s", "best_truth", seed)),
-        ]
-        if regret:
-            jobs.append(
-                ("anytime_regret", lambda: _anytime(trials, colors, "evaluations", "regret", seed))
-            )
-        jobs += [
-            ("rank_vs_budget", lambda: _rank_vs_budget(trials, colors)),
-            ("critical_difference", lambda: _cd_diagram(trials, colors)),
-            ("labels_vs_accuracy", lambda: _labels_vs_accuracy(trials, colors)),
-            ("found_cells", lambda: _found_cells(trials, colors)),
-            ("proxy_vs_truth", lambda: _proxy_vs_truth(correlate_cells, report_metrics)),
-            ("contrastive_explained", lambda: _contrastive_explained(correlate_cells)),
-        ]
-        for name, build in jobs:
-            fig = build()
-            if fig is not None:
-                paths += _save(fig, out, name, dpi)
+        drawing = draw_figures(
+            trials, correlate_cells, seed, regret=regret, evaluations=evaluations
+        )
+        for drawn in drawing:
+            if drawn.figure is not None:
+                paths += _save(drawn.figure, out, drawn.name, dpi)
+            elif skipped is not None:
+                skipped.append(drawn)
     return paths
+
+
+def svg_figures(
+    trials: pd.DataFrame | None,
+    correlate_cells: pd.DataFrame | None = None,
+    seed: int = 0,
+    evaluations: pd.DataFrame | None = None,
+) -> list[tuple[str, str | None, str | None]]:
+    """(name, inline SVG text or None, reason or None) of every figure: the page's figures,
+    drawn by the same code as the files."""
+    import io
+
+    import matplotlib as mpl
+
+    out: list[tuple[str, str | None, str | None]] = []
+    with _style():
+        for drawn in draw_figures(trials, correlate_cells, seed, evaluations=evaluations):
+            if drawn.figure is None:
+                out.append((drawn.name, None, drawn.reason))
+                continue
+            buf = io.StringIO()
+            with mpl.rc_context({"svg.hashsalt": drawn.name}):  # ids fixed: a page reproduces
+                drawn.figure.savefig(
+                    buf, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.1
+                )
+            text = buf.getvalue()
+            out.append((drawn.name, text[text.index("<svg") :], None))
+    return out
 
 
 def correlate_figures(
@@ -513,6 +644,6 @@ def correlate_figures(
             ("contrastive_explained", lambda: _contrastive_explained(cells)),
         ):
             fig = build()
-            if fig is not None:
+            if not isinstance(fig, str):
                 paths += _save(fig, out, name, dpi)
     return paths

@@ -52,7 +52,7 @@ def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
     benchmark has one, else its accuracy trained from scratch (`trained_truth`, from `harness
     evaluate`), else NaN; `report_source` says which ("table", "trained (PROTOCOL)", "pending").
     """
-    t = sort_trials(check_trials(trials))
+    t = sort_trials(one_identity(check_trials(trials))[0])
     grouped = t.groupby("run_id", sort=False)
     last = grouped.tail(1).set_index("run_id")
     last["labels_used"] = grouped["labels_used"].max()
@@ -71,7 +71,54 @@ def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
         "table" if pd.notna(t) else (f"trained ({proto})" if pd.notna(v) else "pending")
         for t, v, proto in zip(table, trained, protocols)
     ]
+    scales = last.get("evaluated_scale", pd.Series(None, index=last.index, dtype=object))
+    last["scale"] = [
+        str(s) if src.startswith("trained") and pd.notna(s) else "full"
+        for src, s in zip(last["report_source"], scales)
+    ]
+    # a cell trained beside a table's value (a check on this hardware) keeps its own scale
+    last["trained_scale"] = [
+        (str(s) if pd.notna(s) else "") if pd.notna(v) else "" for v, s in zip(trained, scales)
+    ]
     return last.sort_values(["benchmark", "method", "repetition"], kind="stable")
+
+
+def one_identity(
+    trials: pd.DataFrame, run_ids: list[str] | None = None
+) -> tuple[pd.DataFrame, str | None]:
+    """Keep one run identity per (method, benchmark, repetition); never pool two.
+
+    Runs of the same method, benchmark and seed index under different run ids (a changed
+    table, setting or code version) are different experiments. Kept: those in `run_ids` (an
+    explicit selection such as a plan) where given, else the newest by run creation time.
+    Returns the kept trials and one line saying what was dropped (None if nothing was).
+    """
+    keys = ["method", "benchmark", "repetition"]
+    runs = trials.drop_duplicates("run_id").loc[:, [*keys, "run_id"]].copy()
+    has_time = "run_created" in trials.columns and trials["run_created"].notna().all()
+    runs["created"] = (
+        runs["run_id"].map(trials.groupby("run_id")["run_created"].first()) if has_time else 0.0
+    )
+    runs["chosen"] = runs["run_id"].isin(run_ids) if run_ids is not None else False
+    clash = runs.groupby(keys)["run_id"].transform("size") > 1
+    if not clash.any():
+        return trials, None
+    order = runs.sort_values(["chosen", "created", "run_id"], kind="stable")
+    keep = set(order.groupby(keys).tail(1)["run_id"])
+    dropped = runs.loc[clash & ~runs["run_id"].isin(keep)]
+    groups = dropped.groupby(keys).ngroups
+    how = (
+        "the selected run ids"
+        if run_ids is not None
+        else ("the newest run (by creation time)" if has_time else "the last run id (no times)")
+    )
+    note = (
+        f"{groups} (method, benchmark, seed) slot(s) hold runs of different identities "
+        f"(changed settings, inputs or code): reporting {how} of each, "
+        f"{len(dropped)} run(s) left out, never pooled ({', '.join(sorted(dropped['run_id'])[:3])}"
+        f"{', ...' if len(dropped) > 3 else ''})"
+    )
+    return trials[trials["run_id"].isin(keep)], note
 
 
 def methods_of(trials: pd.DataFrame) -> list[str]:

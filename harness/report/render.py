@@ -75,6 +75,10 @@ def _cells(df: pd.DataFrame, digits: int) -> list[list[str]]:
     return out
 
 
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _numeric(df: pd.DataFrame) -> list[bool]:
     return [pd.api.types.is_numeric_dtype(df[c]) and df[c].dtype != bool for c in df.columns]
 
@@ -113,12 +117,18 @@ def render(
         raise HarnessError(f"unknown table format {fmt!r} (formats: {', '.join(FORMATS)})")
     if fmt == "csv":
         return df.to_csv(index=False)
+    if fmt == "table" and {"n_seeds", "test_acc_mean", "scale", "best"} <= set(df.columns):
+        from harness.report.terminal import terminal_summary
+
+        return terminal_summary(df)  # the summary: compact, explained, < 100 columns
     if caption is None:
         caption = metrics_caption(df)
     best = df["best"].to_numpy(dtype=bool) if "best" in df.columns else np.zeros(len(df), bool)
     view = df.drop(columns=[c for c in (*METRIC_COLUMNS, "best") if c in df.columns])
     header = [str(c) for c in view.columns]
     body = _cells(view, digits)
+    if fmt == "table":  # a terminal: long cell strings shortened (md, csv, latex keep them)
+        body = [[_short(c) for c in row] for row in body]
     numeric = _numeric(view)
     emph = list(view.columns).index("test_acc_mean") if "test_acc_mean" in view.columns else None
     if fmt == "latex":

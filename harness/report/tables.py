@@ -18,7 +18,9 @@ import pandas as pd
 from harness import HarnessError
 from harness.report import stats
 from harness.report.frame import check_trials, final_rows, methods_of
-from harness.report.render import FORMATS, fmt_num, fmt_p, metrics_caption, render
+from harness.report.render import FORMATS, fmt_num, fmt_p
+from harness.report.render import render as render  # re-exported: cli/run.py uses it
+from harness.report.results import Results
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "benchmark",
@@ -38,7 +40,12 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "wall_seconds_mean",
     "proxy_score_mean",
     "trained_acc_mean",
+    "trained_scale",
     "report_source",
+    "scale",
+    "cached_share",
+    "proxy_direction",
+    "proxy_profile",
     "search_metric",
     "report_metric",
     "best",
@@ -46,6 +53,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 COMPARE_COLUMNS: tuple[str, ...] = (
     "benchmark",
+    "scale",
     "versus",
     "method",
     "n_pairs",
@@ -76,8 +84,10 @@ def summarize(trials: pd.DataFrame, *, seed: int = 0, n_resamples: int = 9999) -
     test_acc_mean per benchmark (all tied maxima).
     """
     final = final_rows(trials)
+    cached = _cached_share(trials)
+    directions = _directions(trials)
     rows = []
-    for (benchmark, method), g in final.groupby(["benchmark", "method"], sort=True):
+    for (benchmark, method, scale), g in final.groupby(["benchmark", "method", "scale"], sort=True):
         acc = g["report_value"].astype(float)
         lo, hi = stats.bootstrap_ci(acc, seed=seed, n_resamples=n_resamples)
         rows.append(
@@ -99,15 +109,45 @@ def summarize(trials: pd.DataFrame, *, seed: int = 0, n_resamples: int = 9999) -
                 "wall_seconds_mean": g["cum_wall_s"].astype(float).mean(),
                 "proxy_score_mean": g["best_score"].astype(float).mean(),
                 "trained_acc_mean": g["trained_truth"].astype(float).mean(),
+                "trained_scale": _joined(g["trained_scale"].replace("", None)),
                 "report_source": _joined(g["report_source"]),
+                "scale": scale,
+                "cached_share": float(cached.reindex(g["run_id"]).mean()),
+                "proxy_direction": _joined(g["proxy"].map(directions)),
+                "proxy_profile": _joined(g["proxy_profile"]) if "proxy_profile" in g else "",
                 "search_metric": _joined(g["search_metric"]),
                 "report_metric": _joined(g["report_metric"]),
             }
         )
     out = pd.DataFrame(rows)
-    top = out.groupby("benchmark")["test_acc_mean"].transform("max")
-    out["best"] = out["test_acc_mean"].eq(top) & top.notna()
+    out["best"] = _best(out)
     return out.loc[:, list(SUMMARY_COLUMNS)].reset_index(drop=True)
+
+
+def _best(summary: pd.DataFrame) -> pd.Series:
+    """The highest test_acc_mean per benchmark among full-scale results, and only where at
+    least two methods have one: a smoke number is never "best", nor a method alone."""
+    full = summary["scale"].eq("full") & summary["test_acc_mean"].notna()
+    acc = summary["test_acc_mean"].where(full)
+    top = acc.groupby(summary["benchmark"]).transform("max")
+    rivals = full.groupby(summary["benchmark"]).transform("sum")
+    return (acc.eq(top) & full & (rivals >= 2)).astype(bool)
+
+
+def _cached_share(trials: pd.DataFrame) -> pd.Series:
+    """run_id -> share of its trials served from the store's evaluation cache."""
+    if "cached" not in trials.columns:
+        return pd.Series(0.0, index=pd.Index(trials["run_id"].unique()))
+    return trials.groupby("run_id")["cached"].mean().astype(float)
+
+
+def _directions(trials: pd.DataFrame) -> dict[str, str]:
+    """proxy -> "lower is better" / "higher is better", from the direction stored per trial."""
+    if "direction" not in trials.columns:
+        return {}
+    words = {"minimize": "lower is better", "maximize": "higher is better"}
+    first = trials.dropna(subset=["direction"]).groupby("proxy")["direction"].first()
+    return {str(p): words.get(str(d), str(d)) for p, d in first.items()}
 
 
 RETURNED_COLUMNS: tuple[str, ...] = (
@@ -118,6 +158,7 @@ RETURNED_COLUMNS: tuple[str, ...] = (
     "proxy_score",
     "report_value",
     "report_source",
+    "scale",
     "labels_used",
     "evaluations",
     "run_id",
@@ -157,7 +198,7 @@ def compare(
         raise HarnessError(f"unknown --versus method {versus!r} (methods: {', '.join(methods)})")
     final = final_rows(trials)
     rows = []
-    for benchmark, g in final.groupby("benchmark", sort=True):
+    for (benchmark, scale), g in final.groupby(["benchmark", "scale"], sort=True):
         acc = g.pivot_table(
             index="repetition", columns="method", values="report_value", aggfunc="mean"
         )
@@ -171,6 +212,7 @@ def compare(
             rows.append(
                 {
                     "benchmark": benchmark,
+                    "scale": scale,
                     "versus": versus,
                     "method": method,
                     "n_pairs": test.n_pairs,
@@ -217,8 +259,10 @@ class Ranks:
 def rank_methods(summary: pd.DataFrame, *, alpha: float = 0.05) -> Ranks:
     """Ranks of each method's test_acc_mean within each benchmark, averaged over benchmarks.
 
-    Only benchmarks where every method has a result count (a Friedman block must be complete).
+    Only full-scale results, and only benchmarks where every method has one (a Friedman
+    block must be complete).
     """
+    summary = summary[summary["scale"] == "full"] if "scale" in summary else summary
     scores = summary.pivot(index="benchmark", columns="method", values="test_acc_mean")
     complete = scores.dropna(axis=0, how="any")
     avg = stats.average_ranks(scores)
@@ -233,76 +277,41 @@ def rank_methods(summary: pd.DataFrame, *, alpha: float = 0.05) -> Ranks:
 
 
 def report_text(
-    trials: pd.DataFrame,
-    fmt: str = "table",
-    *,
-    versus: str | None = None,
-    seed: int = 0,
-) -> str:
-    """The whole `harness report` output: summary, paired comparison, ranks, in one string.
-
-    For csv the tables are CSV blocks separated by a blank line; the first block (the summary)
-    starts with its header row, so `pd.read_csv(out.split("\n\n")[0])` reads it, and each later
-    block starts with a `# name` line (`--table summary --format csv` gives one clean CSV).
-    """
-    return "\n".join(report_tables(trials, fmt, versus=versus, seed=seed).values())
-
-
-def report_tables(
-    trials: pd.DataFrame,
+    trials: pd.DataFrame | Results,
     fmt: str = "table",
     *,
     versus: str | None = None,
     seed: int = 0,
     which: tuple[str, ...] | None = None,
+    run_ids: list[str] | None = None,
+) -> str:
+    """The whole `harness report` output (and `harness.report()`'s): notes, then each table.
+
+    For csv the tables are CSV blocks separated by a blank line; the first block (the summary)
+    starts with its header row, so `pd.read_csv(out.split("\n\n")[0])` reads it, and each later
+    block starts with a `# name` line (`--table summary --format csv` gives one clean CSV).
+    """
+    tables = report_tables(trials, fmt, versus=versus, seed=seed, which=which, run_ids=run_ids)
+    return "\n".join(tables.values())
+
+
+def report_tables(
+    trials: pd.DataFrame | Results,
+    fmt: str = "table",
+    *,
+    versus: str | None = None,
+    seed: int = 0,
+    which: tuple[str, ...] | None = None,
+    run_ids: list[str] | None = None,
 ) -> dict[str, str]:
     """Each requested table rendered in `fmt`, keyed by name (summary, compare, ranks,
-    returned). By default the first three, plus `returned` when some run's report metric is
-    not from a table (an open space: its returned cells are what `harness evaluate` trains)."""
-    check_trials(trials)
-    if which is None:
-        open_space = final_rows(trials)["report_source"].ne("table").any()
-        which = ("summary", "compare", "ranks", *(("returned",) if open_space else ()))
+    returned, evaluations; `notes` first when there are any). By default summary, compare and
+    ranks, plus `returned` when some run's report metric is not from a table (an open space)
+    and `evaluations` when cells were trained (`sections.default_tables`)."""
+    from harness.report.sections import render_report, report_sections
+
+    results = trials if isinstance(trials, Results) else Results(check_trials(trials))
     if fmt not in FORMATS:
         raise HarnessError(f"unknown table format {fmt!r} (formats: {', '.join(FORMATS)})")
-    tables = ("summary", "compare", "ranks", "returned")
-    unknown = [w for w in which if w not in tables]
-    if unknown:
-        raise HarnessError(f"unknown table {unknown[0]!r} (tables: {', '.join(tables)})")
-    if versus is not None and versus not in methods_of(trials):
-        methods = ", ".join(methods_of(trials))
-        raise HarnessError(f"unknown --versus method {versus!r} (methods: {methods})")
-    metrics = metrics_caption(trials)
-    summary = summarize(trials, seed=seed)
-    out: dict[str, str] = {}
-    many = len(which) > 1 and fmt == "csv"
-    if "summary" in which:
-        text = render(summary, fmt)
-        out["summary"] = text
-    if "compare" in which:
-        comp = compare(trials, versus)
-        vs = default_versus(trials) if versus is None else versus
-        cap = (
-            f"Paired Wilcoxon over seeds, {vs} vs each method; median_diff = {vs} - method "
-            f"(report-metric points); Holm-adjusted p; direction 'better'/'worse' only if "
-            f"p_holm < 0.05\n{metrics}"
-        )
-        text = render(comp, fmt, caption=cap)
-        out["compare"] = ("# compare\n" + text) if many else text
-    if "ranks" in which:
-        r = rank_methods(summary)
-        table = r.table
-        if fmt == "csv":  # the omnibus test rides along as constant columns: still one CSV
-            table = table.assign(
-                friedman_statistic=r.friedman.statistic,
-                friedman_p=r.friedman.p,
-                nemenyi_cd=r.cd,
-                n_benchmarks=r.friedman.n_blocks,
-            )
-        text = render(table, fmt, caption=f"{r.caption()}\n{metrics}")
-        out["ranks"] = ("# ranks\n" + text) if many else text
-    if "returned" in which:
-        cap = f"The cell each run returned (picked by its proxy score)\n{metrics}"
-        text = render(returned_cells(trials), fmt, caption=cap)
-        out["returned"] = ("# returned\n" + text) if many else text
-    return out
+    report = report_sections(results, fmt, versus=versus, seed=seed, which=which, run_ids=run_ids)
+    return render_report(report, fmt)

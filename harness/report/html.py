@@ -1,0 +1,183 @@
+"""One self-contained HTML study page: every table and figure of the report, the manifests.
+
+Tables come from `sections.report_sections` (the same frames as `harness report`), rendered
+with pandas' Styler; figures from `figures.svg_figures` (the same drawing code as `harness
+figures`), embedded as data-URI SVG images; the page is a Jinja2 template with inline CSS and
+a few lines of inline JS (sortable columns). Nothing is fetched: no CDN, fonts or scripts,
+and a Content-Security-Policy that forbids any request.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness import __version__
+from harness.report.results import Results, results_of
+from harness.report.sections import Section, report_sections
+
+TEMPLATE = "study.html.j2"
+
+
+def _styled(frame: pd.DataFrame, uid: str) -> str:
+    """A table as HTML via pandas' Styler: numbers formatted, reduced-scale rows tinted,
+    the best full-scale mean in bold, text columns left-aligned; ids fixed (reproducible)."""
+    drop = ("best", "search_metric", "report_metric")  # metrics: in the caption
+    view = frame.drop(columns=[c for c in drop if c in frame.columns])
+    text = [c for c in view.columns if not pd.api.types.is_numeric_dtype(view[c])]
+    long = [c for c in text if view[c].astype(str).str.len().max() > 40]
+    styler = view.style.set_uuid(uid).hide(axis="index")
+    styler = styler.format(precision=2, na_rep="-", thousands=",")
+    styler = styler.format(_p, subset=[c for c in ("p", "p_holm", "friedman_p") if c in view])
+    styler = styler.set_table_attributes('class="report"')  # id: T_<uid>
+    styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    wrap = {"white-space": "normal", "overflow-wrap": "anywhere", "min-width": "16rem"}
+    styler = styler.set_properties(subset=long, **wrap)
+    if "scale" in view.columns:
+        reduced = view["scale"].astype(str).ne("full").to_numpy()
+        styler = styler.apply(lambda _: np.where(reduced, "background-color: #fdf0f0", ""), axis=0)
+    if "best" in frame.columns and "test_acc_mean" in view.columns:
+        best = frame["best"].to_numpy(dtype=bool)
+        styler = styler.apply(
+            lambda _: np.where(best, "font-weight: 700", ""), axis=0, subset=["test_acc_mean"]
+        )
+    return styler.to_html()
+
+
+def _p(v: object) -> str:
+    from harness.report.render import fmt_p
+
+    return fmt_p(v)
+
+
+def _section(s: Section) -> dict[str, Any]:
+    html = _styled(s.frame, s.name) if s.frame is not None and len(s.frame) else None
+    reason = s.reason or ("no rows" if html is None else None)
+    return {"id": s.name, "title": s.title, "caption": s.caption, "html": html, "reason": reason}
+
+
+def _proxy_study(cells: pd.DataFrame | None) -> Section | None:
+    """The `harness correlate` study as a table: Spearman of score and truth per proxy."""
+    need = {"proxy", "score", "truth", "direction"}
+    if cells is None or not need <= set(cells.columns):
+        return None
+    rows = []
+    for (bench, proxy), g in cells.groupby(["benchmark", "proxy"], sort=True):
+        g = g.dropna(subset=["score", "truth"])
+        sign = -1.0 if (g["direction"] == "minimize").all() else 1.0
+        rho = (sign * g["score"]).corr(g["truth"], method="spearman") if len(g) > 2 else None
+        rows.append({"benchmark": bench, "proxy": proxy, "cells": len(g), "spearman": rho})
+    cap = "Spearman of the oriented proxy score with the truth (> 0: better score, better cell)"
+    return Section("proxy_study", "Proxy study (harness correlate)", pd.DataFrame(rows), cap)
+
+
+def _img(svg: str, name: str) -> str:
+    data = base64.b64encode(svg.encode()).decode()
+    return f'<img alt="{name}" src="data:image/svg+xml;base64,{data}">'
+
+
+def _manifests(results: Results) -> list[dict[str, str]]:
+    out = []
+    for m in results.manifests:
+        c = m.get("config", {})
+        label = (
+            f"run {m.get('run_id')}: {c.get('method')} on {c.get('benchmark')}, "
+            f"repetition {c.get('repetition')}"
+        )
+        out.append({"label": label, "json": json.dumps(m, indent=1, sort_keys=True, default=str)})
+    for e in results.evaluations.itertuples():
+        label = f"evaluation {e.eval_id}: {e.protocol} on {e.benchmark} ({e.scale})"
+        body = json.dumps(getattr(e, "manifest", None) or {}, indent=1, sort_keys=True)
+        out.append({"label": label, "json": body})
+    return out
+
+
+def _plan(results: Results) -> str:
+    """What was run: from the trials (methods x benchmarks x seeds) and the manifests."""
+    t = results.trials
+    if len(t) == 0:
+        return f"no search runs; {len(results.evaluations)} cell evaluation(s)"
+    seeds = sorted({str(m.get("config", {}).get("master_seed")) for m in results.manifests})
+    trials = t.groupby("run_id").size()
+    return (
+        f"{t['run_id'].nunique()} run(s): {', '.join(sorted(map(str, t['method'].unique())))}"
+        f" x {', '.join(sorted(map(str, t['benchmark'].unique())))}"
+        f" x {t['repetition'].nunique()} seed(s), {trials.min()}-{trials.max()} trials per run"
+        + (f"; master seed {', '.join(seeds)}" if seeds else "")
+    )
+
+
+def study_page(
+    source: str | pd.DataFrame | Results,
+    *,
+    versus: str | None = None,
+    seed: int = 0,
+    run_ids: list[str] | None = None,
+    correlate: pd.DataFrame | None = None,
+    title: str = "NAS study report",
+    plan: str | None = None,
+) -> str:
+    """The whole page as one HTML string (write it with `write_page`)."""
+    import jinja2
+
+    results = results_of(source)
+    report = report_sections(results, "html", versus=versus, seed=seed, run_ids=run_ids)
+    sections = [_section(s) for s in report.sections]
+    study = _proxy_study(correlate)
+    if study is not None:
+        sections.append(_section(study))
+    from harness.report.figures import svg_figures
+
+    trials = results.trials if len(results.trials) else None
+    drawn = svg_figures(trials, correlate, seed, results.evaluations)
+    figures = [{"name": n, "svg": _img(svg, n)} for n, svg, _ in drawn if svg is not None]
+    declined = [(n, why) for n, svg, why in drawn if svg is None]
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("harness.report", "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+    )
+    meta = [
+        ("store", results.source),
+        ("plan", plan or _plan(results)),
+        ("harness", __version__),
+    ]
+    return env.get_template(TEMPLATE).render(
+        title=title,
+        meta=meta,
+        notes=report.notes,
+        sections=sections,
+        figures=figures,
+        declined=declined,
+        manifests=_manifests(results),
+    )
+
+
+def write_page(source: str | pd.DataFrame | Results, out: str | Path, **options: Any) -> Path:
+    """Write the study page to `out`; returns the path."""
+    from harness.api import write_text
+
+    return write_text(out, study_page(source, **options))
+
+
+def write_reference_page(folder: str | Path) -> Path:
+    """`folder`/report.html for a committed reference experiment, from its trials.csv.gz and
+    experiment.json alone (no store: `scripts/reference.py write` calls this after writing
+    them). Returns the page's path."""
+    folder = Path(folder)
+    frame = pd.read_csv(folder / "trials.csv.gz")
+    experiment = json.loads((folder / "experiment.json").read_text())
+    plan = (
+        f"{', '.join(experiment['methods'])} x {', '.join(experiment['benchmarks'])} x "
+        f"{experiment['seeds']} seeds x {experiment['trials']} trials; master seed "
+        f"{experiment['master_seed']} (experiment.json)"
+    )
+    results = Results(frame, source=f"{folder.name}/trials.csv.gz")
+    return write_page(
+        results, folder / "report.html", plan=plan, title="Reference experiment (lookup track)"
+    )

@@ -1,0 +1,109 @@
+"""The summary as a terminal reads it: one block per benchmark, under 100 characters wide.
+
+Every column is named in words under the table (which way the proxy score is better, why
+simulated cost can exceed wall time, what the marks mean); the full table with every column
+goes to `--format csv|md|html`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from harness.report.render import fmt_num
+
+WIDTH = 100
+
+
+def _acc(r: pd.Series) -> str:
+    if pd.isna(r["test_acc_mean"]):
+        return "pending"
+    text = fmt_num(r["test_acc_mean"])
+    if pd.notna(r["test_acc_std"]):
+        text += f" ± {fmt_num(r['test_acc_std'])}"
+    return text + ("*" if r["best"] else "") + ("†" if r["scale"] != "full" else "")
+
+
+def _seconds(v: object) -> str:
+    return "-" if pd.isna(v) else f"{float(v):,.0f}" if float(v) >= 10 else f"{float(v):.1f}"  # type: ignore[arg-type]
+
+
+def _row(r: pd.Series) -> dict[str, str]:
+    direction = str(r.get("proxy_direction") or "")
+    arrow = " (low)" if direction.startswith("lower") else " (high)" if direction else ""
+    return {
+        "method": str(r["method"]),
+        "seeds": str(int(r["n_seeds"])),
+        "test acc (%)": _acc(r),
+        "regret": fmt_num(r["regret_mean"]),
+        "labels": "-" if pd.isna(r["labels_used_mean"]) else f"{r['labels_used_mean']:,.0f}",
+        "proxy score": fmt_num(r["proxy_score_mean"]) + arrow,
+        "sim s": _seconds(r["simulated_seconds_mean"]),
+        "wall s": _seconds(r["wall_seconds_mean"]),
+        "cached": f"{100 * r['cached_share']:.0f}%" if pd.notna(r["cached_share"]) else "-",
+    }
+
+
+def _table(rows: list[dict[str, str]]) -> list[str]:
+    header = list(rows[0])
+    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in header]
+    left = {"method"}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if h in left else c.rjust(w) for c, w, h in zip(cells, widths, header)
+        ).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in widths)]
+    return out + [line([r[h] for h in header]) for r in rows]
+
+
+def _wrap(text: str, width: int = WIDTH) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, subsequent_indent="  ") or [""]
+
+
+def terminal_summary(summary: pd.DataFrame) -> str:
+    """The summary frame (tables.SUMMARY_COLUMNS) as per-benchmark blocks with a legend."""
+    lines: list[str] = []
+    for bench, g in summary.groupby("benchmark", sort=True):
+        metric = "; ".join(sorted(set(g["report_metric"].astype(str))))
+        search = "; ".join(sorted(set(g["search_metric"].astype(str))))
+        lines += _wrap(f"{bench}: report metric {metric}")
+        lines += _wrap(f"  search metric {search}")
+        profiled = [
+            f"{m} {p} profile" for m, p in zip(g["method"], g["proxy_profile"]) if pd.notna(p) and p
+        ]
+        if profiled:
+            lines += _wrap(f"  proxies run at: {', '.join(profiled)}")
+        lines += _table([_row(r) for _, r in g.iterrows()])
+        for _, r in g[g["scale"] != "full"].iterrows():
+            lines += _wrap(f"† {r['method']}: {r['scale']}, not the published setup")
+        lines.append("")
+    lines += _legend(summary)
+    return "\n".join(lines) + "\n"
+
+
+def _legend(summary: pd.DataFrame) -> list[str]:
+    directions = {
+        str(p): str(d)
+        for p, d in zip(summary["proxy"], summary["proxy_direction"])
+        if pd.notna(d) and d
+    }
+    score = "; ".join(f"{p}: {d}" for p, d in sorted(directions.items()))
+    text = [
+        "test acc: report metric of the cell each run returned, mean ± sd over seeds; "
+        + (
+            "* best full-scale mean among the benchmark's methods"
+            if summary["best"].any()
+            else "no * (best) mark: it needs 2+ methods with full-scale results"
+        )
+        + "; † reduced scale (never marked best).",
+        "proxy score: the returned cell's score under its method's own proxy, mean over "
+        f"seeds ({score or 'no direction stored'}); not comparable across proxies.",
+        "sim s: simulated training cost charged for every trial (table times); wall s: time "
+        "spent here; cached: trials served from the store's evaluation cache (no wall time, "
+        "still charged), so sim s can exceed wall s.",
+        "Every column: --format csv, md or html.",
+    ]
+    return [line for t in text for line in _wrap(t)]
