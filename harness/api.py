@@ -191,7 +191,7 @@ def report(
     """The `harness report` text, by the same code: every table the store allows (summary,
     paired tests, ranks, returned and trained cells) or one of them; fmt "html" gives the
     self-contained study page (written to `out` if given)."""
-    from harness.cli.report import write_report
+    from harness.report.output import write_report
 
     return write_report(
         _results_of(source),
@@ -216,8 +216,8 @@ def figures(
     """Draw every figure the results allow into `out` (PNG and PDF); returns the files."""
     import warnings
 
-    from harness.cli.report import write_figures
     from harness.report.frame import one_identity
+    from harness.report.output import write_figures
 
     results = _results_of(source)
     if len(results.trials) == 0:
@@ -226,28 +226,3 @@ def figures(
     if note:
         warnings.warn(note, UserWarning, stacklevel=2)
     return write_figures(results.trials, out, correlate=correlate, seed=seed, dpi=dpi)
-
-
-def writable_dir(path: str | Path, flag: str) -> Path:
-    """`path` as a folder that exists (created) and can be written, or one clear error."""
-    p = Path(path)
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-        probe = p / f".harness-write-check-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        raise HarnessError(f"cannot write {flag} {p}: {err.strerror or err}") from None
-    return p
-
-
-def write_text(path: str | Path, text: str, flag: str = "--out") -> Path:
-    """Write a result file, or fail with one line naming the option and the reason."""
-    p = Path(path)
-    try:
-        if p.parent != Path():
-            p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    except OSError as err:
-        raise HarnessError(f"cannot write {flag} {p}: {err.strerror or err}") from None
-    return p

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness import HarnessError
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "results" / "reference"
 EXPERIMENT = {
@@ -61,7 +63,7 @@ def run_experiment(workers: int = 2) -> pd.DataFrame:
 
 
 def tables(frame: pd.DataFrame) -> dict[str, str]:
-    from harness.report.tables import report_tables
+    from harness.report.sections import report_tables
 
     out = {}
     for fmt, ext in (("md", "md"), ("latex", "tex"), ("csv", "csv")):
@@ -80,6 +82,15 @@ def write(frame: pd.DataFrame) -> None:
     (OUT / "experiment.json").write_text(json.dumps(EXPERIMENT, indent=1) + "\n")
     write_environment(OUT)
     figures = make_figures(frame, OUT / "figures")
+    from harness.report.html import write_reference_page
+
+    page = write_reference_page(OUT)
+    try:
+        from harness.report.browser import screenshot
+
+        screenshot(page, OUT / "figures" / "report_page.png", width=1200, height=1400)
+    except HarnessError as err:  # no playwright/chromium: keep the committed screenshot
+        print(f"screenshot skipped: {err}")
     print(f"wrote {OUT} ({len(frame)} trials, {len(figures)} figure files)")
 
 

@@ -1,7 +1,9 @@
 """The import map: no circles in harness/ and baselines/, and a lookup run without torch.
 
 An edge is any import of a harness module, at the top of a file or inside a function (a
-function-level import that closes a circle is still a circle a reader has to untangle). The
+function-level import that closes a circle is still a circle a reader has to untangle);
+`from package import submodule` is an edge to the submodule, as `import package.submodule`
+is. The
 root package `harness` is left out: its `__init__` is the API facade (HarnessError, lazy API
 functions), imported everywhere and importing nothing at module level.
 """
@@ -39,8 +41,9 @@ def _edges(name: str, path: Path, known: dict[str, Path]) -> set[str]:
                 mod = f"{base}.{node.module}" if node.module else base
             else:
                 mod = str(node.module)
-            found.add(mod)
-            found.update(f"{mod}.{a.name}" for a in node.names)
+            for alias in node.names:  # `from pkg import submodule` imports the submodule
+                sub = f"{mod}.{alias.name}"
+                found.add(sub if sub in known else mod)
     return {m for m in found if m in known and m not in (name, "harness")}
 
 

@@ -221,7 +221,7 @@ def test_report_command(
 
 
 def test_empty_store_is_a_harness_error(tmp_path) -> None:
-    from harness.cli.report import load_trials
+    from harness.report.output import load_trials
     from harness.store import open_store
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"

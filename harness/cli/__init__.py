@@ -24,7 +24,8 @@ from harness import HarnessError
     "methods, spaces or benchmarks; repeatable. Also $HARNESS_PLUGINS=mod1,mod2.",
 )
 def cli(plugin_modules: tuple[str, ...]) -> None:
-    """Label-free NAS benchmark harness: CSNAS vs TPE, random, BO and evolution on NB201."""
+    """Label-free NAS benchmark harness: CSNAS vs TPE, random, BO, evolution and zero-cost
+    proxies on NAS-Bench-201 and the DARTS space; reports, figures and one HTML study page."""
     from harness import plugins
 
     plugins.load([*plugins.from_environment(), *plugin_modules])
@@ -42,6 +43,7 @@ def _attach() -> None:
         *run_cmds.COMMANDS,
         report_cmds.report,
         report_cmds.figures,
+        report_cmds.export,
         data_cmds.data,
         data_cmds.correlate,
         data_cmds.bench_proxies,

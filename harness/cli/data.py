@@ -25,8 +25,8 @@ def data() -> None:
 @click.option("--force", is_flag=True, help="Download again even if the folder exists.")
 def download_cmd(dataset: str, root: str, url: str | None, md5: str | None, force: bool) -> None:
     """Fetch, verify (md5) and extract an official CIFAR archive into ROOT."""
-    from harness.api import writable_dir
     from harness.data.download import download
+    from harness.files import writable_dir
 
     writable_dir(root, "--root")
     path = download(dataset, root, url=url, md5=md5, force=force)
@@ -91,7 +91,7 @@ def correlate(
 
         torch.set_num_threads(threads)
     if out is not None:
-        from harness.api import writable_dir
+        from harness.files import writable_dir
 
         writable_dir(out, "--out")  # before any training, not after it
     _, summary = run(

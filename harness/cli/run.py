@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -245,34 +244,6 @@ def _origin(registry: Any, name: str) -> str:
 
 
 @click.command()
-@click.option("--storage", default=DEFAULT_URL, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="File [stdout].")
-@click.option("--manifests", is_flag=True, help="Export run manifests instead of trials.")
-def export(storage: str, fmt: str, out: str | None, manifests: bool) -> None:
-    """Write the long-format trial rows (one per run x trial), or the run manifests."""
-    from harness.api import write_text
-    from harness.store import open_store
-
-    store = open_store(storage, create=False)
-    try:
-        if manifests:
-            text = json.dumps([r["manifest"] for r in store.runs()], indent=1, sort_keys=True)
-        else:
-            frame = store.trials_frame()
-            if fmt == "csv":
-                text = frame.to_csv(index=False)
-            else:
-                text = frame.to_json(orient="records", indent=1)
-    finally:
-        store.close()
-    if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
-        write_text(out, text)
-
-
-@click.command()
 @click.option("--seeds", type=int, default=10, show_default=True)
 @click.option("--trials", type=int, default=100, show_default=True)
 @click.option("--workers", type=int, default=2, show_default=True)
@@ -320,9 +291,9 @@ def bench(
     for line in figures["lines"]:
         click.echo(line)
     if out:
-        from harness.api import write_text
+        from harness.files import write_text
 
         write_text(out, json.dumps(figures, indent=1))
 
 
-COMMANDS = [run, list_cmd, export, bench]
+COMMANDS = [run, list_cmd, bench]

@@ -8,15 +8,8 @@ from __future__ import annotations
 
 from harness.report.frame import final_rows, method_colors
 from harness.report.render import render
-from harness.report.tables import (
-    FORMATS,
-    Ranks,
-    compare,
-    rank_methods,
-    report_tables,
-    report_text,
-    summarize,
-)
+from harness.report.sections import report_tables, report_text
+from harness.report.tables import FORMATS, Ranks, compare, rank_methods, summarize
 
 __all__ = [
     "FORMATS",

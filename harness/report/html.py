@@ -160,7 +160,7 @@ def study_page(
 
 def write_page(source: str | pd.DataFrame | Results, out: str | Path, **options: Any) -> Path:
     """Write the study page to `out`; returns the path."""
-    from harness.api import write_text
+    from harness.files import write_text
 
     return write_text(out, study_page(source, **options))
 

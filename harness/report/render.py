@@ -6,16 +6,16 @@ tables are plain DataFrames that tests and notebooks use directly.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from harness import HarnessError
+from harness.report.numbers import fmt_num, fmt_p
 
 FORMATS: tuple[str, ...] = ("table", "md", "csv", "latex")
 METRIC_COLUMNS = ("search_metric", "report_metric")
 _P_COLUMNS = ("p", "p_holm", "friedman_p")
+__all__ = ["FORMATS", "METRIC_COLUMNS", "fmt_num", "fmt_p", "metrics_caption", "render"]
 
 
 def metrics_caption(frame: pd.DataFrame) -> str:
@@ -31,25 +31,6 @@ def metrics_caption(frame: pd.DataFrame) -> str:
             f"{head}search metric {r['search_metric']}; report metric {r['report_metric']}"
         )
     return "\n".join(lines)
-
-
-def fmt_num(v: object, digits: int = 2) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        return f"{float(v):.{digits}f}"
-    return str(v)
-
-
-def fmt_p(v: object) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    f = float(v)  # type: ignore[arg-type]
-    return "<0.001" if f < 0.001 else f"{f:.3f}"
 
 
 def _cells(df: pd.DataFrame, digits: int) -> list[list[str]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from harness import HarnessError
-from harness.report.frame import final_rows, methods_of, one_identity
+from harness.report.frame import check_trials, final_rows, methods_of, one_identity
 from harness.report.render import FORMATS, metrics_caption, render
 from harness.report.results import EVALUATION_COLUMNS, Results
 from harness.report.tables import (
@@ -203,3 +203,42 @@ def render_report(report: Report, fmt: str = "table") -> dict[str, str]:
             text = render(s.frame, fmt, caption=s.caption or None)
         out[s.name] = (f"# {s.name}\n" + text) if many and i > 0 and s.frame is not None else text
     return out
+
+
+def report_text(
+    trials: pd.DataFrame | Results,
+    fmt: str = "table",
+    *,
+    versus: str | None = None,
+    seed: int = 0,
+    which: tuple[str, ...] | None = None,
+    run_ids: list[str] | None = None,
+) -> str:
+    """The whole `harness report` output (and `harness.report()`'s): notes, then each table.
+
+    For csv the tables are CSV blocks separated by a blank line; the first block (the summary)
+    starts with its header row, so `pd.read_csv(out.split("\n\n")[0])` reads it, and each later
+    block starts with a `# name` line (`--table summary --format csv` gives one clean CSV).
+    """
+    tables = report_tables(trials, fmt, versus=versus, seed=seed, which=which, run_ids=run_ids)
+    return "\n".join(tables.values())
+
+
+def report_tables(
+    trials: pd.DataFrame | Results,
+    fmt: str = "table",
+    *,
+    versus: str | None = None,
+    seed: int = 0,
+    which: tuple[str, ...] | None = None,
+    run_ids: list[str] | None = None,
+) -> dict[str, str]:
+    """Each requested table rendered in `fmt`, keyed by name (summary, compare, ranks,
+    returned, evaluations; `notes` first when there are any). By default summary, compare and
+    ranks, plus `returned` when some run's report metric is not from a table (an open space)
+    and `evaluations` when cells were trained (`sections.default_tables`)."""
+    results = trials if isinstance(trials, Results) else Results(check_trials(trials))
+    if fmt not in FORMATS:
+        raise HarnessError(f"unknown table format {fmt!r} (formats: {', '.join(FORMATS)})")
+    report = report_sections(results, fmt, versus=versus, seed=seed, which=which, run_ids=run_ids)
+    return render_report(report, fmt)

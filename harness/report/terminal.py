@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harness.report.render import fmt_num
+from harness.report.numbers import fmt_num
 
 WIDTH = 100
 
