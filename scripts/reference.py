@@ -30,7 +30,7 @@ from harness import HarnessError
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "results" / "reference"
 EXPERIMENT = {
-    # bo-gp is left out: ~1 s per trial at 100 trials (see `harness bench`) makes it the
+    # bo-gp is left out: ~1 s per trial at 100 trials (see `harness bench grid`) makes it the
     # whole cost of a regression check; its conformance is tested in tests/test_strategies.py
     "methods": ["random", "rea", "tpe", "tpe-optuna"],
     "benchmarks": ["nb201-cifar10", "nb201-cifar100", "nb201-imagenet16"],

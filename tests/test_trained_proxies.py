@@ -270,8 +270,8 @@ def test_disconnected_cell_and_data_override(tmp_path) -> None:
 def test_bench_proxies_smoke() -> None:
     from click.testing import CliRunner
 
-    from harness.bench_proxies import bench_proxies, format_table
-    from harness.cli.data import bench_proxies as bench_cmd
+    from harness.bench.proxies import bench_proxies, format_table
+    from harness.cli.bench import proxies_cmd as bench_cmd
 
     rows = bench_proxies(profiles=("smoke",), proxies=("contrastive", "supervised"), cells=1)
     assert [r["proxy"] for r in rows] == ["contrastive/pirl", "supervised"]

@@ -342,11 +342,11 @@ def test_bench_zero_cost_prints_seconds_per_cell() -> None:
 
     from harness.cli import cli
 
-    out = CliRunner().invoke(cli, ["bench-zero-cost", "--proxy", "params,flops", "--cells", "2"])
+    out = CliRunner().invoke(cli, ["bench", "zero-cost", "--proxy", "params,flops", "--cells", "2"])
     assert out.exit_code == 0, out.output
     rows = {line.split()[0]: line.split() for line in out.output.splitlines()[1:3]}
     assert set(rows) == {"params", "flops"} and all(
         r[1] == "2" and float(r[2]) > 0 for r in rows.values()
     )
-    bad = CliRunner().invoke(cli, ["bench-zero-cost", "--proxy", "nope"])
+    bad = CliRunner().invoke(cli, ["bench", "zero-cost", "--proxy", "nope"])
     assert bad.exit_code != 0 and "unknown zero-cost proxy 'nope'" in str(bad.exception)

@@ -32,7 +32,7 @@ def cli(plugin_modules: tuple[str, ...]) -> None:
 
 
 def _attach() -> None:
-    from harness.cli import bench_zero_cost as zc_cmds
+    from harness.cli import bench as bench_cmds
     from harness.cli import data as data_cmds
     from harness.cli import describe as describe_cmds
     from harness.cli import evaluate as evaluate_cmds
@@ -46,10 +46,9 @@ def _attach() -> None:
         report_cmds.export,
         data_cmds.data,
         data_cmds.correlate,
-        data_cmds.bench_proxies,
         describe_cmds.describe,
         *evaluate_cmds.COMMANDS,
-        zc_cmds.bench_zero_cost,
+        bench_cmds.bench,
     ):
         cli.add_command(cmd)
 

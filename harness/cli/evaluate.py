@@ -1,9 +1,7 @@
-"""`harness evaluate` and `harness bench-evaluate`: train returned cells from scratch."""
+"""`harness evaluate`: train returned cells from scratch."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -115,23 +113,4 @@ def evaluate(
         raise HarnessError(f"{len(failed)} of {len(outcomes)} evaluations failed (see above)")
 
 
-@click.command("bench-evaluate")
-@click.option("--steps", type=int, default=3, show_default=True, help="Timed steps per case.")
-@click.option("--threads", type=int, default=None, help="torch CPU threads.")
-@click.option("--device", default="auto", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
-def bench_evaluate(steps: int, threads: int | None, device: str, out: str | None) -> None:
-    """Images/s of evaluate's training step (DARTS and NB201 evaluation networks, fp32 vs
-    bf16 + channels-last), projected hours of the published schedules, and checkpoint cost."""
-    from harness.evaluate.bench import format_lines, run_bench
-
-    if steps < 1:
-        raise HarnessError(f"--steps must be >= 1, got {steps}")
-    figures = run_bench(steps=steps, threads=threads, device=device)
-    for line in format_lines(figures):
-        click.echo(line)
-    if out:
-        Path(out).write_text(json.dumps(figures, indent=1))
-
-
-COMMANDS = [evaluate, bench_evaluate]
+COMMANDS = [evaluate]

@@ -93,14 +93,14 @@ def count_params(model: torch.nn.Module) -> int:
     return sum(p.numel() for n, p in model.named_parameters() if not n.startswith("auxiliary"))
 
 
-def _split(out: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+def split_output(out: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
     if isinstance(out, tuple):
         return out[0], out[1]
     return out, None
 
 
 @dataclass
-class _State:
+class TrainingState:
     model: Any
     optimizer: torch.optim.SGD
     scheduler: torch.optim.lr_scheduler.LambdaLR
@@ -137,7 +137,9 @@ class _State:
         self.curve = list(saved["curve"])
 
 
-def _setup(task: Task, protocol: TrainingProtocol, device: torch.device, precision: str) -> _State:
+def setup_state(
+    task: Task, protocol: TrainingProtocol, device: torch.device, precision: str
+) -> TrainingState:
     s = task.settings
     seeds = streams(s["seed"])
     torch.manual_seed(seeds["init"])
@@ -160,7 +162,7 @@ def _setup(task: Task, protocol: TrainingProtocol, device: torch.device, precisi
         "order": torch.Generator(device=device).manual_seed(seeds["order"]),
         "augment": torch.Generator(device=device).manual_seed(seeds["augment"]),
     }
-    return _State(model, optimizer, scheduler, grad_scaler(precision, device), gens)
+    return TrainingState(model, optimizer, scheduler, grad_scaler(precision, device), gens)
 
 
 def evaluate_accuracy(
@@ -173,7 +175,7 @@ def evaluate_accuracy(
     with torch.no_grad(), autocast(precision, device):
         for start in range(0, len(data.test_x), batch_size):
             x = eval_batch(data.test_x[start : start + batch_size], stats[0], stats[1])
-            logits, _ = _split(model(x.contiguous(memory_format=mem)))
+            logits, _ = split_output(model(x.contiguous(memory_format=mem)))
             correct += int((logits.argmax(1) == data.test_y[start : start + batch_size]).sum())
     return 100.0 * correct / len(data.test_x)
 
@@ -190,7 +192,7 @@ SYNC_EVERY = 20
 
 
 def train_step(
-    st: _State,
+    st: TrainingState,
     images: torch.Tensor,
     y: torch.Tensor,
     s: dict[str, Any],
@@ -212,7 +214,7 @@ def train_step(
     ).contiguous(memory_format=mem)
     st.optimizer.zero_grad(set_to_none=True)
     with autocast(precision, device):
-        logits, aux = _split(st.model(x))
+        logits, aux = split_output(st.model(x))
         loss = F.cross_entropy(logits, y)
         if aux is not None and s["aux_weight"] > 0:
             loss = loss + s["aux_weight"] * F.cross_entropy(aux, y)
@@ -227,7 +229,7 @@ def train_step(
 
 
 def _train_epoch(
-    st: _State, data: EvalData, task: Task, stats: tuple, precision: str, device, bar: Any
+    st: TrainingState, data: EvalData, task: Task, stats: tuple, precision: str, device, bar: Any
 ) -> tuple[float, float]:
     """One epoch; returns (mean loss per image, train accuracy %). Raises Diverged on a
     non-finite loss (checked every SYNC_EVERY steps and at the end)."""
@@ -275,7 +277,7 @@ def _train(task: Task, device: torch.device, progress: bool, position: int) -> T
         streams(s["seed"])["subset"],
         device,
     )
-    st = _setup(task, protocol, device, precision)
+    st = setup_state(task, protocol, device, precision)
     _resume(st, task, precision, device)
     st.sessions += 1
     resumed_at = st.epoch
@@ -312,7 +314,7 @@ def _train(task: Task, device: torch.device, progress: bool, position: int) -> T
     )
 
 
-def _resume(st: _State, task: Task, precision: str, device: torch.device) -> None:
+def _resume(st: TrainingState, task: Task, precision: str, device: torch.device) -> None:
     """Load the task's checkpoint into `st` if there is one (and it is this task's)."""
     saved = ckpt.load(task.checkpoint)
     if saved is None:
@@ -330,7 +332,7 @@ def _resume(st: _State, task: Task, precision: str, device: torch.device) -> Non
 
 
 def _one_epoch(
-    st: _State,
+    st: TrainingState,
     data: EvalData,
     task: Task,
     protocol: TrainingProtocol,

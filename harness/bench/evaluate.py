@@ -22,7 +22,7 @@ from harness.evaluate import checkpoint as ckpt
 from harness.evaluate.augment import eval_batch
 from harness.evaluate.device import autocast, device_manifest, resolve_device, torch_threads
 from harness.evaluate.protocols import PROTOCOLS
-from harness.evaluate.trainer import Task, _setup, _split, train_step
+from harness.evaluate.trainer import Task, setup_state, split_output, train_step
 from harness.spaces import SPACES
 
 #: (label, space, cell, protocol, train images per epoch, test images per epoch)
@@ -60,7 +60,7 @@ def _task(space_name: str, cell: str, protocol: str, precision: str, cl: bool) -
 def _time_steps(task: Task, device: torch.device, steps: int) -> dict[str, Any]:
     proto = PROTOCOLS.get(task.protocol)
     precision = task.settings["precision"]
-    st = _setup(task, proto, device, precision)
+    st = setup_state(task, proto, device, precision)
     if hasattr(st.model, "drop_path_prob"):
         st.model.drop_path_prob = task.settings["drop_path"]  # the costliest epochs
     batch = task.settings["batch_size"]
@@ -84,10 +84,10 @@ def _time_steps(task: Task, device: torch.device, steps: int) -> dict[str, Any]:
     test_images = images.repeat((test_batch + batch - 1) // batch, 1, 1, 1)[:test_batch]
     with torch.no_grad(), autocast(precision, device):
         x = eval_batch(test_images, *stats).contiguous(memory_format=mem)
-        _split(st.model(x))
+        split_output(st.model(x))
         _sync(device)
         t0 = time.perf_counter()
-        _split(st.model(x))
+        split_output(st.model(x))
         _sync(device)
         test_s = time.perf_counter() - t0
     step = statistics.median(times)

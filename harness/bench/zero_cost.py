@@ -1,6 +1,6 @@
-"""`harness bench-zero-cost`: seconds per cell of each zero-cost proxy at its settings.
+"""Seconds per cell of each zero-cost proxy at its settings (`harness bench zero-cost`).
 
-Cells are distinct isomorphism classes drawn under --seed from the benchmark's space; each
+Cells are distinct isomorphism classes drawn under the seed from the benchmark's space; each
 proxy first scores one warm-up cell (imports, image loading) that is not timed. Timings are
 wall-clock on this machine: on a shared machine they say as much about the neighbours.
 """
@@ -10,12 +10,10 @@ from __future__ import annotations
 import statistics
 import time
 
-import click
-
 from harness import HarnessError
 
 
-def _names(values: tuple[str, ...]) -> list[str]:
+def zero_cost_names(values: tuple[str, ...]) -> list[str]:
     from harness.proxies.zero_cost import ZERO_COST
 
     names = [n.strip() for v in values for n in v.split(",") if n.strip()] or list(ZERO_COST)
@@ -59,37 +57,3 @@ def time_proxies(
             )
         )
     return rows
-
-
-@click.command("bench-zero-cost")
-@click.option("--proxy", "proxies", multiple=True, help="Zero-cost proxies; comma lists ok [all].")
-@click.option("--benchmark", default="nb201-cifar10", show_default=True)
-@click.option("--cells", type=int, default=5, show_default=True, help="Timed cells per proxy.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
-@click.option("--set", "sets", multiple=True, help="Setting override key=value (every proxy).")
-def bench_zero_cost(
-    proxies: tuple[str, ...],
-    benchmark: str,
-    cells: int,
-    seed: int,
-    threads: int,
-    sets: tuple[str, ...],
-) -> None:
-    """Seconds per cell of each zero-cost proxy (default: reference settings, one thread)."""
-    import torch
-
-    from harness.cli.run import parse_set
-
-    if cells < 1 or threads < 1:
-        raise HarnessError(f"--cells and --threads must be >= 1, got {cells} and {threads}")
-    names = _names(proxies)
-    torch.set_num_threads(threads)
-    rows = time_proxies(names, benchmark, cells, seed, parse_set(sets))
-    click.echo(f"{'proxy':<10} {'cells':>5} {'median s':>9} {'mean s':>8} {'failed':>6}")
-    for r in rows:
-        click.echo(
-            f"{r['proxy']:<10} {r['cells']:>5} {r['median_s']:>9.3f} {r['mean_s']:>8.3f} "
-            f"{r['failed']:>6}"
-        )
-    click.echo(f"({threads} thread(s), {benchmark}; wall-clock on this machine)")

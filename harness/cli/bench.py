@@ -1,0 +1,181 @@
+"""`harness bench <what>`: the speed figures, printed and never asserted (harness/bench/).
+
+`grid` (the harness over a bare loop, executors, databases, store writes, GP-BO), `proxies`
+(trained proxies: seconds per cell, images/s), `zero-cost` (seconds per cell of each
+zero-cost proxy), `evaluate` (evaluate's training step, projected schedule hours).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from harness import HarnessError
+from harness.cli.run import _split
+
+
+@click.group()
+def bench() -> None:
+    """Measure speed (printed figures; run on a quiet machine)."""
+
+
+@bench.command("grid")
+@click.option("--seeds", type=int, default=10, show_default=True)
+@click.option("--trials", type=int, default=100, show_default=True)
+@click.option("--workers", type=int, default=2, show_default=True)
+@click.option("--gp-trials", type=int, default=100, show_default=True)
+@click.option(
+    "--postgres",
+    default="auto",
+    show_default=True,
+    help="PostgreSQL URL to measure on; 'auto' starts a throwaway server; 'none' skips it.",
+)
+@click.option(
+    "--executors", default="serial,process,dask", show_default=True, help="Which to time."
+)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
+def grid(
+    seeds: int,
+    trials: int,
+    workers: int,
+    gp_trials: int,
+    postgres: str,
+    executors: str,
+    out: str | None,
+) -> None:
+    """Measure the harness: overhead over a bare loop, the lookup grid per executor and
+    database, store write cost per trial, GP-BO cost."""
+    from harness.bench.grid import run_bench
+    from harness.executors import EXECUTORS, check_workers
+
+    for flag, value in (("--seeds", seeds), ("--trials", trials), ("--gp-trials", gp_trials)):
+        if not 1 <= value <= 100_000:
+            raise HarnessError(f"{flag} must be between 1 and 100000, got {value}")
+    check_workers(workers)
+    chosen = tuple(_split((executors,)))
+    unknown = [e for e in chosen if e not in EXECUTORS]
+    if unknown or not chosen:
+        raise HarnessError(f"--executors {executors!r}: choose from {', '.join(EXECUTORS)}")
+    figures = run_bench(
+        seeds=seeds,
+        trials=trials,
+        workers=workers,
+        gp_trials=gp_trials,
+        postgres=None if postgres == "none" else postgres,
+        executors=chosen,
+    )
+    for line in figures["lines"]:
+        click.echo(line)
+    if out:
+        from harness.files import write_text
+
+        write_text(out, json.dumps(figures, indent=1))
+
+
+@bench.command("proxies")
+@click.option("--profile", "profiles", multiple=True, default=("quick", "paper"), show_default=True)
+@click.option(
+    "--proxy",
+    "proxies",
+    multiple=True,
+    default=("contrastive", "contrastive/simclr", "supervised"),
+    show_default=True,
+)
+@click.option("--cells", type=int, default=2, show_default=True)
+@click.option("--paper-cells", type=int, default=1, show_default=True)
+@click.option("--paper-epochs", type=int, default=1, show_default=True, help="Then extrapolate.")
+@click.option("--no-naive", is_flag=True, help="Skip the naive DataLoader comparison.")
+@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--benchmark", default="nb201-cifar10", show_default=True, help="Its space's nets.")
+def proxies_cmd(
+    profiles: tuple[str, ...],
+    proxies: tuple[str, ...],
+    cells: int,
+    paper_cells: int,
+    paper_epochs: int,
+    no_naive: bool,
+    threads: int | None,
+    seed: int,
+    benchmark: str,
+) -> None:
+    """Seconds per cell and images/s of the trained proxies, and the speed-up over a naive
+    per-image DataLoader pipeline."""
+    from harness.bench.proxies import bench_proxies as run
+    from harness.bench.proxies import format_table
+
+    for flag, value in (
+        ("--cells", cells),
+        ("--paper-cells", paper_cells),
+        ("--paper-epochs", paper_epochs),
+    ):
+        if value < 1:
+            raise HarnessError(f"{flag} must be >= 1, got {value}")
+    rows = run(
+        profiles=profiles,
+        proxies=proxies,
+        cells=cells,
+        paper_cells=paper_cells,
+        seed=seed,
+        naive=not no_naive,
+        paper_epochs=paper_epochs,
+        benchmark=benchmark,
+        threads=threads,
+    )
+    click.echo(format_table(rows))
+
+
+@bench.command("zero-cost")
+@click.option("--proxy", "proxies", multiple=True, help="Zero-cost proxies; comma lists ok [all].")
+@click.option("--benchmark", default="nb201-cifar10", show_default=True)
+@click.option("--cells", type=int, default=5, show_default=True, help="Timed cells per proxy.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
+@click.option("--set", "sets", multiple=True, help="Setting override key=value (every proxy).")
+def zero_cost(
+    proxies: tuple[str, ...],
+    benchmark: str,
+    cells: int,
+    seed: int,
+    threads: int,
+    sets: tuple[str, ...],
+) -> None:
+    """Seconds per cell of each zero-cost proxy (default: reference settings, one thread)."""
+    import torch
+
+    from harness.bench.zero_cost import time_proxies, zero_cost_names
+    from harness.cli.run import parse_set
+
+    if cells < 1 or threads < 1:
+        raise HarnessError(f"--cells and --threads must be >= 1, got {cells} and {threads}")
+    names = zero_cost_names(proxies)
+    torch.set_num_threads(threads)
+    rows = time_proxies(names, benchmark, cells, seed, parse_set(sets))
+    click.echo(f"{'proxy':<10} {'cells':>5} {'median s':>9} {'mean s':>8} {'failed':>6}")
+    for r in rows:
+        click.echo(
+            f"{r['proxy']:<10} {r['cells']:>5} {r['median_s']:>9.3f} {r['mean_s']:>8.3f} "
+            f"{r['failed']:>6}"
+        )
+    click.echo(f"({threads} thread(s), {benchmark}; wall-clock on this machine)")
+
+
+@bench.command("evaluate")
+@click.option("--steps", type=int, default=3, show_default=True, help="Timed steps per case.")
+@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
+def evaluate_cmd(steps: int, threads: int | None, device: str, out: str | None) -> None:
+    """Images/s of evaluate's training step (DARTS and NB201 evaluation networks, fp32 vs
+    bf16 + channels-last), projected hours of the published schedules, and checkpoint cost."""
+    from harness.bench.evaluate import format_lines, run_bench
+
+    if steps < 1:
+        raise HarnessError(f"--steps must be >= 1, got {steps}")
+    figures = run_bench(steps=steps, threads=threads, device=device)
+    for line in format_lines(figures):
+        click.echo(line)
+    if out:
+        Path(out).write_text(json.dumps(figures, indent=1))
