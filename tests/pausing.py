@@ -2,7 +2,8 @@
 
 `pausing_command(tmp_path, argv, trials=N)` runs `harness ARGV` in a subprocess that blocks
 right after its N-th stored trial (committed); `evaluations=N` blocks when the proxy starts
-its (N+1)-th evaluation, the first N finished and cached. The subprocess writes the returned
+its (N+1)-th evaluation, the first N finished and cached; `checkpoints=N` blocks right after
+`harness evaluate` has written its N-th training checkpoint. The subprocess writes the returned
 `ready` file when it blocks: a test waits for it, then sends SIGKILL. Nothing depends on how
 fast the machine is: the command cannot finish before the kill.
 """
@@ -40,6 +41,19 @@ if kind == "trials":
         return written
 
     SqlStore.add_trial = add_trial
+elif kind == "checkpoints":
+    from harness.evaluate import checkpoint
+
+    real_save = checkpoint.save_atomic
+    saved = [0]
+
+    def save_atomic(state, path):
+        real_save(state, path)
+        saved[0] += 1
+        if saved[0] >= n:
+            pause()
+
+    checkpoint.save_atomic = save_atomic
 else:
     from harness import runner
 
@@ -68,14 +82,18 @@ main(argv)
 
 
 def pausing_command(
-    tmp_path: Path, argv: list[str], trials: int | None = None, evaluations: int | None = None
+    tmp_path: Path,
+    argv: list[str],
+    trials: int | None = None,
+    evaluations: int | None = None,
+    checkpoints: int | None = None,
 ) -> tuple[list[str], Path]:
     """The subprocess command line and the file it writes once paused."""
-    assert (trials is None) != (evaluations is None)
+    chosen = {"trials": trials, "evaluations": evaluations, "checkpoints": checkpoints}
+    ((kind, n),) = [(k, v) for k, v in chosen.items() if v is not None]
     driver = tmp_path / "pausing_driver.py"
     driver.write_text(DRIVER)
     ready = tmp_path / "paused"
-    kind, n = ("trials", trials) if trials is not None else ("evaluations", evaluations)
     return [sys.executable, str(driver), str(ready), kind, str(n), *argv], ready
 
 

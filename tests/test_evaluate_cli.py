@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -166,14 +165,13 @@ def test_kill_9_then_same_command_resumes_to_the_uninterrupted_result(tmp_path) 
     clean = subprocess.run(_cmd(tmp_path / "clean.db", tmp_path / "ck-clean"), env=_env(),
                            capture_output=True, text=True, timeout=300)  # fmt: skip
     assert clean.returncode == 0, clean.stderr
+    from pausing import pausing_command, wait_until_paused
+
     db, ckdir = tmp_path / "killed.db", tmp_path / "ck"
-    proc = subprocess.Popen(_cmd(db, ckdir), env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 240
-    while not list(ckdir.glob("*.pt")):
-        assert proc.poll() is None, "finished or failed before its first checkpoint"
-        assert time.monotonic() < deadline, "no checkpoint within the deadline"
-        time.sleep(0.005)
+    # paused right after the first epoch's checkpoint: killed mid-training on any machine
+    cmd, ready = pausing_command(tmp_path, _cmd(db, ckdir)[3:], checkpoints=1)
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_until_paused(proc, ready)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL

@@ -68,10 +68,51 @@ def test_process_and_dask_executors_match_serial(tmp_path, dask_cluster, postgre
     assert set(dask.attrs["statuses"].values()) == {"done"}
 
 
+GATED = """
+import time
+from pathlib import Path
+
+from harness.methods import METHODS, Method
+from harness.proxies import PROXIES, make_proxy
+
+GATE, OPEN_FOR = Path({gate!r}), 10
+done = [0]
+
+
+class Gated:
+    \"\"\"lookup-12, but each process holds its 11th evaluation until the gate file exists.\"\"\"
+
+    name, direction, deterministic, needs_table = "gated-12", "maximize", True, True
+
+    def __init__(self):
+        self.inner = make_proxy("lookup-12")
+
+    def settings(self):
+        return {{}}
+
+    def evaluate(self, arch, benchmark, seed):
+        done[0] += 1
+        while done[0] > OPEN_FOR and not GATE.exists():
+            time.sleep(0.02)
+        return self.inner.evaluate(arch, benchmark, seed)
+
+
+PROXIES.register("gated-12", lambda **kw: Gated())
+for strategy in ("tpe-hyperopt", "rea"):
+    METHODS.register(f"gated-{{strategy}}", Method(f"gated-{{strategy}}", strategy, "gated-12", "x"))
+"""
+
+
 def test_a_dask_worker_killed_mid_plan_changes_nothing(tmp_path, dask_cluster):
+    """Every worker process holds its 11th evaluation until the test opens a gate (a plugin
+    proxy), so the kill lands mid-plan however fast the machine is."""
     from distributed import Client
 
-    plan = dict(methods=["tpe", "rea"], benchmarks=["nb201-cifar100"], seeds=3, trials=40)
+    plugin = tmp_path / "gated_plugin.py"
+    gate = tmp_path / "gate"
+    plugin.write_text(GATED.format(gate=str(gate)))
+    plan = dict(methods=["gated-tpe-hyperopt", "gated-rea"], benchmarks=["nb201-cifar100"],
+                seeds=3, trials=40, plugins=[str(plugin)])  # fmt: skip
     url = f"sqlite:///{tmp_path / 'dask.db'}"
     total = 2 * 3 * 40
     result: dict = {}
@@ -86,12 +127,12 @@ def test_a_dask_worker_killed_mid_plan_changes_nothing(tmp_path, dask_cluster):
     with Client(dask_cluster.scheduler_address) as client:
         pids = client.run(os.getpid)
         deadline = time.time() + 120
-        count = 0
-        while time.time() < deadline and count < total // 4:
+        while _count(url, harness.plan(**plan).run_ids) < 10:  # one worker at its gate
+            assert time.time() < deadline, "no worker reached the gate"
             time.sleep(0.05)
-            count = _count(url, make_plan(**plan).run_ids)
-        assert count < total, "the plan finished before a worker could be killed"
+        assert _count(url, harness.plan(**plan).run_ids) < total
         os.kill(next(iter(pids.values())), signal.SIGKILL)
+    gate.touch()
     thread.join(timeout=180)
     assert not thread.is_alive()
     frame = result["frame"]
