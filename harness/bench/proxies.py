@@ -133,6 +133,7 @@ def naive_train(
     opt = torch.optim.SGD(model.parameters(), lr=s["lr"], momentum=s["momentum"])
     pirl = contrastive and s["variant"] == "pirl"
     memory = Memory(len(x), s["proj_dim"], s["memory_weight"]) if pirl else None
+    positions = None
     model.train()
     if memory is not None:
         k = min(2 * (s["batch_size"] - 1), len(x) - 1)
@@ -146,25 +147,33 @@ def naive_train(
             memory.update_weighted_count()
         for batch in loader:
             opt.zero_grad()
-            if memory is not None:
-                idx, orig, pa, pb, _ = (
-                    b.contiguous(memory_format=fmt) if b.dim() == 4 else b for b in batch
-                )
-                z_o, z_p = model(orig), model.fused(pa, pb)
-                neg = negative_indices(positions, idx)
-                loss = csnas_loss(memory.rows(idx), z_p, z_o, memory.table(), neg, s["temperature"])
-                memory.update(idx, z_o)
-            elif contrastive:
-                idx, v1, v2, _ = batch
-                z1, z2 = model(torch.cat([v1, v2]).contiguous(memory_format=fmt)).chunk(2)
-                loss = nt_xent(z1, z2, s["temperature"])
-            else:
-                _, v, labels = batch
-                loss = F.cross_entropy(model(v.contiguous(memory_format=fmt)), labels)
+            loss = _naive_loss(model, batch, s, fmt, memory, positions)
             float(loss.detach())
             loss.backward()
             opt.step()
     return time.perf_counter() - start
+
+
+def _naive_loss(
+    model: Any, batch: Any, s: dict[str, Any], fmt: Any, memory: Any, positions: Any
+) -> torch.Tensor:
+    """One batch's loss as the naive loop computes it: the authors' pirl (memory bank, three
+    forward passes), SimCLR's NT-Xent, or cross-entropy."""
+    if memory is not None:
+        idx, orig, pa, pb, _ = (
+            b.contiguous(memory_format=fmt) if b.dim() == 4 else b for b in batch
+        )
+        z_o, z_p = model(orig), model.fused(pa, pb)
+        neg = negative_indices(positions, idx)
+        loss = csnas_loss(memory.rows(idx), z_p, z_o, memory.table(), neg, s["temperature"])
+        memory.update(idx, z_o)
+        return loss
+    if len(batch) == 4:  # contrastive: two views
+        _, v1, v2, _ = batch
+        z1, z2 = model(torch.cat([v1, v2]).contiguous(memory_format=fmt)).chunk(2)
+        return nt_xent(z1, z2, s["temperature"])
+    _, v, labels = batch
+    return F.cross_entropy(model(v.contiguous(memory_format=fmt)), labels)
 
 
 def bench_proxies(
@@ -199,44 +208,59 @@ def bench_proxies(
         # timed proxy would otherwise pay it alone
         make_proxy("contrastive", profile=profile, epochs=1).evaluate(archs[0], bench, seed)
         for spec in proxies:
-            name, _, variant = spec.partition("/")
-            overrides: dict[str, Any] = {"profile": profile}
-            if variant:
-                overrides["variant"] = variant
-            full = make_proxy(name, **overrides).settings()
-            if profile == "paper" and paper_epochs is not None:
-                overrides["epochs"] = min(paper_epochs, full["epochs"])
-            proxy = make_proxy(name, **overrides)
-            s = proxy.settings()
-            scale = full["epochs"] / s["epochs"]
-            walls, images = [], 0
-            for arch in archs:
-                ev = proxy.evaluate(arch, bench, seed)
-                walls.append(ev.wall_s)
-                images += int(ev.extra.get("images_seen", 0))
-            row: dict[str, Any] = {
-                "profile": profile,
-                "proxy": name + (f"/{s['variant']}" if "variant" in s else ""),
-                "scale": ",".join(f"{k}={v}" for k, v in network_scale(space_of(bench), s).items()),
-                "size": s["image_size"],
-                "images": s["train_images"],
-                "epochs": full["epochs"],
-                "cells": len(archs),
-                "s_per_cell": float(np.mean(walls)) * scale,
-                "images_per_s": images / float(np.sum(walls)),
-                "extrapolated": scale != 1,
-                "threads": torch.get_num_threads(),
-            }
-            if naive:
-                nwalls = [naive_train(name, s, arch, bench, seed) for arch in archs]
-                row["naive_s_per_cell"] = float(np.mean(nwalls)) * scale
-                row["speedup"] = float(np.sum(nwalls) / np.sum(walls))
-                cl = [naive_train(name, s, arch, bench, seed, channels_last=True) for arch in archs]
-                row["pipeline_speedup"] = float(np.sum(cl) / np.sum(walls))
+            row = _time_proxy(spec, profile, paper_epochs, archs, bench, seed, naive)
             rows.append(row)
             if progress is not None:
                 progress(format_table([row], header=not rows[:-1]))
     return rows
+
+
+def _time_proxy(
+    spec: str,
+    profile: str,
+    paper_epochs: int | None,
+    archs: list[Any],
+    bench: Any,
+    seed: int,
+    naive: bool,
+) -> dict[str, Any]:
+    """One row: `spec` ("name" or "name/variant") at `profile` on `archs`, timed (an epoch
+    count cut for the paper profile is scaled back up), with the naive pipeline beside it."""
+    name, _, variant = spec.partition("/")
+    overrides: dict[str, Any] = {"profile": profile}
+    if variant:
+        overrides["variant"] = variant
+    full = make_proxy(name, **overrides).settings()
+    if profile == "paper" and paper_epochs is not None:
+        overrides["epochs"] = min(paper_epochs, full["epochs"])
+    proxy = make_proxy(name, **overrides)
+    s = proxy.settings()
+    scale = full["epochs"] / s["epochs"]
+    walls, images = [], 0
+    for arch in archs:
+        ev = proxy.evaluate(arch, bench, seed)
+        walls.append(ev.wall_s)
+        images += int(ev.extra.get("images_seen", 0))
+    row: dict[str, Any] = {
+        "profile": profile,
+        "proxy": name + (f"/{s['variant']}" if "variant" in s else ""),
+        "scale": ",".join(f"{k}={v}" for k, v in network_scale(space_of(bench), s).items()),
+        "size": s["image_size"],
+        "images": s["train_images"],
+        "epochs": full["epochs"],
+        "cells": len(archs),
+        "s_per_cell": float(np.mean(walls)) * scale,
+        "images_per_s": images / float(np.sum(walls)),
+        "extrapolated": scale != 1,
+        "threads": torch.get_num_threads(),
+    }
+    if naive:
+        nwalls = [naive_train(name, s, arch, bench, seed) for arch in archs]
+        row["naive_s_per_cell"] = float(np.mean(nwalls)) * scale
+        row["speedup"] = float(np.sum(nwalls) / np.sum(walls))
+        cl = [naive_train(name, s, arch, bench, seed, channels_last=True) for arch in archs]
+        row["pipeline_speedup"] = float(np.sum(cl) / np.sum(walls))
+    return row
 
 
 def format_table(rows: list[dict[str, Any]], header: bool = True) -> str:

@@ -185,9 +185,6 @@ def run_job(
     job: Job, url: str, device_name: str, threads: int | None, progress: bool, position: int = 0
 ) -> list[dict[str, Any]]:
     """Train (or resume, or skip) one job and store a row per target; returns outcomes."""
-    from harness.evaluate.device import resolve_device, torch_threads
-    from harness.evaluate.trainer import Diverged, Task, train
-
     b = _benchmark(job.benchmark, job.benchmark_settings)
     space = SPACES.get(b.space)
     arch = space.parse(job.arch)
@@ -200,72 +197,95 @@ def run_job(
         outcomes = [{**common, **_outcome(done[e], "skipped")} for e, _ in job.rows if e in done]
         if not pending:
             return outcomes
+        for eval_id, run_id in pending:
+            _start(store, job, eval_id, run_id, space.canonical_key(arch), table_value)
         if done:  # the same training is stored for another target: reuse it
             source = next(iter(done.values()))
             for eval_id, run_id in pending:
-                _start(store, job, eval_id, run_id, space.canonical_key(arch), table_value)
                 _store_result(store, eval_id, source, reused_from=source["eval_id"])
                 outcomes.append(
                     {**common, "eval_id": eval_id, "run_id": run_id, **_outcome(source, "reused")}
                 )
             return outcomes
-        for eval_id, run_id in pending:
-            _start(store, job, eval_id, run_id, space.canonical_key(arch), table_value)
-        device = resolve_device(device_name)
-        task = Task(
-            space=space,
-            arch=arch,
-            num_classes=b.n_classes,
-            dataset=b.dataset,
-            protocol=job.protocol,
-            settings=job.settings,
-            checkpoint=Path(job.checkpoint),
-            key=job.key,
-            label=f"{job.protocol}/{job.settings['profile']} {job.key[:8]}",
-            extra={"train_key": job.key, "table_value": table_value},
-        )
-        try:
-            with torch_threads(threads):
-                result = train(task, device, progress=progress, position=position)
-        except Diverged as err:
-            for eval_id, _ in pending:
-                store.finish_cell_evaluation(eval_id, "failed", manifest=_failed(job, err))
-            Path(job.checkpoint).unlink(missing_ok=True)
-            outcomes += [
-                {**common, "eval_id": e, "run_id": r, "status": "failed", "error": str(err)}
-                for e, r in pending
-            ]
-            return outcomes
-        for eval_id, run_id in pending:
-            store.finish_cell_evaluation(
-                eval_id,
-                "done",
-                test_acc=result.test_acc,
-                params=result.params,
-                wall_s=result.wall_s,
-                device=result.device,
-                curve=result.curve,
-                manifest={**_start_manifest(job, table_value), **result.manifest},
-            )
-            outcomes.append(
-                {
-                    **common,
-                    "eval_id": eval_id,
-                    "run_id": run_id,
-                    "status": "done",
-                    "test_acc": result.test_acc,
-                    "params": result.params,
-                    "wall_s": result.wall_s,
-                    "device": result.device,
-                    "precision": result.manifest["precision"],
-                    "note": result.manifest["data_note"],
-                    "sessions": result.manifest["sessions"],
-                }
-            )
-        Path(job.checkpoint).unlink(missing_ok=True)  # only after the store has the result
-        return outcomes
+        return outcomes + _train_and_store(
+            job, store, b, space, arch, table_value, pending, common, device_name, threads,
+            progress, position,
+        )  # fmt: skip
     finally:
         store.close()
+
+
+def _train_and_store(
+    job: Job,
+    store: Any,
+    b: Any,
+    space: Any,
+    arch: Any,
+    table_value: float | None,
+    pending: list[tuple[str, str | None]],
+    common: dict[str, Any],
+    device_name: str,
+    threads: int | None,
+    progress: bool,
+    position: int,
+) -> list[dict[str, Any]]:
+    """Train the job's cell once and store the result for every pending target (a diverged
+    training is stored as failed); the checkpoint goes only after the store has the result."""
+    from harness.evaluate.device import resolve_device, torch_threads
+    from harness.evaluate.trainer import Diverged, Task, train
+
+    task = Task(
+        space=space,
+        arch=arch,
+        num_classes=b.n_classes,
+        dataset=b.dataset,
+        protocol=job.protocol,
+        settings=job.settings,
+        checkpoint=Path(job.checkpoint),
+        key=job.key,
+        label=f"{job.protocol}/{job.settings['profile']} {job.key[:8]}",
+        extra={"train_key": job.key, "table_value": table_value},
+    )
+    try:
+        with torch_threads(threads):
+            result = train(task, resolve_device(device_name), progress=progress, position=position)
+    except Diverged as err:
+        for eval_id, _ in pending:
+            store.finish_cell_evaluation(eval_id, "failed", manifest=_failed(job, err))
+        Path(job.checkpoint).unlink(missing_ok=True)
+        return [
+            {**common, "eval_id": e, "run_id": r, "status": "failed", "error": str(err)}
+            for e, r in pending
+        ]
+    outcomes = []
+    for eval_id, run_id in pending:
+        store.finish_cell_evaluation(
+            eval_id,
+            "done",
+            test_acc=result.test_acc,
+            params=result.params,
+            wall_s=result.wall_s,
+            device=result.device,
+            curve=result.curve,
+            manifest={**_start_manifest(job, table_value), **result.manifest},
+        )
+        outcomes.append(
+            {
+                **common,
+                "eval_id": eval_id,
+                "run_id": run_id,
+                "status": "done",
+                "test_acc": result.test_acc,
+                "params": result.params,
+                "wall_s": result.wall_s,
+                "device": result.device,
+                "precision": result.manifest["precision"],
+                "note": result.manifest["data_note"],
+                "sessions": result.manifest["sessions"],
+            }
+        )
+    Path(job.checkpoint).unlink(missing_ok=True)  # only after the store has the result
+    return outcomes
 
 
 def _start_manifest(job: Job, table_value: float | None) -> dict[str, Any]:
