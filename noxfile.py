@@ -61,8 +61,8 @@ def regression(session: nox.Session) -> None:
     identical trials where the environment matches the recorded one; elsewhere the differences
     named and the results judged within the stated tolerance (see results/reference/README.md)."""
     _install(session)
-    session.run("python", "scripts/reference.py", "check")
-    session.run("python", "scripts/reference_zero_cost.py", "check")
+    session.run("harness", "reference", "check")
+    session.run("harness", "reference", "zero-cost", "check")
 
 
 @nox.session(python=PYTHON)
@@ -71,7 +71,7 @@ def figures(session: nox.Session) -> None:
     _install(session)
     # scikit-posthocs orders the CD diagram's crossbars by set iteration (string hashes): fix the
     # hash seed so regenerated figures are byte-identical
-    session.run("python", "scripts/reference.py", "write", env={"PYTHONHASHSEED": "0"})
+    session.run("harness", "reference", "write", env={"PYTHONHASHSEED": "0"})
 
 
 @nox.session(python=PYTHON, reuse_venv=False)

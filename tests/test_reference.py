@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("reference", REPO / "scripts" / "reference.py")
-reference = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(reference)
+from harness.reference import lookup as reference
 
 
 @pytest.fixture(scope="module")

@@ -290,14 +290,9 @@ def test_params_equal_naslib_and_flops_rank_like_naslib_on_a_few_cells() -> None
 
 # -- regression reference ----------------------------------------------------------------------
 def _reference_script():
-    import importlib.util
+    from harness.reference import zero_cost
 
-    spec = importlib.util.spec_from_file_location(
-        "reference_zero_cost", REPO / "scripts" / "reference_zero_cost.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return zero_cost
 
 
 #: torch's and oneDNN's kernel choice: AVX-512 where the CPU has it, and an AVX2 machine's

@@ -36,6 +36,7 @@ def _attach() -> None:
     from harness.cli import data as data_cmds
     from harness.cli import describe as describe_cmds
     from harness.cli import evaluate as evaluate_cmds
+    from harness.cli import reference as reference_cmds
     from harness.cli import report as report_cmds
     from harness.cli import run as run_cmds
 
@@ -49,6 +50,7 @@ def _attach() -> None:
         describe_cmds.describe,
         *evaluate_cmds.COMMANDS,
         bench_cmds.bench,
+        reference_cmds.reference,
     ):
         cli.add_command(cmd)
 

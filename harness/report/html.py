@@ -167,7 +167,7 @@ def write_page(source: str | pd.DataFrame | Results, out: str | Path, **options:
 
 def write_reference_page(folder: str | Path) -> Path:
     """`folder`/report.html for a committed reference experiment, from its trials.csv.gz and
-    experiment.json alone (no store: `scripts/reference.py write` calls this after writing
+    experiment.json alone (no store: `harness reference write` calls this after writing
     them). Returns the page's path."""
     folder = Path(folder)
     frame = pd.read_csv(folder / "trials.csv.gz")

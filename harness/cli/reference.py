@@ -1,0 +1,71 @@
+"""`harness reference ...`: write or check the committed reference experiments.
+
+`check` and `write` rerun the lookup-track experiment (results/reference/); `proxy-track` runs
+or resumes the label-free proxy track; `zero-cost check|write` the zero-cost reference scores.
+A failed check exits 1 (a regression), bad input 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.group()
+def reference() -> None:
+    """The committed reference experiments: rerun and compare, or rewrite them."""
+
+
+@reference.command()
+@click.option("--workers", type=int, default=2, show_default=True, help="Worker processes.")
+def check(workers: int) -> None:
+    """Rerun the lookup-track reference and compare: identical where the environment is the
+    recorded one, else within the stated tolerance (results/reference/README.md)."""
+    from harness.reference import lookup
+
+    sys.exit(lookup.check(lookup.run_experiment(workers)))
+
+
+@reference.command()
+@click.option("--workers", type=int, default=2, show_default=True, help="Worker processes.")
+def write(workers: int) -> None:
+    """Rerun the lookup-track reference and rewrite its files, tables, figures and page (set
+    PYTHONHASHSEED=0 for byte-identical figures, as `nox -s figures` does)."""
+    from harness.reference import lookup
+
+    lookup.write(lookup.run_experiment(workers))
+
+
+@reference.command("proxy-track")
+@click.option("--storage", default=None, help="Keep the runs here (resume).")
+@click.option("--methods", default=None, help="A comma-separated subset of the track's methods.")
+def proxy_track(storage: str | None, methods: str | None) -> None:
+    """Run (or resume) the label-free proxy track, then write whatever runs are complete."""
+    from harness.reference import lookup
+
+    lookup.proxy_track(storage, methods.split(",") if methods else None)
+
+
+@reference.group("zero-cost")
+def zero_cost() -> None:
+    """The zero-cost reference scores (results/reference/zero_cost/)."""
+
+
+@zero_cost.command("check")
+@click.option("--cells", type=int, default=None, help="Check only the first N cells.")
+@click.option("--rtol", type=float, default=None, help="One tolerance for all proxies.")
+@click.option("--atol", type=float, default=1e-9, show_default=True)
+def zero_cost_check(cells: int | None, rtol: float | None, atol: float) -> None:
+    """Recompute every committed score; each proxy within its stated tolerance."""
+    from harness.reference import zero_cost as zc
+
+    sys.exit(zc.check(zc.REFERENCE, cells, rtol, atol))
+
+
+@zero_cost.command("write")
+def zero_cost_write() -> None:
+    """Recompute and rewrite the zero-cost reference scores and their environment."""
+    from harness.reference import zero_cost as zc
+
+    zc.write(zc.REFERENCE)
