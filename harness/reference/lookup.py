@@ -21,6 +21,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,7 +29,7 @@ from harness import HarnessError
 from harness.reference import REFERENCE_DIR
 
 OUT = REFERENCE_DIR
-EXPERIMENT = {
+EXPERIMENT: dict[str, Any] = {
     # bo-gp is left out: ~1 s per trial at 100 trials (see `harness bench grid`) makes it the
     # whole cost of a regression check; its conformance is tested in tests/test_strategies.py
     "methods": ["random", "rea", "tpe", "tpe-optuna"],
@@ -180,7 +181,7 @@ def _strip_wall_csv(text: str) -> str:
 #: proxies at their authors' settings; written to proxy-track/, not part of the regression
 #: (training is not guaranteed bit-identical across machines and torch builds). Resumable:
 #: `--storage` keeps the runs, and rerunning continues where it stopped.
-PROXY_TRACK = {
+PROXY_TRACK: dict[str, Any] = {
     "methods": [
         "csnas", "supervised-tpe", "synflow-tpe", "naswot-tpe", "swap-tpe", "tpe", "rea", "random",
     ],
