@@ -1,0 +1,182 @@
+"""The proxy study in the paper's own space: DARTS cells judged against real training.
+
+    python scripts/study_darts.py run       # print the correlate commands (resumable, --storage)
+    python scripts/study_darts.py write     # merge their outputs into results/reference/darts/
+    python scripts/study_darts.py explain   # the contrastive-mechanism figures (as on NB201)
+    python scripts/study_darts.py naslib-scores [--cells 100]   # zero-cost fidelity (resumable)
+    python scripts/study_darts.py naslib-summary                # ... its tables
+
+Truth: Yang et al. 2020's 214 cells trained with the DARTS protocol (600 epochs, C=36, 20
+cells; `darts-cifar10`'s shipped table), CIFAR-10 test accuracy after the 600th epoch. Every
+correlation is signed with the proxy's declared direction (> 0 = better score, better cell);
+no direction or setting was chosen from these numbers. Zero-cost proxies score the network at
+NASLib's NB301 scale (C=32, 8 cells: the `darts` space's default network), trained proxies at
+the `quick` profile (C=8, 3 cells).
+
+The fidelity check scores a seeded subset of NASLib's 725 NB301 cells with the harness's
+zero-cost proxies on the same network scale and compares ranks with NASLib's published scores;
+`nb301_surrogate_val_acc` is NB301's surrogate prediction, so correlations with it are
+agreement with a surrogate, not with training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "results" / "reference" / "darts"
+ROOT = REPO / "results" / "darts-study"
+CACHE = "sqlite:///results/darts-study-cache.db"
+COMMON = "--benchmark darts-cifar10 --sample 214 --seed 0 --resamples 1000 --threads 1"
+#: part name -> the correlate arguments that make it (run from the repository root, in order)
+PARTS: dict[str, str] = {
+    "zc-cheap": "--proxy params,flops,synflow --seeds 1",
+    "pirl": "--proxy contrastive --seeds 1 --profile quick",
+    "zc-naswot": "--proxy naswot --seeds 1",
+    "trained": "--proxy supervised,contrastive/simclr --seeds 1 --profile quick",
+    "zc-grad": "--proxy jacov,snip,grad-norm --seeds 1",
+    "zc-swap": "--proxy swap --seeds 1",
+    "pirl-3": "--proxy contrastive --seeds 3 --profile quick",
+}
+NASLIB = REPO.parent / "shared" / "data" / "darts" / "naslib_nb301_zc.csv.gz"
+NASLIB_SCORES = OUT / "zero_cost" / "naslib_scores.csv"
+#: harness proxy -> NASLib column
+NASLIB_COLUMN = {
+    "naswot": "naslib_nwot",
+    "synflow": "naslib_synflow",
+    "jacov": "naslib_jacov",
+    "snip": "naslib_snip",
+    "grad-norm": "naslib_grad_norm",
+    "params": "naslib_params",
+    "flops": "naslib_flops",
+}
+FIELDS = ["naslib_idx", "proxy", "seed", "status", "score", "wall_s"]
+
+
+def commands() -> list[str]:
+    return [
+        f"harness correlate {args} {COMMON} --storage {CACHE} --out results/darts-study/{name}"
+        for name, args in PARTS.items()
+    ]
+
+
+# -- zero-cost fidelity against NASLib's NB301 scores ----------------------------------------
+def naslib_cells(cells: int, seed: int = 0) -> pd.DataFrame:
+    """A seeded subset of NASLib's 725 NB301 cells (all with cells <= 0), in file order."""
+    df = pd.read_csv(NASLIB)
+    if 0 < cells < len(df):
+        df = df.iloc[np.sort(np.random.default_rng(seed).choice(len(df), cells, replace=False))]
+    return df
+
+
+def naslib_scores(cells: int, seed: int) -> None:
+    """Every proxy of NASLIB_COLUMN on each cell at its default settings (the `darts` space's
+    default network, C=32, 8 cells), one thread; appended per cell, done cells skipped."""
+    import torch
+
+    from harness.benchmarks import BENCHMARKS
+    from harness.proxies import make_proxy
+    from harness.spaces import SPACES
+
+    torch.set_num_threads(1)
+    NASLIB_SCORES.parent.mkdir(parents=True, exist_ok=True)
+    done: set[tuple[int, str]] = set()
+    if NASLIB_SCORES.exists():
+        prev = pd.read_csv(NASLIB_SCORES)
+        done = set(zip(prev.naslib_idx, prev.proxy))
+    bench = BENCHMARKS.get("darts-cifar10")
+    space = SPACES.get(bench.space)
+    proxies = {name: make_proxy(name) for name in NASLIB_COLUMN}
+    new = not NASLIB_SCORES.exists()
+    with open(NASLIB_SCORES, "a", newline="") as fh:
+        writer = csv.DictWriter(fh, FIELDS)
+        if new:
+            writer.writeheader()
+        for n, row in enumerate(naslib_cells(cells).itertuples()):
+            arch = space.parse(row.genotype)
+            t0 = time.perf_counter()
+            for name, proxy in proxies.items():
+                if (row.naslib_idx, name) in done:
+                    continue
+                ev = proxy.evaluate(arch, bench, seed)
+                writer.writerow(
+                    {
+                        "naslib_idx": row.naslib_idx,
+                        "proxy": name,
+                        "seed": seed,
+                        "status": ev.status,
+                        "score": repr(ev.score),
+                        "wall_s": f"{ev.wall_s:.4f}",
+                    }
+                )
+            fh.flush()
+            print(f"{n + 1} cells ({time.perf_counter() - t0:.1f} s for {row.naslib_idx})")
+
+
+def _rho(a: pd.Series, b: pd.Series) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic)
+
+
+def naslib_summary() -> pd.DataFrame:
+    """Per proxy: Spearman harness vs NASLib on the same cells, and each one's Spearman with
+    the NB301 surrogate's prediction (agreement with a surrogate, not with training)."""
+    scores = pd.read_csv(NASLIB_SCORES)
+    scores["score"] = scores.score.where(scores.status == "ok", -math.inf)
+    wide = scores.pivot_table(index="naslib_idx", columns="proxy", values="score", aggfunc="first")
+    naslib = pd.read_csv(NASLIB).set_index("naslib_idx").loc[wide.index]
+    walls = scores.groupby("proxy").wall_s.median()
+    rows = []
+    for name, column in NASLIB_COLUMN.items():
+        if name not in wide:
+            continue
+        ours = wide[name].dropna()
+        theirs = naslib.loc[ours.index, column]
+        surrogate = naslib.loc[ours.index, "nb301_surrogate_val_acc"]
+        rows.append(
+            {
+                "proxy": name,
+                "naslib_column": column,
+                "cells": len(ours),
+                "failed": int(np.isinf(ours).sum()),
+                "rho_harness_vs_naslib": _rho(ours, theirs),
+                "rho_surrogate_harness": _rho(ours, surrogate),
+                "rho_surrogate_naslib": _rho(theirs, surrogate),
+                "median_s_per_cell": float(walls.get(name, math.nan)),
+            }
+        )
+    table = pd.DataFrame(rows)
+    table.to_csv(NASLIB_SCORES.parent / "naslib_comparison.csv", index=False, float_format="%.4f")
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "action", choices=["run", "write", "explain", "naslib-scores", "naslib-summary"]
+    )
+    parser.add_argument("--root", default=str(ROOT))
+    parser.add_argument("--cells", type=int, default=100, help="NASLib subset size; 0 = all")
+    parser.add_argument("--seed", type=int, default=0, help="proxy seed (NASLib check)")
+    args = parser.parse_args()
+    if args.action == "run":
+        print("\n".join(commands()))
+    elif args.action == "naslib-scores":
+        naslib_scores(args.cells, args.seed)
+    elif args.action == "naslib-summary":
+        print(naslib_summary().to_string(index=False))
+    else:
+        raise SystemExit(f"{args.action}: not written yet")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
