@@ -5,6 +5,7 @@
     python scripts/study_darts.py explain   # the contrastive-mechanism figures (as on NB201)
     python scripts/study_darts.py naslib-scores [--cells 100]   # zero-cost fidelity (resumable)
     python scripts/study_darts.py naslib-summary                # ... its tables
+    python scripts/study_darts.py paper-cost --cells 1          # `paper`-profile cost, timed
 
 Truth: Yang et al. 2020's 214 cells trained with the DARTS protocol (600 epochs, C=36, 20
 cells; `darts-cifar10`'s shipped table), CIFAR-10 test accuracy after the 600th epoch. Every
@@ -159,10 +160,59 @@ def naslib_summary() -> pd.DataFrame:
     return table
 
 
+def paper_cost(cells: int) -> dict:
+    """The authors' proxy at the `paper` profile (C=32, 8 cells, 32x32, 500 images, batch 256)
+    on the first `cells` of the 214: each trained for 1 and for 2 epochs, so the difference
+    is one epoch's cost and the rest is the fixed part (memory-bank fill, readouts); projected
+    to the profile's 10 epochs and to all 214 cells. One torch thread; the load is recorded."""
+    import json
+    import os
+
+    import torch
+
+    from harness.benchmarks import BENCHMARKS
+    from harness.proxies import make_proxy
+
+    torch.set_num_threads(1)
+    bench = BENCHMARKS.get("darts-cifar10")
+    epochs = int(make_proxy("contrastive", profile="paper").settings()["epochs"])
+    rows = []
+    for i, cell in enumerate(bench.truth_cells()[:cells]):  # type: ignore[attr-defined]
+        walls = {}
+        for n in (1, 2):
+            proxy = make_proxy("contrastive", profile="paper", epochs=n)
+            walls[n] = proxy.evaluate(cell, bench, 0).wall_s
+        epoch = walls[2] - walls[1]
+        fixed = walls[1] - epoch
+        rows.append(
+            {
+                "cell": i,
+                "wall_1_epoch_s": walls[1],
+                "wall_2_epochs_s": walls[2],
+                "epoch_s": epoch,
+                "fixed_s": fixed,
+                "projected_cell_s": fixed + epochs * epoch,
+                "load_1min": os.getloadavg()[0],
+            }
+        )
+        print(rows[-1], flush=True)
+    per_cell = float(np.mean([r["projected_cell_s"] for r in rows]))
+    result = {
+        "rows": rows,
+        "epochs": epochs,
+        "projected_cell_h": per_cell / 3600,
+        "projected_214_h": 214 * per_cell / 3600,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "paper_cost.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "action", choices=["run", "write", "explain", "naslib-scores", "naslib-summary"]
+        "action",
+        choices=["run", "write", "explain", "naslib-scores", "naslib-summary", "paper-cost"],
     )
     parser.add_argument("--root", default=str(ROOT))
     parser.add_argument("--cells", type=int, default=100, help="NASLib subset size; 0 = all")
@@ -172,6 +222,8 @@ def main() -> None:
         print("\n".join(commands()))
     elif args.action == "naslib-scores":
         naslib_scores(args.cells, args.seed)
+    elif args.action == "paper-cost":
+        print(paper_cost(args.cells))
     elif args.action == "naslib-summary":
         print(naslib_summary().to_string(index=False))
     else:
