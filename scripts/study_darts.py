@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -69,6 +68,138 @@ def commands() -> list[str]:
     ]
 
 
+CAPTION = (
+    "Rank correlation with CIFAR-10 test accuracy after 600 epochs (DARTS protocol; Yang et "
+    "al. 2020's 214 cells, one training seed each); positive = better score, better cell; "
+    "rho/tau of the seed-mean score with 95% bootstrap intervals; rho_seed_* = each proxy "
+    "seed's own rho; top10_overlap = share of the truly best 10% the proxy also ranks in its "
+    "best 10%; reference rows: the same truth against itself (noise ceiling, depth gap)"
+)
+METRIC = "CIFAR-10 test accuracy after 600 epochs (%)"
+
+
+def merge(root: Path) -> pd.DataFrame:
+    """Every finished part's per-cell rows; a later part's rows replace an earlier one's for
+    the same (proxy, seed, cell) (`pirl-3` holds `pirl`'s seed-0 rows, from the same cache)."""
+    frames = [
+        pd.read_csv(root / n / "cells.csv") for n in PARTS if (root / n / "cells.csv").exists()
+    ]
+    if not frames:
+        raise SystemExit(f"no correlate output under {root}: run the commands first")
+    cells = pd.concat(frames, ignore_index=True)
+    cells = cells.drop_duplicates(["proxy", "budget", "seed", "arch_key"], keep="last")
+    return cells.reset_index(drop=True)
+
+
+def summary_table(cells: pd.DataFrame) -> pd.DataFrame:
+    from harness.benchmarks import BENCHMARKS
+    from harness.correlate import reference_rows, summarize
+
+    summary = summarize(cells, seed=0, n_resamples=1000)
+    labels = cells.groupby("proxy")["labels_used"].max()
+    summary.insert(1, "labels", [labels.get(p, math.nan) for p in summary["proxy"]])
+    refs = reference_rows(BENCHMARKS.get("darts-cifar10"), seed=0, n_resamples=1000)
+    refs.insert(1, "labels", math.nan)
+    return pd.concat([summary, refs], ignore_index=True)
+
+
+def readme_table(summary: pd.DataFrame) -> str:
+    """The README's table: rho and tau with intervals, seeds, seed sd, top-10% overlap."""
+
+    def num(v: float, fmt: str = "+.2f") -> str:
+        return "-" if pd.isna(v) else format(v, fmt)
+
+    lines = [
+        "| proxy | labels | cells | rho [95% CI] | tau [95% CI] | seeds | seed sd | top-10% |",
+        "|:---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in summary.itertuples(index=False):
+        labels = "-" if pd.isna(r.labels) else f"{int(r.labels):,}"
+        lines.append(
+            f"| {r.proxy} | {labels} | {r.n} | {num(r.spearman_rho)} [{num(r.rho_lo)}, "
+            f"{num(r.rho_hi)}] | {num(r.kendall_tau)} [{num(r.tau_lo)}, {num(r.tau_hi)}] | "
+            f"{r.seeds} | {num(r.rho_seed_sd, '.2f')} | {num(r.top10_overlap, '.2f')} |"
+        )
+    return "\n".join(lines)
+
+
+def write(root: Path) -> None:
+    from harness.report.figures import correlate_figures
+    from harness.report.render import render
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    cells = merge(root)
+    cells.to_csv(OUT / "cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    summary = summary_table(cells)
+    summary.to_csv(OUT / "summary.csv", index=False)
+    (OUT / "summary.md").write_text(
+        render(summary, "md", caption=CAPTION, digits=3) + "\n\n" + readme_table(summary) + "\n"
+    )
+    correlate_figures(cells, OUT / "figures", METRIC)
+    print(f"wrote {OUT}: {len(cells)} rows, {len(summary)} summary rows")
+    print(readme_table(summary))
+
+
+def explain() -> None:
+    """The NB201 study's measurements of what the contrastive score tracks, on these cells."""
+    from scipy import stats
+
+    from harness.spaces import SPACES
+
+    cells = pd.read_csv(OUT / "cells.csv.gz")
+    need = {"contrastive", "contrastive:init-loss", "contrastive:init-cosine"}
+    if not need <= set(cells["proxy"]):
+        raise SystemExit("the committed cells have no contrastive readouts")
+    wide = cells.pivot_table(index="arch", columns="proxy", values="score", aggfunc="mean")
+    truth = cells.groupby("arch")["truth"].first().reindex(wide.index)
+    final, init = wide["contrastive"], wide["contrastive:init-loss"]
+    cosine, drop = wide["contrastive:init-cosine"], wide["contrastive:loss-drop"]
+    space = SPACES.get("darts")
+    genotypes = [space.parse(a) for a in wide.index]
+    ops = [[op for op, _ in g.normal + g.reduce] for g in genotypes]
+    convs = [sum(o.startswith(("sep_conv", "dil_conv")) for o in c) for c in ops]
+    pools = [sum(o == "avg_pool_3x3" for o in c) for c in ops]
+    per_image = per_image_divisor()
+
+    def rho(a: object, b: object) -> float:
+        return float(stats.spearmanr(a, b).statistic)
+
+    print(f"cells: {len(wide)}")
+    print(f"rho(final loss, loss before training): {rho(final, init):+.3f}")
+    print(f"rho(final loss, initial embedding cosine): {rho(final, cosine):+.3f}")
+    print(
+        f"loss drop per image (nats): mean {drop.mean() / per_image:.2f}, "
+        f"min {drop.min() / per_image:.2f}, max {drop.max() / per_image:.2f}; "
+        f"rose for {int((drop < 0).sum())} cells"
+    )
+    spread = (final.max() - final.min()) / per_image
+    print(f"spread of the final loss between cells (nats): {spread:.2f}")
+    print(f"rho(initial cosine, #convolutions, both cells): {rho(cosine, convs):+.3f}")
+    print(f"rho(initial cosine, #average pools, both cells): {rho(cosine, pools):+.3f}")
+    print(f"rho(#convolutions, test accuracy): {rho(convs, truth):+.3f}")
+    print(f"rho(#average pools, test accuracy): {rho(pools, truth):+.3f}")
+    for name in ("supervised", "contrastive", "contrastive/simclr"):
+        part = cells[(cells["proxy"] == name) & cells["status"].eq("ok")]
+        if len(part):
+            print(
+                f"{name}: score mean {part['score'].mean():.2f}; seconds per cell median "
+                f"{part['wall_s'].median():.2f}, max {part['wall_s'].max():.2f}"
+            )
+    for name in sorted(set(cells["proxy"]) - need):
+        part = cells[cells["proxy"] == name]
+        if ":" not in name and name not in ("supervised", "contrastive/simclr"):
+            print(f"{name}: seconds per cell median {part['wall_s'].median():.2f}")
+
+
+def per_image_divisor() -> float:
+    """Nats per image from the authors' per-batch score (as the NB201 study's `explain`)."""
+    from harness.proxies import make_proxy
+
+    s = make_proxy("contrastive", profile="quick").settings()
+    batches = math.ceil(s["train_images"] / s["batch_size"])
+    return s["train_images"] / batches
+
+
 # -- zero-cost fidelity against NASLib's NB301 scores ----------------------------------------
 def naslib_cells(cells: int, seed: int = 0) -> pd.DataFrame:
     """A seeded subset of NASLib's 725 NB301 cells (all with cells <= 0), in file order."""
@@ -78,9 +209,10 @@ def naslib_cells(cells: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def naslib_scores(cells: int, seed: int) -> None:
-    """Every proxy of NASLIB_COLUMN on each cell at its default settings (the `darts` space's
-    default network, C=32, 8 cells), one thread; appended per cell, done cells skipped."""
+def naslib_scores(cells: int, seed: int, names: list[str] | None = None) -> None:
+    """Every proxy of NASLIB_COLUMN (or of `names`) on each cell at its default settings (the
+    `darts` space's default network, C=32, 8 cells), one thread; appended per cell, done
+    cells skipped."""
     import torch
 
     from harness.benchmarks import BENCHMARKS
@@ -95,7 +227,10 @@ def naslib_scores(cells: int, seed: int) -> None:
         done = set(zip(prev.naslib_idx, prev.proxy))
     bench = BENCHMARKS.get("darts-cifar10")
     space = SPACES.get(bench.space)
-    proxies = {name: make_proxy(name) for name in NASLIB_COLUMN}
+    unknown = sorted(set(names or []) - set(NASLIB_COLUMN))
+    if unknown:
+        raise SystemExit(f"--proxies: {unknown[0]!r} is not one of {', '.join(NASLIB_COLUMN)}")
+    proxies = {name: make_proxy(name) for name in names or NASLIB_COLUMN}
     new = not NASLIB_SCORES.exists()
     with open(NASLIB_SCORES, "a", newline="") as fh:
         writer = csv.DictWriter(fh, FIELDS)
@@ -217,18 +352,22 @@ def main() -> None:
     parser.add_argument("--root", default=str(ROOT))
     parser.add_argument("--cells", type=int, default=100, help="NASLib subset size; 0 = all")
     parser.add_argument("--seed", type=int, default=0, help="proxy seed (NASLib check)")
+    parser.add_argument("--proxies", default=None, help="NASLib check: comma-separated subset")
     args = parser.parse_args()
     if args.action == "run":
         print("\n".join(commands()))
     elif args.action == "naslib-scores":
-        naslib_scores(args.cells, args.seed)
+        names = args.proxies.split(",") if args.proxies else None
+        naslib_scores(args.cells, args.seed, names)
     elif args.action == "paper-cost":
         print(paper_cost(args.cells))
     elif args.action == "naslib-summary":
         print(naslib_summary().to_string(index=False))
+    elif args.action == "explain":
+        explain()
     else:
-        raise SystemExit(f"{args.action}: not written yet")
+        write(Path(args.root))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
