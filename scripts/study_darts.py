@@ -292,7 +292,29 @@ def naslib_summary() -> pd.DataFrame:
         )
     table = pd.DataFrame(rows)
     table.to_csv(NASLIB_SCORES.parent / "naslib_comparison.csv", index=False, float_format="%.4f")
+    header = (
+        "# Harness zero-cost scores vs NASLib's on NB301 (DARTS) cells\n\n"
+        f"Cells: a seeded subset (seed 0) of NASLib's 725 NB301 cells "
+        "(`naslib_nb301_zc.csv.gz`, NASLib `zc_nasbench301.json`); each proxy's `cells` column "
+        "says how many of them it scored. Harness proxy seed "
+        f"{', '.join(map(str, sorted(scores.seed.unique())))}, default settings, network "
+        "C=32, 8 cells (NASLib's NB301 scale), CPU, one thread. Spearman rank correlations. "
+        "`nb301_surrogate_val_acc` is the NB301 surrogate's prediction: the two right-hand "
+        "correlations are agreement with a surrogate, not with training. Seconds per cell "
+        "were measured on a shared 2-core machine at a load average of 5-7.\n\n"
+        "Made by `python scripts/study_darts.py naslib-scores && ... naslib-summary`.\n\n"
+    )
+    (NASLIB_SCORES.parent / "naslib_comparison.md").write_text(header + _markdown(table) + "\n")
     return table
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    def cell(v: object) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(False)]
+    return "\n".join(lines)
 
 
 def paper_cost(cells: int) -> dict:

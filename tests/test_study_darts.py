@@ -53,3 +53,26 @@ def test_naslib_subset_is_seeded_and_in_file_order() -> None:
     assert list(a["naslib_idx"]) == list(b["naslib_idx"]) and len(a) == 100
     assert list(a.index) == sorted(a.index)
     assert len(study.naslib_cells(0)) == 725
+
+
+def test_naslib_nb301_network_is_ours_without_affine_bn_in_the_cell_ops() -> None:
+    """NASLib's NB301 parameter counts (its graph at commit 6639fd1: C=32, 8 cells, cell ops
+    with affine=False BatchNorm) equal the `darts` space's C=32, 8-cell network's count minus
+    the affine BatchNorm parameters inside the cells' ops, exactly, on 20 cells."""
+    if not study.NASLIB.exists():
+        pytest.skip("../shared/data/darts not beside the checkout")
+    import torch
+
+    from harness.spaces import SPACES
+
+    space = SPACES.get("darts")
+    for row in study.naslib_cells(20).itertuples():
+        net = space.network(space.parse(row.genotype), 10, C=32, layers=8)
+        total = sum(p.numel() for p in net.parameters())
+        affine = sum(
+            p.numel()
+            for name, m in net.named_modules()
+            if isinstance(m, torch.nn.BatchNorm2d) and ".ops." in name
+            for p in m.parameters()
+        )
+        assert total - affine == round(row.naslib_params * 1e6)
