@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args()
     arrays = build(Path(args.src))
-    np.savez_compressed(args.out, **arrays)
+    np.savez_compressed(args.out, allow_pickle=False, **arrays)
     print(f"wrote {args.out}: {len(arrays['key'])} cells, sha256 {sha256(Path(args.out))}")
 
 
