@@ -40,8 +40,9 @@ COMMON = "--benchmark darts-cifar10 --sample 214 --seed 0 --resamples 1000 --thr
 PARTS: dict[str, str] = {
     "zc-cheap": "--proxy params,flops,synflow --seeds 1",
     "pirl": "--proxy contrastive --seeds 1 --profile quick",
+    "supervised": "--proxy supervised --seeds 1 --profile quick",
     "zc-naswot": "--proxy naswot --seeds 1",
-    "trained": "--proxy supervised,contrastive/simclr --seeds 1 --profile quick",
+    "simclr": "--proxy contrastive/simclr --seeds 1 --profile quick",
     "zc-grad": "--proxy jacov,snip,grad-norm --seeds 1",
     "zc-swap": "--proxy swap --seeds 1",
     "pirl-3": "--proxy contrastive --seeds 3 --profile quick",
