@@ -179,6 +179,16 @@ def explain() -> None:
     print(f"rho(initial cosine, #average pools, both cells): {rho(cosine, pools):+.3f}")
     print(f"rho(#convolutions, test accuracy): {rho(convs, truth):+.3f}")
     print(f"rho(#average pools, test accuracy): {rho(pools, truth):+.3f}")
+    reduce_max = np.array([sum(op == "max_pool_3x3" for op, _ in g.reduce) for g in genotypes])
+    none, some = cosine[reduce_max == 0], cosine[reduce_max > 0]
+    print(
+        f"cells without a max pool in the reduction cell: {len(none)}, initial cosine "
+        f"{none.min():.2f}-{none.max():.2f}; with one or more: {len(some)}, "
+        f"{some.min():.2f}-{some.max():.2f}"
+    )
+    print(f"rho(#reduction-cell max pools, initial cosine): {rho(reduce_max, cosine):+.3f}")
+    print(f"rho(#reduction-cell max pools, final loss): {rho(reduce_max, final):+.3f}")
+    print(f"rho(#reduction-cell max pools, test accuracy): {rho(reduce_max, truth):+.3f}")
     for name in ("supervised", "contrastive", "contrastive/simclr"):
         part = cells[(cells["proxy"] == name) & cells["status"].eq("ok")]
         if len(part):
