@@ -332,7 +332,10 @@ def paper_cost(cells: int) -> dict:
     """The authors' proxy at the `paper` profile (C=32, 8 cells, 32x32, 500 images, batch 256)
     on the first `cells` of the 214: each trained for 1 and for 2 epochs, so the difference
     is one epoch's cost and the rest is the fixed part (memory-bank fill, readouts); projected
-    to the profile's 10 epochs and to all 214 cells. One torch thread; the load is recorded."""
+    to the profile's 10 epochs and to all 214 cells. One torch thread; the load is recorded.
+    The projection uses the process's CPU seconds, not wall seconds: on a shared machine the
+    wall time of the same work moves with the load (a first try here measured 412 s wall for
+    1 epoch and 255 s for 2, so the difference of wall times is meaningless)."""
     import json
     import os
 
@@ -346,21 +349,27 @@ def paper_cost(cells: int) -> dict:
     epochs = int(make_proxy("contrastive", profile="paper").settings()["epochs"])
     rows = []
     for i, cell in enumerate(bench.truth_cells()[:cells]):  # type: ignore[attr-defined]
-        walls = {}
+        walls, cpus, loads = {}, {}, {}
         for n in (1, 2):
             proxy = make_proxy("contrastive", profile="paper", epochs=n)
+            t0 = time.process_time()
             walls[n] = proxy.evaluate(cell, bench, 0).wall_s
-        epoch = walls[2] - walls[1]
-        fixed = walls[1] - epoch
+            cpus[n] = time.process_time() - t0
+            loads[n] = os.getloadavg()[0]
+        epoch = cpus[2] - cpus[1]
+        fixed = cpus[1] - epoch
         rows.append(
             {
                 "cell": i,
                 "wall_1_epoch_s": walls[1],
                 "wall_2_epochs_s": walls[2],
+                "cpu_1_epoch_s": cpus[1],
+                "cpu_2_epochs_s": cpus[2],
+                "load_after_1": loads[1],
+                "load_after_2": loads[2],
                 "epoch_s": epoch,
                 "fixed_s": fixed,
                 "projected_cell_s": fixed + epochs * epoch,
-                "load_1min": os.getloadavg()[0],
             }
         )
         print(rows[-1], flush=True)
