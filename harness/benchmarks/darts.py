@@ -143,9 +143,7 @@ class DartsBenchmark:
     def manifest(self) -> dict[str, Any]:
         table = self.table
         return {
-            "truth": "training"
-            if table is None
-            else f"training; table for {len(table.accuracy)} cells",
+            "truth": "training",
             "dataset": self.dataset,
             "space": self.space,
             "encoding": self.encoding,
