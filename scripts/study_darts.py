@@ -6,6 +6,7 @@
     python scripts/study_darts.py naslib-scores [--cells 100]   # zero-cost fidelity (resumable)
     python scripts/study_darts.py naslib-summary                # ... its tables
     python scripts/study_darts.py paper-cost --cells 1          # `paper`-profile cost, timed
+    python scripts/study_darts.py cell-costs --cells 2 --proxies swap,jacov   # seconds per cell
 
 Truth: Yang et al. 2020's 214 cells trained with the DARTS protocol (600 epochs, C=36, 20
 cells; `darts-cifar10`'s shipped table), CIFAR-10 test accuracy after the 600th epoch. Every
@@ -328,6 +329,27 @@ def _markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def cell_costs(names: list[str], cells: int = 2) -> None:
+    """Wall seconds of each proxy (zero-cost at their defaults, trained at `quick`) on the
+    first `cells` of the 214, proxy seed 0, one torch thread: the costs quoted for the parts
+    that did not run."""
+    import torch
+
+    from harness.benchmarks import BENCHMARKS
+    from harness.correlate import split_proxy
+    from harness.proxies import make_proxy
+
+    torch.set_num_threads(1)
+    bench = BENCHMARKS.get("darts-cifar10")
+    for spec in names:
+        name, variant = split_proxy(spec)
+        trained = name in ("contrastive", "supervised")
+        proxy = make_proxy(name, **variant, **({"profile": "quick"} if trained else {}))
+        for cell in bench.truth_cells()[:cells]:  # type: ignore[attr-defined]
+            ev = proxy.evaluate(cell, bench, 0)
+            print(f"{spec} {ev.wall_s:.2f} s {ev.status}", flush=True)
+
+
 def paper_cost(cells: int) -> dict:
     """The authors' proxy at the `paper` profile (C=32, 8 cells, 32x32, 500 images, batch 256)
     on the first `cells` of the 214: each trained for 1 and for 2 epochs, so the difference
@@ -389,7 +411,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "action",
-        choices=["run", "write", "explain", "naslib-scores", "naslib-summary", "paper-cost"],
+        choices=[
+            "run",
+            "write",
+            "explain",
+            "naslib-scores",
+            "naslib-summary",
+            "paper-cost",
+            "cell-costs",
+        ],
     )
     parser.add_argument("--root", default=str(ROOT))
     parser.add_argument("--cells", type=int, default=100, help="NASLib subset size; 0 = all")
@@ -401,6 +431,8 @@ def main() -> None:
     elif args.action == "naslib-scores":
         names = args.proxies.split(",") if args.proxies else None
         naslib_scores(args.cells, args.seed, names)
+    elif args.action == "cell-costs":
+        cell_costs((args.proxies or "naswot,jacov,snip,grad-norm,swap").split(","), args.cells)
     elif args.action == "paper-cost":
         print(paper_cost(args.cells))
     elif args.action == "naslib-summary":
