@@ -176,6 +176,7 @@ def explain() -> None:
     )
     spread = (final.max() - final.min()) / per_image
     print(f"spread of the final loss between cells (nats): {spread:.2f}")
+    print(f"convolutions per cell (both cells): {min(convs)}-{max(convs)}")
     print(f"rho(initial cosine, #convolutions, both cells): {rho(cosine, convs):+.3f}")
     print(f"rho(initial cosine, #average pools, both cells): {rho(cosine, pools):+.3f}")
     print(f"rho(#convolutions, test accuracy): {rho(convs, truth):+.3f}")
