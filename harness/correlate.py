@@ -1,7 +1,8 @@
 """Proxy study: how well does a proxy's score rank architectures by the benchmark's truth?
 
 Draw K architectures from distinct isomorphism classes (`space.sample_unique`, uniformly over
-the classes where they are known), score each with every proxy at every budget (training
+the classes where they are known; on a benchmark with a partial table, K of the cells it
+holds), score each with every proxy at every budget (training
 epochs, for proxies that train) and proxy seed, and write them side by side with the
 benchmark's own signals (NB201: lookup-12, params, FLOPs, NASWOT from its table): a per-cell
 CSV, a summary CSV (Spearman rho / Kendall tau of the seed-mean score with seeded bootstrap 95%
@@ -46,6 +47,55 @@ def sample_unique_cells(k: int, seed: int, benchmark: Benchmark) -> list[Any]:
         return space.sample_unique(k, np.random.default_rng(seed))
     except ValueError as err:
         raise HarnessError(f"--sample {k}: {err}") from None
+
+
+def sample_truth_cells(k: int, seed: int, benchmark: Benchmark, pool: list[Any]) -> list[Any]:
+    """K of the cells a partial table holds (DARTS: Yang et al.'s 214), seeded, kept in the
+    table's row order; K = all of them takes every one."""
+    if k < 1 or k > len(pool):
+        raise HarnessError(
+            f"--sample {k}: {benchmark.name} has truth for {len(pool)} cells "
+            f"(choose 1 to {len(pool)})"
+        )
+    rows = np.sort(np.random.default_rng(seed).choice(len(pool), k, replace=False))
+    return [pool[i] for i in rows]
+
+
+def _cells_with_truth(k: int, seed: int, bench: Benchmark) -> list[Any]:
+    """A full table: K unique cells of the space. A partial one (`truth_cells`): K of its
+    cells. Neither: refused, a correlation needs truth for every cell."""
+    if bench.truth_source == "table":
+        return sample_unique_cells(k, seed, bench)
+    truth_cells = getattr(bench, "truth_cells", None)
+    pool = truth_cells() if callable(truth_cells) else []
+    if not pool:
+        raise HarnessError(
+            f"correlate needs ground truth for every cell; {bench.name} has none "
+            f"(its truth comes from {bench.truth_source})"
+        )
+    return sample_truth_cells(k, seed, bench, pool)
+
+
+def reference_rows(bench: Benchmark, seed: int = 0, n_resamples: int = 1000) -> pd.DataFrame:
+    """Summary rows for the truth's own agreement with itself where the benchmark has it
+    (`reference_pairs`: DARTS's 24 cells trained twice = the noise ceiling, 32 cells at 8 and
+    20 cells = the depth gap): what no proxy can be shown to exceed on this truth."""
+    pairs = getattr(bench, "reference_pairs", None)
+    rows = []
+    for name, (values, what) in (pairs() if callable(pairs) else {}).items():
+        corr = rank_correlation(values[:, 0], values[:, 1], seed, n_resamples)
+        rows.append(
+            {
+                "proxy": f"reference: {name} ({what})",
+                "budget": None,
+                **corr,
+                "seeds": 1,
+                "rho_seed_mean": math.nan,
+                "rho_seed_sd": math.nan,
+                "top10_overlap": math.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def split_proxy(spec: str) -> tuple[str, dict[str, Any]]:
@@ -291,15 +341,13 @@ def correlate(
     storage: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the study; write cells.csv, summary.csv and scatter.png under `out` if given.
+    The summary ends with the truth's own reference rows where it has them (DARTS: noise
+    ceiling and depth gap).
 
     `seed` draws the cells and is the first proxy seed; `seeds` proxy seeds seed..seed+n-1
     give the spread across proxy seeds. `storage` caches every evaluation (resumable)."""
     bench = BENCHMARKS.get(benchmark)
-    if bench.truth_source != "table":
-        raise HarnessError(
-            f"correlate needs ground truth for every cell; {benchmark} has none "
-            f"(its truth comes from {bench.truth_source})"
-        )
+    _cells_with_truth(1, seed, bench)  # refuse a benchmark without truth before anything
     if seeds < 1:
         raise HarnessError(f"--seeds must be a positive number of proxy seeds, got {seeds}")
     proxies = [proxy] if isinstance(proxy, str) else list(proxy)
@@ -316,7 +364,7 @@ def correlate(
         raise HarnessError(f"unknown setting {unknown[0]!r}: no proxy of {proxies} takes it")
     if budgets is not None and (not budgets or any(int(b) < 1 for b in budgets)):
         raise HarnessError(f"--steps must be positive epoch counts, got {list(budgets)}")
-    cells = sample_unique_cells(sample, seed, bench)
+    cells = _cells_with_truth(sample, seed, bench)
     store = None
     if storage is not None:
         from harness.store import open_store
@@ -335,12 +383,16 @@ def correlate(
         if store is not None:
             store.close()
     summary = summarize(frame, seed, n_resamples)
+    references = reference_rows(bench, seed, n_resamples)
     if out is not None:
         frame.to_csv(out / "cells.csv", index=False)
         if partial is not None:
             partial.unlink(missing_ok=True)
-        summary.to_csv(out / "summary.csv", index=False)
         scatter(frame, summary, out / "scatter.png", bench.report_metric)
+    if len(references):
+        summary = pd.concat([summary, references], ignore_index=True)
+    if out is not None:
+        summary.to_csv(out / "summary.csv", index=False)
     return frame, summary
 
 

@@ -1,0 +1,78 @@
+"""scripts/study_darts.py: a later part replaces an earlier one's rows for the same cells and
+seeds, the summary ends with the truth's own reference rows, and the NASLib subset is seeded."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("study_darts", REPO / "scripts" / "study_darts.py")
+assert spec is not None and spec.loader is not None
+study = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(study)
+
+
+def _part(root: Path, name: str, proxy: str, seeds: list[int], score: float) -> None:
+    rows = [
+        {"benchmark": "darts-cifar10", "proxy": proxy, "budget": 3.0, "seed": float(s),
+         "arch": a, "arch_key": a, "score": score + i, "direction": "minimize",
+         "truth": 97.0 - i, "status": "ok", "wall_s": 1.0, "labels_used": 0}
+        for s in seeds for i, a in enumerate("abcd")
+    ]  # fmt: skip
+    (root / name).mkdir()
+    pd.DataFrame(rows).to_csv(root / name / "cells.csv", index=False)
+
+
+def test_merge_lets_the_later_part_replace_shared_rows(tmp_path: Path) -> None:
+    _part(tmp_path, "pirl", "contrastive", [0], 100.0)
+    _part(tmp_path, "pirl-3", "contrastive", [0, 1, 2], 200.0)
+    cells = study.merge(tmp_path)
+    assert len(cells) == 12 and (cells["score"] >= 200.0).all()
+
+
+def test_summary_signs_by_direction_and_ends_with_reference_rows(tmp_path: Path) -> None:
+    _part(tmp_path, "pirl", "contrastive", [0, 1], 10.0)
+    summary = study.summary_table(study.merge(tmp_path))
+    first = summary.iloc[0]
+    assert first["proxy"] == "contrastive" and first["spearman_rho"] == pytest.approx(1.0)
+    assert first["labels"] == 0 and first["seeds"] == 2
+    refs = summary[summary["proxy"].str.startswith("reference:")]
+    assert list(refs["n"]) == [24, 32]
+    table = study.readme_table(summary)
+    assert "| contrastive | 0 | 4 | +1.00" in table and "noise ceiling" in table
+
+
+def test_naslib_subset_is_seeded_and_in_file_order() -> None:
+    if not study.NASLIB.exists():
+        pytest.skip("../shared/data/darts not beside the checkout")
+    a, b = study.naslib_cells(100), study.naslib_cells(100)
+    assert list(a["naslib_idx"]) == list(b["naslib_idx"]) and len(a) == 100
+    assert list(a.index) == sorted(a.index)
+    assert len(study.naslib_cells(0)) == 725
+
+
+def test_naslib_nb301_network_is_ours_without_affine_bn_in_the_cell_ops() -> None:
+    """NASLib's NB301 parameter counts (its graph at commit 6639fd1: C=32, 8 cells, cell ops
+    with affine=False BatchNorm) equal the `darts` space's C=32, 8-cell network's count minus
+    the affine BatchNorm parameters inside the cells' ops, exactly, on 20 cells."""
+    if not study.NASLIB.exists():
+        pytest.skip("../shared/data/darts not beside the checkout")
+    import torch
+
+    from harness.spaces import SPACES
+
+    space = SPACES.get("darts")
+    for row in study.naslib_cells(20).itertuples():
+        net = space.network(space.parse(row.genotype), 10, C=32, layers=8)
+        total = sum(p.numel() for p in net.parameters())
+        affine = sum(
+            p.numel()
+            for name, m in net.named_modules()
+            if isinstance(m, torch.nn.BatchNorm2d) and ".ops." in name
+            for p in m.parameters()
+        )
+        assert total - affine == round(row.naslib_params * 1e6)
