@@ -10,7 +10,7 @@ Prints one table (and writes it as JSON with --out), every figure measured here:
    in fp32 and in bf16 autocast + channels-last. The proxies themselves run fp32 today: the
    bf16 row says what switching would buy, not what they do.
 2. `evaluate-step`: `harness evaluate`'s own training step for DARTS_V2 (C=36, 20 cells, batch
-   96; `harness.evaluate.bench`), fp32 and bf16 + channels-last, with its 600-epoch projection.
+   96; `harness.bench.evaluate`), fp32 and bf16 + channels-last, with its 600-epoch projection.
 3. `evaluate`: a real `harness evaluate --arch DARTS_V2 --epochs 2` on the given CIFAR-10 data
    (skipped, and said so, when none is found), wall seconds per epoch and the 600-epoch
    projection scaled to 50,000 training images.
@@ -174,11 +174,11 @@ def net_rows(sizes: Sizes, dev: Any) -> list[dict[str, Any]]:
 
 # -- 2./3. harness evaluate -----------------------------------------------------------------
 def evaluate_step_rows(sizes: Sizes, dev: Any) -> list[dict[str, Any]]:
-    """`harness.evaluate.bench`'s DARTS_V2 rows (fp32, bf16 + channels-last) at full scale;
+    """`harness.bench.evaluate`'s DARTS_V2 rows (fp32, bf16 + channels-last) at full scale;
     under --tiny the DARTS case is skipped (its network is the full 20-cell one)."""
     if sizes is TINY:
         return [{"part": "evaluate-step", "case": "DARTS_V2 C=36 L=20", "note": "skipped (tiny)"}]
-    from harness.evaluate import bench
+    from harness.bench import evaluate as bench
 
     rows = []
     for precision, cl in (("fp32", False), ("bf16", True)):

@@ -50,7 +50,8 @@ def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
     labels a run needed is the largest any trial used) and `evaluations` the number of trials.
     `report_value` is the returned cell's report metric: the table's (`best_truth`) where the
     benchmark has one, else its accuracy trained from scratch (`trained_truth`, from `harness
-    evaluate`), else NaN; `report_source` says which ("table", "trained (PROTOCOL)", "pending").
+    evaluate`), else NaN; `report_source` says which ("table", "table (SOURCE)" for a partial
+    table such as Yang et al.'s 214 DARTS cells, "trained (PROTOCOL)", "pending").
     """
     t = sort_trials(one_identity(check_trials(trials))[0])
     grouped = t.groupby("run_id", sort=False)
@@ -67,9 +68,12 @@ def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
     last["trained_truth"] = trained
     last["report_value"] = table.where(table.notna(), trained)
     protocols = last.get("evaluated_protocol", pd.Series(None, index=last.index, dtype=object))
+    sources = last.get("table_source", pd.Series(None, index=last.index, dtype=object))
     last["report_source"] = [
-        "table" if pd.notna(t) else (f"trained ({proto})" if pd.notna(v) else "pending")
-        for t, v, proto in zip(table, trained, protocols)
+        (f"table ({src})" if isinstance(src, str) else "table")
+        if pd.notna(t)
+        else (f"trained ({proto})" if pd.notna(v) else "pending")
+        for t, v, proto, src in zip(table, trained, protocols, sources)
     ]
     scales = last.get("evaluated_scale", pd.Series(None, index=last.index, dtype=object))
     last["scale"] = [

@@ -292,6 +292,7 @@ class SqlStore:
         df["optimum"] = [b["optimum"] for b in bench]
         df["space"] = [b.get("space") for b in bench]
         df["truth_source"] = [b.get("truth_source", "table") for b in bench]
+        df["table_source"] = [b.get("table_source") for b in bench]  # e.g. a partial table
         evaluated = self.evaluated_truth(list(df["run_id"].unique()))
         df["evaluated_truth"] = df["run_id"].map(lambda x: evaluated.get(x, (None, None))[0])
         df["evaluated_protocol"] = df["run_id"].map(lambda x: evaluated.get(x, (None, None))[1])
