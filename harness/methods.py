@@ -81,6 +81,9 @@ for _m in (
             # the 0-label recipe fixed before any search result: AZ-NAS's published
             # aggregation, evolutionary search as AZ-NAS's own search
             ("az-nas", "AZ-NAS (log-rank aggregate vs a fixed reference)", "no data, no labels"),
+            # the strongest label-free proxy of the 200-cell study table when the searches
+            # started (MeCo, rho 0.904 over 3 proxy seeds), as the SWAP paper searched
+            ("meco", "MeCo", "no labels"),
         )
     ),
 ):
