@@ -225,6 +225,22 @@ def test_vkdnw_batched_jacobian_equals_the_functional_one() -> None:
         assert torch.allclose(fast, vkdnw.logit_jacobian(net, x, chosen), rtol=1e-4, atol=1e-5)
 
 
+def test_vkdnw_weights_cut_off_from_the_output_have_zero_derivative() -> None:
+    """A cell with no path into its output node: the weights before it do not reach the
+    logits; both Jacobian paths give them 0."""
+    cell = SPACES.get("nb201").parse(
+        "|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|nor_conv_3x3~2|"
+    )
+    torch.manual_seed(0)
+    net = SPACES.get("nb201").network(cell, 10, C=4, N=1).eval()
+    x = images(3, size=8)
+    chosen = vkdnw.selected_indices(net, 1, 200)
+    fast = vkdnw.logit_jacobian_batched(net, x, chosen)
+    assert fast is not None
+    assert torch.allclose(fast, vkdnw.logit_jacobian(net, x, chosen), atol=1e-6)
+    assert bool((fast == 0).all(dim=(0, 1)).any())
+
+
 def test_covariance_factor_reproduces_the_smoothed_softmax_covariance() -> None:
     logits = torch.randn((4, 5), generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     factor = vkdnw.covariance_factor(logits)

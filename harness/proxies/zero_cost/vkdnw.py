@@ -172,8 +172,14 @@ def logit_jacobian_batched(
     leaves = list(deltas.values())
     columns = []
     for c in range(logits.shape[1]):
-        grads = torch.autograd.grad(logits[:, c].sum(), leaves, retain_graph=True)
-        columns.append(torch.cat(grads, dim=1))
+        grads = torch.autograd.grad(
+            logits[:, c].sum(), leaves, retain_graph=True, allow_unused=True
+        )  # a weight cut off from the output (a cell with no path) has derivative 0
+        columns.append(
+            torch.cat(
+                [torch.zeros_like(d) if g is None else g for g, d in zip(grads, leaves)], dim=1
+            )
+        )
     return torch.stack(columns, dim=1).detach()
 
 
