@@ -53,7 +53,7 @@ PUBLISHED: dict[str, tuple[tuple[float | None, float | None, float | None], str]
     "az-nas": ((0.913, None, None), "Lee & Ham CVPR 2024 (population aggregate)"),
     "meco": ((0.894, 0.883, 0.845), "Jiang et al. NeurIPS 2023"),
     "zico": ((0.80, 0.81, 0.79), "Li et al. ICLR 2023"),
-    "vkdnw": ((0.815, 0.829, 0.814), "Tybl & Neumann CVPR 2025 Table 1, VKDNW_single"),
+    "vkdnw:vkdnw_dim": ((0.767, 0.787, 0.764), "Tybl & Neumann CVPR 2025 Table 1, aleph"),
     "vkdnw:single": ((0.815, 0.829, 0.814), "Tybl & Neumann CVPR 2025 Table 1, VKDNW_single"),
     "vkdnw:agg": ((0.919, 0.919, 0.906), "Tybl & Neumann CVPR 2025 Table 1, VKDNW_agg"),
 }
