@@ -61,7 +61,7 @@ DATASETS = ("nb201-cifar10", "nb201-cifar100", "nb201-imagenet16")
 DERIVED = ("az-nas:population", "vkdnw:single", "vkdnw:agg")
 FRONTIER_READOUTS = [
     "az-nas:expressivity", "az-nas:progressivity", "az-nas:trainability", "az-nas:complexity",
-    "vkdnw:vkdnw_dim",
+    "vkdnw", "vkdnw:vkdnw_dim",
 ]  # fmt: skip
 CAPTION = (
     "Rank correlation with NB201 cifar10 test accuracy (200 epochs) over unique cells; "
