@@ -24,6 +24,7 @@ def test_every_method_runs_two_trials(name, store_url):
     settings = {"profile": "smoke"} if method.proxy in TRAINED else None
     if method.proxy in ZERO_COST:  # a narrow, shallow net (and 2 SWAP repeats) for speed
         settings = {"scale": {"C": 4, "N": 1}, **({"repeats": 2} if method.proxy == "swap" else {})}
+        settings |= {"reference": 5} if method.proxy == "az-nas" else {}
     plan = make_plan([name], ["nb201-cifar10"], seeds=1, trials=2, proxy_settings=settings)
     execute_plan(plan, store_url, progress=False)
     frame = open_store(store_url, create=False).trials_frame()

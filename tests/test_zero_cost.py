@@ -53,8 +53,12 @@ SMALL: dict[str, dict] = {
     "swap": {"scale": {"C": 4, "N": 1}, "batch_size": 16, "repeats": 2},
     "params": {"scale": {"C": 4, "N": 1}},
     "flops": {"scale": {"C": 4, "N": 1}},
+    "az-nas": {"scale": {"C": 4, "N": 1}, "batch_size": 16, "reference": 5},
+    "meco": {"scale": {"C": 4, "N": 1}},
+    "vkdnw": {"scale": {"C": 4, "N": 1}, "batch_size": 16},
+    "zico": {"scale": {"C": 4, "N": 1}, "batch_size": 8},  # 2 batches of 8: 16 labels
 }
-LABELED = {"snip", "grad-norm"}
+LABELED = {"snip", "grad-norm", "zico"}
 
 
 def _fixed(layer: nn.Module, weight: list) -> nn.Module:
@@ -207,8 +211,11 @@ def test_zero_cost_proxy_scores_an_nb201_cell(name: str) -> None:
     assert ev.labels_used == (16 if name in LABELED else 0)
     assert ev.simulated_s == ev.wall_s > 0
     assert proxy.deterministic == (name in ("params", "flops"))
-    if not proxy.deterministic:
-        assert proxy.evaluate(CELL, BENCH, seed=4).score != ev.score
+    if not proxy.deterministic:  # az-nas scores a rank: its components carry the seed
+        other = proxy.evaluate(CELL, BENCH, seed=4)
+        assert (other.extra if name == "az-nas" else other.score) != (
+            ev.extra if name == "az-nas" else ev.score
+        )
 
 
 def test_zero_cost_scores_reproduce_in_a_fresh_process() -> None:

@@ -18,7 +18,10 @@ _BUILT_IN = {
     "supervised": ("harness.proxies.supervised:supervised", ("trained",)),
 }
 #: zero-cost proxies, in the order the tables show them
-_ZERO_COST = ("naswot", "synflow", "jacov", "snip", "grad-norm", "swap", "params", "flops")
+_ZERO_COST = (
+    "naswot", "synflow", "jacov", "snip", "grad-norm", "swap", "params", "flops",
+    "az-nas", "meco", "vkdnw", "zico",
+)  # fmt: skip
 for _name, (_target, _tags) in _BUILT_IN.items():
     PROXIES.register_lazy(_name, _target, tags=_tags)
 for _name in _ZERO_COST:

@@ -180,21 +180,40 @@ def _strip_wall_csv(text: str) -> str:
 #: label-free proxies, and vs lookup baselines; quick profile for the trained proxies, zero-cost
 #: proxies at their authors' settings; written to proxy-track/, not part of the regression
 #: (training is not guaranteed bit-identical across machines and torch builds). Resumable:
-#: `--storage` keeps the runs, and rerunning continues where it stopped.
+#: `--storage` keeps the runs, and rerunning continues where it stopped. `--methods` runs a
+#: subset and keeps the committed trials of the other methods (same plan, same seeds), so
+#: methods can be added to the committed track one at a time.
 PROXY_TRACK: dict[str, Any] = {
     "methods": [
         "csnas", "supervised-tpe", "synflow-tpe", "naswot-tpe", "swap-tpe", "tpe", "rea", "random",
+        "az-nas-rea", "meco-rea", "az-nas-tpe", "meco-tpe", "zico-tpe", "vkdnw-tpe",
     ],
     "benchmarks": ["nb201-cifar10"],
     "seeds": 10,
     "master_seed": 0,
 }  # fmt: skip
+#: the 0-label recipe fixed before its results were seen (AZ-NAS's published aggregation,
+#: searched with REA) and REA driven by the study table's strongest label-free proxy: the
+#: paired tests of each against every other method are written beside csnas's
+VERSUS = ("az-nas-rea", "meco-rea")
+
+
+def _with_committed(frame: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """The fresh runs plus the committed trials of every method not rerun now."""
+    fresh = pd.read_csv(pd.io.common.StringIO(frame.to_csv(index=False)))
+    path = out / "trials.csv.gz"
+    if not path.exists():
+        return fresh
+    committed = pd.read_csv(path)
+    kept = committed[~committed["method"].isin(set(fresh["method"]))]
+    return pd.concat([kept, fresh], ignore_index=True)
 
 
 def proxy_track(storage: str | None, methods: list[str] | None) -> None:
     """Run (or resume) the label-free track, then write whatever runs are complete."""
     from harness.executors import execute_plan
     from harness.report.figures import make_figures
+    from harness.report.sections import report_tables
     from harness.runner import make_plan
     from harness.store import open_store
 
@@ -210,12 +229,18 @@ def proxy_track(storage: str | None, methods: list[str] | None) -> None:
         url = storage or f"sqlite:///{Path(tmp) / 'proxy-track.db'}"
         execute_plan(plan, url, workers=1, progress=True)
         store = open_store(url, create=False)
-        frame = store.trials_frame(plan.run_ids)
+        frame = _with_committed(store.trials_frame(plan.run_ids), out)
         store.close()
     frame.to_csv(out / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     for name, text in tables(frame).items():
         (out / name).write_text(text)
-    ran = {**PROXY_TRACK, "methods": methods or PROXY_TRACK["methods"]}
-    (out / "experiment.json").write_text(json.dumps(ran, indent=1) + "\n")
+    for versus in (v for v in VERSUS if v in set(frame["method"])):
+        for fmt, ext in (("md", "md"), ("csv", "csv")):
+            text = report_tables(frame, fmt, versus=versus, which=("compare",))["compare"]
+            (out / f"compare-{versus}.{ext}").write_text(text)
+    ran = [m for m in PROXY_TRACK["methods"] if m in set(frame["method"])]
+    (out / "experiment.json").write_text(
+        json.dumps({**PROXY_TRACK, "methods": ran}, indent=1) + "\n"
+    )
     make_figures(frame, out / "figures")
     print(f"wrote {out} ({len(frame)} trials)")
