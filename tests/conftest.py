@@ -91,3 +91,19 @@ def storage_url(request, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'harness.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def register():
+    """Register into a public registry for one test, removed again after it (unregister)."""
+    added = []
+
+    def add(registry, name, item, **kw):
+        if name in registry:
+            registry.unregister(name)
+        registry.register(name, item, **kw)
+        added.append((registry, name))
+
+    yield add
+    for registry, name in added:
+        registry.unregister(name)

@@ -105,13 +105,13 @@ class Versioned:
         return Evaluation(score=float(sum(arch.codes)) + seed % 7, direction="minimize")
 
 
-def test_the_cache_key_and_run_identity_include_the_proxy_code_version(tmp_path, monkeypatch):
+def test_the_cache_key_and_run_identity_include_the_proxy_code_version(tmp_path, register):
     from harness.proxies import PROXIES
 
     Versioned.calls_total = []
     url = f"sqlite:///{tmp_path / 'h.db'}"
     for version in ("1", "1", "2"):
-        monkeypatch.setitem(PROXIES._items, "versioned", lambda v=version, **kw: Versioned(v))
+        register(PROXIES, "versioned", lambda v=version, **kw: Versioned(v))
         frame = harness.run(["tpe"], seeds=1, trials=5, proxy="versioned", storage=url)
         assert frame.run_id.nunique() == 1
     # v1 evaluated once (the rerun was complete already), v2 evaluated again: no reuse

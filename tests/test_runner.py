@@ -177,7 +177,7 @@ def test_bad_plans_fail_before_anything_is_stored(kwargs, match):
         make_plan(**args)
 
 
-def test_failed_evaluations_are_recorded_and_the_search_goes_on(store_url, monkeypatch):
+def test_failed_evaluations_are_recorded_and_the_search_goes_on(store_url, register):
     """A proxy that fails on some cells (NaN loss, divergence) gives failed trials, not a crash."""
     from dataclasses import dataclass
 
@@ -197,7 +197,7 @@ def test_failed_evaluations_are_recorded_and_the_search_goes_on(store_url, monke
                 return Evaluation.failed("minimize", "loss is nan")
             return Evaluation(score=float(sum(arch.codes)), direction="minimize", wall_s=0.01)
 
-    monkeypatch.setitem(PROXIES._items, "flaky", lambda **kw: Flaky())
+    register(PROXIES, "flaky", lambda **kw: Flaky())
     plan = make_plan(["tpe"], ["nb201-cifar10"], seeds=1, trials=30, proxy="flaky")
     execute_plan(plan, store_url, progress=False)
     df = _trials(store_url)

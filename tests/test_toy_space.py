@@ -161,7 +161,7 @@ def toy() -> Iterator[None]:
         registry.register(name, item)  # type: ignore[arg-type]
     yield
     for registry, name, _ in added:
-        registry._items.pop(name)
+        registry.unregister(name)
 
 
 def _invoke(args: list[str]) -> Any:

@@ -144,6 +144,12 @@ METHOD_COLORS: dict[str, str] = {
     "naswot-tpe": "#F0E442",
     "synflow-tpe": "#6A3D9A",
     "swap-tpe": "#B15928",
+    "az-nas-rea": "#1B9E77",
+    "az-nas-tpe": "#66A61E",
+    "meco-rea": "#E7298A",
+    "meco-tpe": "#FB9A99",
+    "vkdnw-tpe": "#7570B3",
+    "zico-tpe": "#A6761D",
 }
 
 
