@@ -1,19 +1,15 @@
-"""scripts/study_darts.py: a later part replaces an earlier one's rows for the same cells and
+"""harness/studies/darts.py (`harness study darts`): a later part replaces an earlier one's rows for the same cells and
 seeds, the summary ends with the truth's own reference rows, and the NASLib subset is seeded."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("study_darts", REPO / "scripts" / "study_darts.py")
-assert spec is not None and spec.loader is not None
-study = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(study)
+from harness.studies import darts as study  # noqa: E402
 
 
 def _part(root: Path, name: str, proxy: str, seeds: list[int], score: float) -> None:

@@ -1,18 +1,13 @@
-"""scripts/study.py: the merge keeps each cell set's own table predictors, and the per-image
+"""harness/studies/nb201.py (`harness study nb201`): the merge keeps each cell set's own table predictors, and the per-image
 divisor equals the one the contrastive proxy itself uses for `train_loss_per_image`."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("study", REPO / "scripts" / "study.py")
-assert spec is not None and spec.loader is not None
-study = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(study)
+from harness.studies import nb201 as study
 
 
 def _part(root: Path, name: str, proxy: str, archs: list[str], budget: float | None) -> None:
@@ -31,7 +26,7 @@ def test_merge_keeps_table_rows_per_cell_set(tmp_path: Path) -> None:
     _part(tmp_path, "quick-zc", "synflow", ["a", "b", "c"], None)
     _part(tmp_path, "quick-zc-2", "naswot", ["a", "b", "c"], None)
     _part(tmp_path, "paper", "contrastive", ["x", "y"], 10.0)
-    cells = study.merge(tmp_path)
+    cells = study.merge(tmp_path, committed=tmp_path / "none.csv.gz")  # the parts alone
     table = cells[cells["proxy"] == "lookup-12"]
     # quick parts share cells: their table rows appear once, as profile 'table'
     assert sorted(table.loc[table["profile"] == "table", "arch_key"]) == ["a", "b", "c"]

@@ -39,6 +39,7 @@ def _attach() -> None:
     from harness.cli import reference as reference_cmds
     from harness.cli import report as report_cmds
     from harness.cli import run as run_cmds
+    from harness.cli import study as study_cmds
 
     for cmd in (
         *run_cmds.COMMANDS,
@@ -51,6 +52,7 @@ def _attach() -> None:
         *evaluate_cmds.COMMANDS,
         bench_cmds.bench,
         reference_cmds.reference,
+        study_cmds.study,
     ):
         cli.add_command(cmd)
 

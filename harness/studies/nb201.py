@@ -1,0 +1,294 @@
+"""The label-free proxy study: merge `harness correlate` outputs into committed tables and figures.
+
+    harness study nb201 run     # print the correlate commands (each resumable via --storage)
+    harness study nb201 write   # merge their cells.csv files into results/reference/study/
+    harness study nb201 explain # the README's figures on what the contrastive score measures
+
+The study scores the same 200 unique NB201 cells (cell seed 0) with three proxy seeds at the
+`quick` profile: the authors' contrastive proxy with its readouts, SimCLR, the supervised
+control at equal budget, every zero-cost proxy and the table's own predictors; and 50 cells at
+the `paper` profile with one seed (authors' contrastive and supervised). Correlations are
+against NB201 CIFAR-10 test accuracy after 200 epochs, signed so that > 0 means 'better score,
+better cell'. No setting was chosen by looking at the correlations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.reference import REFERENCE_DIR
+
+REPO = REFERENCE_DIR.parents[1]  # the checkout (results/reference/ lives there)
+OUT = REPO / "results" / "reference" / "study"
+CACHE = "sqlite:///results/study-cache.db"
+COMMON = "--seed 0 --resamples 1000 --threads 1"
+#: part name -> the correlate arguments that make it (run from the repository root)
+PARTS: dict[str, str] = {
+    "quick-trained": "--proxy contrastive,contrastive/simclr,supervised --sample 200 --seeds 3 "
+    "--profile quick",
+    "quick-zc": "--proxy synflow,params,flops,jacov,snip,grad-norm --sample 200 --seeds 3",
+    "quick-zc-2": "--proxy naswot --sample 200 --seeds 3",
+    "quick-zc-3": "--proxy swap --sample 200 --seeds 3",
+    "paper": "--proxy contrastive,supervised --sample 50 --seeds 1 --profile paper",
+    # the frontier proxies at their authors' settings (C=16, N=5)
+    "frontier-meco": "--proxy meco --sample 200 --seeds 3",
+    "frontier-az-nas": "--proxy az-nas --sample 200 --seeds 1",
+    "frontier-zico": "--proxy zico --sample 200 --seeds 1",
+    "frontier-vkdnw": "--proxy vkdnw --sample 200 --seeds 1",
+}
+#: the data-free frontier proxies on the other two NB201 datasets (same 200 cells; Gaussian
+#: inputs at the dataset's resolution, the dataset's number of classes)
+OTHER_DATASETS: dict[str, str] = {
+    "frontier-az-nas-c100": "--proxy az-nas --benchmark nb201-cifar100 --sample 200 --seeds 1",
+    "frontier-az-nas-in16": "--proxy az-nas --benchmark nb201-imagenet16 --sample 200 --seeds 1 "
+    "--set image_size=16",
+}
+#: published Spearman rho with NB201 test accuracy (CIFAR-10, CIFAR-100, ImageNet16-120)
+PUBLISHED: dict[str, tuple[tuple[float | None, float | None, float | None], str]] = {
+    "az-nas:population": ((0.913, None, None), "Lee & Ham CVPR 2024 (all 15,625 cells)"),
+    "az-nas": ((0.913, None, None), "Lee & Ham CVPR 2024 (population aggregate)"),
+    "meco": ((0.894, 0.883, 0.845), "Jiang et al. NeurIPS 2023"),
+    "zico": ((0.80, 0.81, 0.79), "Li et al. ICLR 2023"),
+    "vkdnw:vkdnw_dim": ((0.767, 0.787, 0.764), "Tybl & Neumann CVPR 2025 Table 1, aleph"),
+    "vkdnw:single": ((0.815, 0.829, 0.814), "Tybl & Neumann CVPR 2025 Table 1, VKDNW_single"),
+    "vkdnw:agg": ((0.919, 0.919, 0.906), "Tybl & Neumann CVPR 2025 Table 1, VKDNW_agg"),
+}
+DATASETS = ("nb201-cifar10", "nb201-cifar100", "nb201-imagenet16")
+DERIVED = ("az-nas:population", "vkdnw:single", "vkdnw:agg")
+FRONTIER_READOUTS = [
+    "az-nas:expressivity", "az-nas:progressivity", "az-nas:trainability", "az-nas:complexity",
+    "vkdnw", "vkdnw:vkdnw_dim",
+]  # fmt: skip
+CAPTION = (
+    "Rank correlation with NB201 cifar10 test accuracy (200 epochs) over unique cells; "
+    "positive = better score, better cell; rho/tau of the seed-mean score with 95% bootstrap "
+    "intervals; rho_seed_* = each proxy seed's own rho; top10_overlap = share of the truly "
+    "best 10% the proxy also ranks in its best 10%"
+)
+
+FRONTIER_CAPTION = (
+    "Frontier zero-cost proxies: Spearman rho with NB201 test accuracy (200 epochs) on the "
+    "study's 200 unique cells, with 95% bootstrap intervals, beside the published rho; "
+    "reproduced = the published value lies inside the interval (the stated tolerance); "
+    "derived rankings (az-nas:population, vkdnw:single, vkdnw:agg) are built over these cells"
+)
+
+
+def commands() -> list[str]:
+    parts = {n: f"{a} --benchmark nb201-cifar10" for n, a in PARTS.items()} | OTHER_DATASETS
+    return [
+        f"harness correlate {args} {COMMON} --storage {CACHE} --out results/study/{name}"
+        for name, args in parts.items()
+    ]
+
+
+def merge(root: Path, committed: Path | None = None) -> pd.DataFrame:
+    """All parts' per-cell rows; the table's own predictors kept once per cell; rows of
+    proxies not rerun under `root` kept from `committed` (default: the committed study's
+    cells; None: the parts alone)."""
+    frames = []
+    for name in PARTS:
+        path = root / name / "cells.csv"
+        if path.exists():
+            cells = pd.read_csv(path)
+            cells.insert(0, "profile", "paper" if name == "paper" else "quick")
+            frames.append(cells)
+    committed = OUT / "cells.csv.gz" if committed is None else committed
+    if not frames and not committed.exists():
+        raise SystemExit(f"no correlate output under {root}: run the commands first")
+    cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if committed.exists():  # parts not rerun here keep their committed rows
+        old = pd.read_csv(committed)
+        rerun = set(cells.loc[cells["seed"].notna(), "proxy"]) if len(cells) else set()
+        old = old[~old["proxy"].isin(rerun | set(DERIVED))]  # derived: recomputed below
+        cells = pd.concat([old, cells], ignore_index=True) if len(cells) else old
+    table = cells["seed"].isna() & cells["budget"].isna() & cells["wall_s"].eq(0.0)
+    # the quick parts share their 200 cells; the paper part keeps its own cells' table rows
+    cells.loc[table & cells["profile"].eq("quick"), "profile"] = "table"
+    cells = cells.drop_duplicates(["profile", "proxy", "budget", "seed", "arch_key"])
+    quick = cells[cells["profile"] == "quick"]
+    return pd.concat([cells, derived(quick).assign(profile="quick")], ignore_index=True)
+
+
+def _wide(cells: pd.DataFrame, names: list[str]) -> pd.DataFrame | None:
+    """Seed-0 scores per cell (rows: arch) of the named proxies; a failed readout is -inf,
+    as the authors' code turns a NaN component into -inf; None if one is missing."""
+    part = cells[cells["proxy"].isin(names) & cells["seed"].eq(0)]
+    if set(part["proxy"]) != set(names):
+        return None
+    score = part["score"].where(part["status"].eq("ok"), -math.inf)
+    return part.assign(score=score).pivot_table(index="arch", columns="proxy", values="score")
+
+
+def derived(cells: pd.DataFrame) -> pd.DataFrame:
+    """Rankings the papers build from recorded numbers, over the studied cells:
+    `az-nas:population` (AZ-NAS's log-rank aggregate of its four components over the cells,
+    as their NB201 evaluation), `vkdnw:single` ((aleph, entropy) ranked lexicographically)
+    and `vkdnw:agg` (log-rank aggregate of the entropy and AZ-NAS's four components)."""
+    from harness.proxies.zero_cost.az_nas import COMPONENTS, population_log_rank
+
+    az = [f"az-nas:{c}" for c in COMPONENTS]
+    out = []
+    recipes = {
+        "az-nas:population": (az, lambda w: population_log_rank({k: w[k].to_numpy() for k in az})),
+        "vkdnw:single": (["vkdnw", "vkdnw:vkdnw_dim"], _lexicographic),
+        "vkdnw:agg": (
+            [*az, "vkdnw"],
+            lambda w: population_log_rank({k: w[k].to_numpy() for k in [*az, "vkdnw"]}),
+        ),
+    }
+    for name, (needs, make) in recipes.items():
+        wide = _wide(cells, needs)
+        if wide is None:
+            continue
+        base = cells[cells["proxy"].eq(needs[0]) & cells["seed"].eq(0)].set_index("arch")
+        rows = (
+            base.loc[wide.index]
+            .reset_index()
+            .assign(proxy=name, score=make(wide), direction="maximize", status="ok", labels_used=0)
+        )
+        out.append(rows)
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cells.columns)
+
+
+def _lexicographic(wide: pd.DataFrame) -> np.ndarray:
+    """aleph first, the entropy (< log 9, 9 deciles) breaking its ties."""
+    return (wide["vkdnw:vkdnw_dim"] + wide["vkdnw"] / (math.log(9) * 1.001)).to_numpy()
+
+
+def frontier(root: Path, cifar10: pd.DataFrame) -> pd.DataFrame:
+    """The frontier proxies' rho per dataset beside the published one; 'reproduced' = the
+    published rho lies inside the 95% bootstrap interval (the stated tolerance)."""
+    from harness.correlate import summarize
+
+    sets = {"nb201-cifar10": cifar10}
+    for name, args in OTHER_DATASETS.items():
+        path = root / name / "cells.csv"
+        if path.exists():
+            cells = pd.read_csv(path)
+            bench = args.split("--benchmark ")[1].split()[0]
+            sets[bench] = pd.concat([cells, derived(cells)], ignore_index=True)
+    rows = []
+    for bench, cells in sets.items():
+        mine = cells[cells["proxy"].isin(list(PUBLISHED) + FRONTIER_READOUTS)]
+        summary = summarize(mine, seed=0, n_resamples=1000)
+        for r in summary.itertuples(index=False):
+            published, source = PUBLISHED.get(r.proxy, ((None, None, None), ""))
+            value = published[DATASETS.index(bench)]
+            rows.append(
+                {
+                    "benchmark": bench, "proxy": r.proxy, "n": r.n, "seeds": r.seeds,
+                    "spearman_rho": r.spearman_rho, "rho_lo": r.rho_lo, "rho_hi": r.rho_hi,
+                    "published_rho": value,
+                    "gap": None if value is None else r.spearman_rho - value,
+                    "reproduced": None if value is None else bool(r.rho_lo <= value <= r.rho_hi),
+                    "source": source,
+                }
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def write(root: Path) -> None:
+    from harness.correlate import summarize
+    from harness.report.figures import correlate_figures
+    from harness.report.render import render
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    cells = merge(root)
+    cells.to_csv(OUT / "cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    parts = []
+    for profile, group in cells.groupby("profile", sort=False):
+        summary = summarize(group, seed=0, n_resamples=1000)
+        summary.insert(0, "profile", profile)
+        parts.append(summary)
+    summary = pd.concat(parts, ignore_index=True)
+    summary.to_csv(OUT / "summary.csv", index=False)
+    (OUT / "summary.md").write_text(render(summary, "md", caption=CAPTION, digits=3))
+    metric = "cifar10 test accuracy after 200 epochs (%)"
+    correlate_figures(cells[cells["profile"] != "paper"], OUT / "figures", metric)
+    paper = cells[cells["profile"] == "paper"]
+    if len(paper):
+        correlate_figures(paper, OUT / "figures" / "paper", metric)
+    table = frontier(root, cells[cells["profile"] == "quick"])
+    table.to_csv(OUT / "frontier.csv", index=False)
+    (OUT / "frontier.md").write_text(render(table, "md", caption=FRONTIER_CAPTION, digits=3))
+    print(f"wrote {OUT}: {len(cells)} rows, {len(summary)} summary rows")
+
+
+def explain() -> None:
+    """Print the README's figures about what the contrastive score measures, from the
+    committed cells (authors' pirl), for each profile that has them."""
+    cells = pd.read_csv(OUT / "cells.csv.gz")
+    for profile in ("quick", "paper"):
+        part = cells[cells["profile"] == profile]
+        if "contrastive:init-cosine" in set(part["proxy"]):
+            print(f"-- {profile} profile")
+            _explain(part, profile)
+
+
+def per_image_divisor(profile: str) -> float:
+    """The authors' score is the per-batch loss summed over batches and divided by their
+    number; dividing by images / batches gives nats per image."""
+    from harness.proxies import make_proxy
+
+    s = make_proxy("contrastive", profile=profile).settings()
+    batches = math.ceil(s["train_images"] / s["batch_size"])
+    return s["train_images"] / batches
+
+
+def _explain(part: pd.DataFrame, profile: str) -> None:
+    from scipy import stats
+
+    from harness.spaces import SPACES
+
+    wide = part.pivot_table(index="arch", columns="proxy", values="score", aggfunc="mean")
+    truth = part.groupby("arch")["truth"].first().reindex(wide.index)
+    final, init = wide["contrastive"], wide["contrastive:init-loss"]
+    cosine, drop = wide["contrastive:init-cosine"], wide["contrastive:loss-drop"]
+    per_image = per_image_divisor(profile)
+    ops = [SPACES.get("nb201").parse(a).ops for a in wide.index]
+    convs = [sum(o.startswith("nor_conv") for o in c) for c in ops]
+    pools = [sum(o == "avg_pool_3x3" for o in c) for c in ops]
+
+    def rho(a: object, b: object) -> float:
+        return float(stats.spearmanr(a, b).statistic)
+
+    print(f"cells: {len(wide)}")
+    print(f"rho(final loss, loss before training): {rho(final, init):+.3f}")
+    print(f"rho(final loss, initial embedding cosine): {rho(final, cosine):+.3f}")
+    print(
+        f"loss drop per image (nats): mean {drop.mean() / per_image:.2f}, "
+        f"min {drop.min() / per_image:.2f}, max {drop.max() / per_image:.2f}; "
+        f"rose for {int((drop < 0).sum())} cells"
+    )
+    spread = (final.max() - final.min()) / per_image
+    print(f"spread of the final loss between cells (nats): {spread:.2f}")
+    print(f"rho(initial cosine, #convolutions): {rho(cosine, convs):+.3f}")
+    print(f"rho(initial cosine, #average pools): {rho(cosine, pools):+.3f}")
+    print(f"rho(#convolutions, test accuracy): {rho(convs, truth):+.3f}")
+    supervised = part.loc[part["proxy"] == "supervised", "score"]
+    print(f"supervised held-out accuracy (%): mean {supervised.mean():.1f}")
+    seconds = part.loc[part["proxy"] == "contrastive", "wall_s"]
+    print(f"authors' pirl seconds per cell: median {seconds.median():.1f}, max {seconds.max():.1f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["run", "write", "explain"])
+    parser.add_argument("--root", default=str(REPO / "results" / "study"))
+    args = parser.parse_args(argv)
+    if args.action == "run":
+        print("\n".join(commands()))
+    elif args.action == "explain":
+        explain()
+    else:
+        write(Path(args.root))
+
+
+if __name__ == "__main__":
+    main()
