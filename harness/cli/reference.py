@@ -56,11 +56,15 @@ def zero_cost() -> None:
 @click.option("--cells", type=int, default=None, help="Check only the first N cells.")
 @click.option("--rtol", type=float, default=None, help="One tolerance for all proxies.")
 @click.option("--atol", type=float, default=1e-9, show_default=True)
-def zero_cost_check(cells: int | None, rtol: float | None, atol: float) -> None:
+@click.option("--proxy", "proxies", default=None, help="Check only these (comma-separated).")
+def zero_cost_check(
+    cells: int | None, rtol: float | None, atol: float, proxies: str | None
+) -> None:
     """Recompute every committed score; each proxy within its stated tolerance."""
     from harness.reference import zero_cost as zc
 
-    sys.exit(zc.check(zc.REFERENCE, cells, rtol, atol))
+    chosen = [p.strip() for p in proxies.split(",") if p.strip()] if proxies else None
+    sys.exit(zc.check(zc.REFERENCE, cells, rtol, atol, chosen))
 
 
 @zero_cost.command("write")
