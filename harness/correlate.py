@@ -352,16 +352,7 @@ def correlate(
         raise HarnessError(f"--seeds must be a positive number of proxy seeds, got {seeds}")
     proxies = [proxy] if isinstance(proxy, str) else list(proxy)
     settings = {**(settings or {}), "profile": profile}
-    known: set[str] = {"profile"}
-    for spec in proxies:
-        name, variant = split_proxy(spec)
-        known |= set(make_proxy(name).settings())
-        if getattr(make_proxy(name), "needs_table", False):
-            raise HarnessError(f"proxy {spec!r} is a table lookup; correlate a computed proxy")
-        make_proxy(name, **{**_applicable(name, settings), **variant})  # validate up front
-    unknown = sorted(set(settings) - known)
-    if unknown:
-        raise HarnessError(f"unknown setting {unknown[0]!r}: no proxy of {proxies} takes it")
+    _check_proxies(proxies, settings)
     if budgets is not None and (not budgets or any(int(b) < 1 for b in budgets)):
         raise HarnessError(f"--steps must be positive epoch counts, got {list(budgets)}")
     cells = _cells_with_truth(sample, seed, bench)
@@ -394,6 +385,21 @@ def correlate(
     if out is not None:
         summary.to_csv(out / "summary.csv", index=False)
     return frame, summary
+
+
+def _check_proxies(proxies: list[str], settings: dict[str, Any]) -> None:
+    """Every proxy computed (no table lookup) and buildable with its share of the settings;
+    every setting taken by some proxy. One error line, before any work."""
+    known: set[str] = {"profile"}
+    for spec in proxies:
+        name, variant = split_proxy(spec)
+        known |= set(make_proxy(name).settings())
+        if getattr(make_proxy(name), "needs_table", False):
+            raise HarnessError(f"proxy {spec!r} is a table lookup; correlate a computed proxy")
+        make_proxy(name, **{**_applicable(name, settings), **variant})  # validate up front
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise HarnessError(f"unknown setting {unknown[0]!r}: no proxy of {proxies} takes it")
 
 
 def _applicable(name: str, settings: dict[str, Any]) -> dict[str, Any]:

@@ -269,23 +269,23 @@ def _train_and_store(
             curve=result.curve,
             manifest={**_start_manifest(job, table_value), **result.manifest},
         )
-        outcomes.append(
-            {
-                **common,
-                "eval_id": eval_id,
-                "run_id": run_id,
-                "status": "done",
-                "test_acc": result.test_acc,
-                "params": result.params,
-                "wall_s": result.wall_s,
-                "device": result.device,
-                "precision": result.manifest["precision"],
-                "note": result.manifest["data_note"],
-                "sessions": result.manifest["sessions"],
-            }
-        )
+        outcomes.append({**common, "eval_id": eval_id, "run_id": run_id, **_done(result)})
     Path(job.checkpoint).unlink(missing_ok=True)  # only after the store has the result
     return outcomes
+
+
+def _done(result: Any) -> dict[str, Any]:
+    """What `harness evaluate` prints of a finished training."""
+    return {
+        "status": "done",
+        "test_acc": result.test_acc,
+        "params": result.params,
+        "wall_s": result.wall_s,
+        "device": result.device,
+        "precision": result.manifest["precision"],
+        "note": result.manifest["data_note"],
+        "sessions": result.manifest["sessions"],
+    }
 
 
 def _start_manifest(job: Job, table_value: float | None) -> dict[str, Any]:

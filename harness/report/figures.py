@@ -138,19 +138,17 @@ def _anytime(trials: pd.DataFrame, colors: dict[str, Any], x: str, column: str, 
         shown = column
         if tb[column].isna().all():  # no table: no truth per trial, no optimum
             if column == "regret":
-                ax.text(0.5, 0.5, "no known optimum", ha="center", transform=ax.transAxes)
-                ax.set_axis_off()
-                ax.set_title(bench, fontsize=9)
+                _empty_panel(ax, bench, "no known optimum")
                 continue
             shown = "best_score"  # the incumbent's own proxy score, until evaluate runs
         if x != "evaluations":
             positive = tb[x][tb[x] > 0]
             if positive.empty:
-                ax.text(0.5, 0.5, f"no {x} recorded", ha="center", transform=ax.transAxes)
-                ax.set_axis_off()
-                ax.set_title(bench, fontsize=9)
+                _empty_panel(ax, bench, f"no {x} recorded")
                 continue
-            grid = np.geomspace(positive.min(), positive.max(), 200)
+            grid: Any = np.geomspace(positive.min(), positive.max(), 200)
+        else:
+            grid = None
         for method in methods:
             runs = tb[tb["method"] == method]
             if runs.empty:
@@ -167,30 +165,44 @@ def _anytime(trials: pd.DataFrame, colors: dict[str, Any], x: str, column: str, 
                 xs, curves = grid[started], curves[:, started]
             _band(ax, xs, curves, colors[method], method, seed)
             drawn = True
-        metric = _metric_of(trials, bench)
-        if shown == "best_score":
-            ax.set_ylabel("incumbent's proxy score (each method's own)")
-            metric = "no table: report metric after `harness evaluate`"
-        elif column == "regret":
-            ax.set_yscale("symlog", linthresh=0.1)
-            ax.set_ylim(bottom=0)
-            ax.set_ylabel("regret of returned cell (pp, symlog)")
-        else:
-            ax.set_ylabel("report metric of returned cell (%)")
-        if x == "evaluations":
-            ax.set_xlabel("evaluations (proxy queries)")
-        elif grid[-1] >= 10 * grid[0]:  # a log axis only over a decade or more
-            ax.set_xscale("log")
-            ax.set_xlabel(_COST_AXES[x][1])
-        else:  # a narrow range on a log axis gets overlapping minor-tick labels
-            ax.set_xlabel(_COST_AXES[x][1].replace(", log", ""))
-        ax.set_title(f"{bench}\n{metric}", fontsize=9)
+        _label_anytime(ax, _metric_of(trials, bench), bench, shown, column, x, grid)
     if not drawn:
         return _ANYTIME_REASON.get((x, column), "no incumbent curve to draw")
     _method_legend(fig, colors, methods)
     what = "regret" if column == "regret" else "report metric of the incumbent"
     fig.suptitle(f"Anytime performance: {what} (mean over seeds, 95% bootstrap band)")
     return fig
+
+
+def _empty_panel(ax: Any, bench: str, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    ax.set_title(bench, fontsize=9)
+
+
+def _label_anytime(
+    ax: Any, metric: str, bench: str, shown: str, column: str, x: str, grid: Any
+) -> None:
+    """Axis labels and scales of one anytime panel: what the y axis shows (the report metric,
+    its regret, or the proxy score where no table exists) and a log cost axis only over a
+    decade or more."""
+    if shown == "best_score":
+        ax.set_ylabel("incumbent's proxy score (each method's own)")
+        metric = "no table: report metric after `harness evaluate`"
+    elif column == "regret":
+        ax.set_yscale("symlog", linthresh=0.1)
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("regret of returned cell (pp, symlog)")
+    else:
+        ax.set_ylabel("report metric of returned cell (%)")
+    if x == "evaluations":
+        ax.set_xlabel("evaluations (proxy queries)")
+    elif grid[-1] >= 10 * grid[0]:
+        ax.set_xscale("log")
+        ax.set_xlabel(_COST_AXES[x][1])
+    else:  # a narrow range on a log axis gets overlapping minor-tick labels
+        ax.set_xlabel(_COST_AXES[x][1].replace(", log", ""))
+    ax.set_title(f"{bench}\n{metric}", fontsize=9)
 
 
 def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:

@@ -119,16 +119,30 @@ def render(
         for i, row in enumerate(body):
             if best[i]:
                 row[emph] = mark.format(row[emph])
+    starred = emph is not None and bool(best.any())
     if fmt == "md":
-        lines = [f"{line}  " for line in caption.splitlines()] if caption else []
-        if lines:
-            lines.append("")
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
-        lines.extend("| " + " | ".join(r) + " |" for r in body)
-        if emph is not None and best.any():
-            lines += ["", "Bold: best test_acc_mean per benchmark."]
-        return "\n".join(lines) + "\n"
+        return _render_md(header, body, numeric, caption, starred)
+    return _render_text(header, body, numeric, caption, starred)
+
+
+def _render_md(
+    header: list[str], body: list[list[str]], numeric: list[bool], caption: str, starred: bool
+) -> str:
+    lines = [f"{line}  " for line in caption.splitlines()] if caption else []
+    if lines:
+        lines.append("")
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
+    lines.extend("| " + " | ".join(r) + " |" for r in body)
+    if starred:
+        lines += ["", "Bold: best test_acc_mean per benchmark."]
+    return "\n".join(lines) + "\n"
+
+
+def _render_text(
+    header: list[str], body: list[list[str]], numeric: list[bool], caption: str, starred: bool
+) -> str:
+    """Aligned plain-text columns for a terminal."""
     widths = [
         max(len(h), *(len(r[j]) for r in body)) if body else len(h) for j, h in enumerate(header)
     ]
@@ -141,7 +155,7 @@ def render(
     lines = caption.splitlines() if caption else []
     lines += [line(header), "  ".join("-" * w for w in widths)]
     lines += [line(r) for r in body]
-    if emph is not None and best.any():
+    if starred:
         lines.append("* best test_acc_mean per benchmark")
     return "\n".join(lines) + "\n"
 
