@@ -54,7 +54,10 @@ def check_main_guard() -> None:
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     if mp.parent_process() is not None and getattr(main, "__name__", "") == "__mp_main__":
-        raise HarnessError("a worker process tried to start workers: see the line above it")
+        raise HarnessError(
+            f"{path or 'the main script'} started worker processes again inside a worker that "
+            'imported it: put the code that calls harness.run under `if __name__ == "__main__":`'
+        )
     spec_name = str(getattr(getattr(main, "__spec__", None), "name", ""))
     if spec_name.endswith(".__main__"):
         return  # `python -m package`: multiprocessing never re-imports a package's __main__
