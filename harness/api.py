@@ -98,7 +98,7 @@ def run(
     storage: str = DEFAULT_URL,
     executor: str | None = None,
     *,
-    workers: int = 1,
+    workers: int | None = 1,
     scheduler: str | None = None,
     progress: bool = False,
     lease_seconds: float = 60.0,
@@ -108,7 +108,9 @@ def run(
 
     executor: "serial", "process" (`workers` processes) or "dask" (`scheduler`
     "tcp://host:port", else a local cluster of `workers`); by default process when `workers`
-    > 1, dask with a `scheduler`, else serial (harness.executors.default_executor). Runs
+    > 1, dask with a `scheduler`, else serial (harness.executors.default_executor);
+    `workers=None` takes one per core for computed proxies (harness.executors.auto_workers:
+    the script then needs an `if __name__ == "__main__":` guard). Runs
     already complete in `storage` are not redone; the statuses per run are in
     `frame.attrs["statuses"]`. Other keyword options go to `plan` (master_seed,
     budget_seconds, proxy, proxy_settings, profile, table, nats_path, nats_trial,

@@ -24,10 +24,18 @@ def _part(root: Path, name: str, proxy: str, seeds: list[int], score: float) -> 
 
 
 def test_merge_lets_the_later_part_replace_shared_rows(tmp_path: Path) -> None:
-    _part(tmp_path, "pirl", "contrastive", [0], 100.0)
-    _part(tmp_path, "pirl-3", "contrastive", [0, 1, 2], 200.0)
-    cells = study.merge(tmp_path)
-    assert len(cells) == 12 and (cells["score"] >= 200.0).all()
+    """Committed rows first, then the parts in PARTS order: a part run in a later session
+    replaces the committed rows it shares and adds its seeds beside theirs."""
+    _part(tmp_path, "committed", "contrastive", [0, 1], 100.0)
+    committed = tmp_path / "committed.csv.gz"
+    pd.read_csv(tmp_path / "committed" / "cells.csv").to_csv(committed, index=False)
+    _part(tmp_path, "pirl", "contrastive", [0], 200.0)
+    _part(tmp_path, "pirl-s2", "contrastive", [2], 300.0)
+    cells = study.merge(tmp_path, committed)
+    assert len(cells) == 12
+    by_seed = cells.groupby("seed")["score"].min().to_dict()
+    assert by_seed == {0.0: 200.0, 1.0: 100.0, 2.0: 300.0}
+    assert len(study.merge(tmp_path)) == 8  # the parts alone
 
 
 def test_summary_signs_by_direction_and_ends_with_reference_rows(tmp_path: Path) -> None:

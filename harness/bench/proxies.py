@@ -196,7 +196,7 @@ def bench_proxies(
     ours; `pipeline_speedup` gives the naive pipeline our channels-last network step, so it
     isolates the input pipeline."""
     if threads is not None:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(threads)  # the naive pipeline (the proxies pin their own)
     bench = BENCHMARKS.get(benchmark)
     all_archs = sample_unique_cells(max(cells, paper_cells), seed, bench)
     # warm up torch's lazy initialisation once, outside the timings
@@ -208,7 +208,7 @@ def bench_proxies(
         # timed proxy would otherwise pay it alone
         make_proxy("contrastive", profile=profile, epochs=1).evaluate(archs[0], bench, seed)
         for spec in proxies:
-            row = _time_proxy(spec, profile, paper_epochs, archs, bench, seed, naive)
+            row = _time_proxy(spec, profile, paper_epochs, archs, bench, seed, naive, threads)
             rows.append(row)
             if progress is not None:
                 progress(format_table([row], header=not rows[:-1]))
@@ -223,11 +223,14 @@ def _time_proxy(
     bench: Any,
     seed: int,
     naive: bool,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """One row: `spec` ("name" or "name/variant") at `profile` on `archs`, timed (an epoch
     count cut for the paper profile is scaled back up), with the naive pipeline beside it."""
     name, _, variant = spec.partition("/")
     overrides: dict[str, Any] = {"profile": profile}
+    if threads is not None:
+        overrides["threads"] = threads
     if variant:
         overrides["variant"] = variant
     full = make_proxy(name, **overrides).settings()
@@ -252,7 +255,7 @@ def _time_proxy(
         "s_per_cell": float(np.mean(walls)) * scale,
         "images_per_s": images / float(np.sum(walls)),
         "extrapolated": scale != 1,
-        "threads": torch.get_num_threads(),
+        "threads": s["threads"],
     }
     if naive:
         nwalls = [naive_train(name, s, arch, bench, seed) for arch in archs]

@@ -132,7 +132,9 @@ def proxies_cmd(
 @click.option("--benchmark", default="nb201-cifar10", show_default=True)
 @click.option("--cells", type=int, default=5, show_default=True, help="Timed cells per proxy.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
+@click.option(
+    "--threads", type=int, default=1, show_default=True, help="CPU threads (the `threads` setting)."
+)
 @click.option("--set", "sets", multiple=True, help="Setting override key=value (every proxy).")
 def zero_cost(
     proxies: tuple[str, ...],
@@ -145,20 +147,16 @@ def zero_cost(
     """Seconds per cell of each zero-cost proxy (default: reference settings, one thread)."""
     import torch
 
-    from harness.bench.zero_cost import time_proxies, zero_cost_names
+    from harness.bench.peak import measured_peak
+    from harness.bench.zero_cost import format_rows, time_proxies, zero_cost_names
     from harness.cli.run import parse_set
 
     if cells < 1 or threads < 1:
         raise HarnessError(f"--cells and --threads must be >= 1, got {cells} and {threads}")
     names = zero_cost_names(proxies)
     torch.set_num_threads(threads)
-    rows = time_proxies(names, benchmark, cells, seed, parse_set(sets))
-    click.echo(f"{'proxy':<10} {'cells':>5} {'median s':>9} {'mean s':>8} {'failed':>6}")
-    for r in rows:
-        click.echo(
-            f"{r['proxy']:<10} {r['cells']:>5} {r['median_s']:>9.3f} {r['mean_s']:>8.3f} "
-            f"{r['failed']:>6}"
-        )
+    rows = time_proxies(names, benchmark, cells, seed, parse_set(sets), threads)
+    click.echo(format_rows(rows, measured_peak(threads), threads))
     click.echo(f"({threads} thread(s), {benchmark}; wall-clock on this machine)")
 
 

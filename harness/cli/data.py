@@ -60,7 +60,12 @@ def _parse_steps(text: str | None) -> list[int] | None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", default=None, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--set", "pairs", multiple=True, help="Proxy setting KEY=VALUE (repeatable).")
-@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="CPU threads per evaluation (the proxies' `threads` setting)  [default: theirs, 1]",
+)
 @click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap draws.")
 @click.option("--seeds", type=int, default=1, show_default=True, help="Proxy seeds per cell.")
 @click.option(
@@ -86,10 +91,12 @@ def correlate(
     positive rho/tau always means 'better proxy score -> better truth'."""
     from harness.correlate import correlate as run
 
+    settings = parse_set(pairs)
     if threads is not None:
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(threads)  # for a plugin proxy without the setting
+        settings.setdefault("threads", threads)
     if out is not None:
         from harness.files import writable_dir
 
@@ -102,7 +109,7 @@ def correlate(
         profile=profile,
         seed=seed,
         out=out,
-        settings=parse_set(pairs),
+        settings=settings,
         n_resamples=resamples,
         progress=lambda msg: click.echo(msg, err=True),
         seeds=seeds,

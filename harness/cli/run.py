@@ -77,7 +77,8 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     "sets",
     multiple=True,
     help="Proxy setting key=value (repeatable; goes to every proxy of the plan that takes "
-    "it). Keys: contrastive: augment batch_size data device epochs head heldout_images "
+    "it). Keys: every computed proxy: threads (CPU threads per evaluation, default 1); "
+    "contrastive: augment batch_size data device epochs head heldout_images "
     "image_size lr memory_weight momentum negatives profile proj_dim score temperature "
     "train_images variant weight_decay; supervised: the same less head memory_weight "
     "negatives proj_dim score temperature variant; naswot, jacov, snip, grad-norm: "
@@ -101,7 +102,11 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     help="Where runs execute [serial; process if --workers > 1].",
 )
 @click.option(
-    "--workers", type=int, default=1, show_default=True, help="Worker processes (process, dask)."
+    "--workers",
+    type=int,
+    default=None,
+    help="Worker processes (process, dask)  [default: one per core, at most one per run, for "
+    "computed proxies; 1 for table lookups; the trials are the same either way]",
 )
 @click.option("--scheduler", default=None, help="Dask scheduler tcp://HOST:PORT [local cluster].")
 @click.option(
@@ -152,7 +157,7 @@ def run(
     bench_sets: tuple[str, ...],
     storage: str,
     executor: str | None,
-    workers: int,
+    workers: int | None,
     scheduler: str | None,
     lease_seconds: float,
     table: str | None,
@@ -168,7 +173,8 @@ def run(
     from harness import api
     from harness.executors import check_workers
 
-    check_workers(workers)
+    if workers is not None:
+        check_workers(workers)
     frame = api.run(
         _split(methods),
         _split(benchmarks),

@@ -12,13 +12,12 @@ import contextlib
 import os
 import platform
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import torch
 
 from harness import HarnessError
-from harness.proxies.training import device_label, resolve_device
+from harness.proxies.training import cpu_threads, device_label, resolve_device
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -140,15 +139,5 @@ def round_robin(pool: list[str], workers: int) -> list[str]:
     return [pool[i % len(pool)] for i in range(workers)]
 
 
-@contextlib.contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run with `threads` intra-op threads (None: leave as is), restoring the count after."""
-    if threads is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+#: run with `threads` intra-op threads (None: leave as is), restoring the count after
+torch_threads = cpu_threads

@@ -34,18 +34,58 @@ def default_executor(executor: str | None, workers: int, scheduler: str | None) 
     return "process" if workers > 1 else "serial"
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS says, else the count)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _worker_visible(origin: str, plugins: list[str]) -> bool:
+    """True when a worker process builds the same name: built in, an installed entry point
+    (origin "module (distribution)"), or a plugin the plan carries."""
+    from pathlib import Path
+
+    carried = {Path(p).stem if p.endswith(".py") else p for p in plugins}
+    return origin == "built-in" or origin.endswith(")") or origin in carried
+
+
+def auto_workers(plan: Plan) -> int:
+    """`--workers` left out: one worker per usable core, at most one per run, when the plan's
+    runs compute a proxy (each evaluation pins its own CPU threads, see the `threads`
+    setting, so the trials are those of a serial run); 1 for table lookups (a lookup run
+    takes milliseconds, a worker process seconds to start) and for names a worker process
+    could not build (registered in this process only, not through a plugin)."""
+    from harness.proxies import PROXIES, make_proxy
+    from harness.strategies import STRATEGIES
+
+    computed = [r for r in plan.runs if not getattr(make_proxy(r.proxy), "needs_table", False)]
+    if not computed:
+        return 1
+    for r in plan.runs:
+        for registry, name in ((PROXIES, r.proxy), (STRATEGIES, r.strategy)):
+            if not _worker_visible(registry.origin(name), plan.plugins):
+                return 1
+    return max(1, min(usable_cores(), len(computed)))
+
+
 def execute_plan(
     plan: Plan,
     url: str,
     executor: str | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
     scheduler: str | None = None,
     progress: bool = True,
     lease_seconds: float = DEFAULT_SECONDS,
 ) -> dict[str, str]:
     """Run every run of the plan to completion; returns run_id -> status. The one entry point
     (the API and the CLI call it): without `executor`, `workers` > 1 means `process`, else
-    `serial`."""
+    `serial`; `workers=None` chooses (auto_workers)."""
+    if workers is None:
+        workers = 1 if executor == "serial" else auto_workers(plan)
     executor = default_executor(executor, workers, scheduler)
     if executor not in EXECUTORS:
         raise HarnessError(f"unknown executor {executor!r} (executors: {', '.join(EXECUTORS)})")
@@ -66,4 +106,4 @@ def execute_plan(
     return drive(plan, opts, _starter(executor), progress)
 
 
-__all__ = ["EXECUTORS", "Options", "default_executor", "execute_plan"]
+__all__ = ["EXECUTORS", "Options", "auto_workers", "default_executor", "execute_plan"]

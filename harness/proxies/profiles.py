@@ -33,6 +33,9 @@ COMMON: dict[str, Any] = {
     "augment": "weak",
     "data": "sample",
     "device": "cpu",
+    # CPU threads per evaluation (harness.proxies.training.cpu_threads): fixed, so scores
+    # do not depend on the core count; several runs at once use the other cores
+    "threads": 1,
 }
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -78,7 +81,7 @@ def recommended_trials(profile: str) -> int:
     return int(PROFILES[profile]["trials"])
 
 
-_POSITIVE_INT = ("image_size", "train_images", "heldout_images", "batch_size", "epochs")
+_POSITIVE_INT = ("image_size", "train_images", "heldout_images", "batch_size", "epochs", "threads")
 
 
 def resolve(

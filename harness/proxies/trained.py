@@ -30,6 +30,7 @@ from harness.proxies.training import (
     generator,
     images_for,
     make_split,
+    pinned_threads,
     place_model,
     resolve_device,
     seeds,
@@ -145,6 +146,7 @@ class TrainedProxy:
     def score_key(self) -> str:
         raise NotImplementedError
 
+    @pinned_threads
     def evaluate(self, arch: Any, benchmark: Any, seed: int) -> Evaluation:
         s = self.config
         timer = Timer()

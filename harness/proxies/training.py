@@ -8,6 +8,7 @@ seed gives the same score in a fresh process (same device and threads).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -63,6 +64,34 @@ def resolve_device(name: str) -> torch.device:
             raise HarnessError(f"device {name!r}: only {torch.cuda.device_count()} GPU(s) here")
         dev = torch.device("cuda", index)
     return dev
+
+
+@contextmanager
+def cpu_threads(threads: int | None) -> Iterator[None]:
+    """torch's CPU threads for one evaluation, restored after. Thread count changes the float
+    summation order of convolutions and their gradients, so a proxy pins it (its `threads`
+    setting, part of the cache key) instead of taking torch's default, the machine's core
+    count: the same settings then give the same scores on a 2-core and a 64-core machine."""
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def pinned_threads(evaluate: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorates a proxy's `evaluate` so it runs under its `threads` setting (cpu_threads)."""
+
+    @functools.wraps(evaluate)
+    def wrapper(self: Any, arch: Any, benchmark: Any, seed: int) -> Any:
+        with cpu_threads(self.settings().get("threads")):
+            return evaluate(self, arch, benchmark, seed)
+
+    return wrapper
 
 
 def seeds(seed: int, n: int = 4) -> list[int]:

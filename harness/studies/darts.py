@@ -38,7 +38,7 @@ REPO = REFERENCE_DIR.parents[1]  # the checkout (results/reference/ lives there)
 OUT = REPO / "results" / "reference" / "darts"
 ROOT = REPO / "results" / "darts-study"
 CACHE = "sqlite:///results/darts-study-cache.db"
-COMMON = "--benchmark darts-cifar10 --sample 214 --seed 0 --resamples 1000 --threads 1"
+COMMON = "--benchmark darts-cifar10 --sample 214 --resamples 1000 --threads 1"
 #: part name -> the correlate arguments that make it (run from the repository root, in order)
 PARTS: dict[str, str] = {
     "zc-cheap": "--proxy params,flops,synflow --seeds 1",
@@ -48,7 +48,10 @@ PARTS: dict[str, str] = {
     "simclr": "--proxy contrastive/simclr --seeds 1 --profile quick",
     "zc-grad": "--proxy jacov,snip,grad-norm --seeds 1",
     "zc-swap": "--proxy swap --seeds 1",
-    "pirl-3": "--proxy contrastive --seeds 3 --profile quick",
+    # proxy seeds 1 and 2 of `pirl` (`--seed` is the first proxy seed; every one of the 214
+    # cells is drawn whatever the seed), one process each so they can run side by side
+    "pirl-s1": "--proxy contrastive --seeds 1 --profile quick --seed 1",
+    "pirl-s2": "--proxy contrastive --seeds 1 --profile quick --seed 2",
 }
 NASLIB = REPO.parent / "shared" / "data" / "darts" / "naslib_nb301_zc.csv.gz"
 NASLIB_SCORES = OUT / "zero_cost" / "naslib_scores.csv"
@@ -67,7 +70,8 @@ FIELDS = ["naslib_idx", "proxy", "seed", "status", "score", "wall_s"]
 
 def commands() -> list[str]:
     return [
-        f"harness correlate {args} {COMMON} --storage {CACHE} --out results/darts-study/{name}"
+        f"harness correlate {args}{'' if '--seed ' in args else ' --seed 0'} {COMMON} "
+        f"--storage {CACHE} --out results/darts-study/{name}"
         for name, args in PARTS.items()
     ]
 
@@ -82,10 +86,12 @@ CAPTION = (
 METRIC = "CIFAR-10 test accuracy after 600 epochs (%)"
 
 
-def merge(root: Path) -> pd.DataFrame:
-    """Every finished part's per-cell rows; a later part's rows replace an earlier one's for
-    the same (proxy, seed, cell) (`pirl-3` holds `pirl`'s seed-0 rows, from the same cache)."""
-    frames = [
+def merge(root: Path, committed: Path | None = None) -> pd.DataFrame:
+    """The committed rows (`committed`, if given and present), then every finished part's
+    per-cell rows; a later part's rows replace an earlier one's for the same (proxy, budget,
+    seed, cell), so parts run in a later session join the committed ones."""
+    frames = [pd.read_csv(committed)] if committed is not None and committed.exists() else []
+    frames += [
         pd.read_csv(root / n / "cells.csv") for n in PARTS if (root / n / "cells.csv").exists()
     ]
     if not frames:
@@ -132,7 +138,7 @@ def write(root: Path) -> None:
     from harness.report.render import render
 
     OUT.mkdir(parents=True, exist_ok=True)
-    cells = merge(root)
+    cells = merge(root, OUT / "cells.csv.gz")
     cells.to_csv(OUT / "cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     summary = summary_table(cells)
     summary.to_csv(OUT / "summary.csv", index=False)

@@ -56,7 +56,13 @@ import torch
 from torch import nn
 
 from harness.proxies.base import Direction, Evaluation
-from harness.proxies.training import device_label, resolve_device, seeded, seeds
+from harness.proxies.training import (
+    device_label,
+    pinned_threads,
+    resolve_device,
+    seeded,
+    seeds,
+)
 from harness.proxies.zero_cost.common import COMMON, Context, ZeroCostProxy
 from harness.proxies.zero_cost.flops import count_macs
 from harness.proxies.zero_cost.frontier import (
@@ -215,6 +221,7 @@ class AzNasProxy(ZeroCostProxy):
         self._references[key] = ref
         return ref, time.perf_counter() - start
 
+    @pinned_threads
     def evaluate(self, arch: Any, benchmark: Any, seed: int) -> Evaluation:
         start = time.perf_counter()
         values = self.cell_components(arch, benchmark, seed)

@@ -30,6 +30,7 @@ from harness.proxies.training import (
     Timer,
     device_label,
     images_for,
+    pinned_threads,
     resolve_device,
     seeded,
     seeds,
@@ -47,6 +48,7 @@ COMMON: dict[str, Any] = {
     "init": "default",
     "bn": "train",
     "device": "cpu",
+    "threads": 1,  # CPU threads per evaluation: see harness.proxies.training.cpu_threads
 }
 
 
@@ -80,6 +82,7 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "init": (lambda v: v in INITS, f"one of {', '.join(INITS)}"),
     "bn": (lambda v: v in BN_MODES, f"one of {', '.join(BN_MODES)}"),
     "device": (lambda v: isinstance(v, str), "a device name (cpu, cuda, cuda:N, auto)"),
+    "threads": (_positive_int, "an integer >= 1"),
     "regular": (lambda v: isinstance(v, bool), "true or false"),
     "mu": (_number, "a finite number"),
     "sigma": (lambda v: _number(v) and v > 0, "a number > 0"),
@@ -232,6 +235,7 @@ class ZeroCostProxy:
     def settings(self) -> dict[str, Any]:
         return dict(self.config)
 
+    @pinned_threads
     def evaluate(self, arch: Any, benchmark: Any, seed: int) -> Evaluation:
         s = self.config
         timer = Timer()

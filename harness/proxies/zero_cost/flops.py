@@ -19,7 +19,7 @@ from torch import nn
 from harness.proxies.zero_cost.common import Context, ZeroCostProxy, resolve
 from harness.proxies.zero_cost.params import meta_network
 
-DEFAULTS: dict[str, Any] = {"scale": {}, "image_size": 32}
+DEFAULTS: dict[str, Any] = {"scale": {}, "image_size": 32, "threads": 1}
 
 
 def layer_macs(module: nn.Module, output: torch.Tensor) -> int:

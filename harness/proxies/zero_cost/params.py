@@ -21,7 +21,7 @@ from harness.proxies.zero_cost.common import (
     space_of,
 )
 
-DEFAULTS: dict[str, Any] = {"scale": {}}
+DEFAULTS: dict[str, Any] = {"scale": {}, "threads": 1}
 
 
 def meta_network(arch: Any, benchmark: Any, s: dict[str, Any], *_: Any) -> nn.Module:

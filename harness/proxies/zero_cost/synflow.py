@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "bn": "off",
     "image_size": 32,
     "device": "cpu",
+    "threads": 1,
 }
 
 
