@@ -191,7 +191,9 @@ class TrainedProxy:
         run = self.run(ctx)
         opt = sgd(ctx.model, s)
         ctx.model.train()
+        clock = Timer()
         run.setup()
+        setup_s = clock.elapsed
         stats = train_epochs(
             run.step,
             opt,
@@ -201,7 +203,16 @@ class TrainedProxy:
             ctx.train_gen,
             before_epoch=run.before_epoch,
         )
+        train_s = clock.elapsed - setup_s
         readouts = run.finish(stats)
+        # where an evaluation's time goes (setup: pirl's memory-bank pass and the init-loss
+        # readout; readouts: held-out loss, instance accuracy); the rest of wall_s is data
+        # and network building
+        extra["phase_s"] = {
+            "setup": setup_s,
+            "train": train_s,
+            "readouts": clock.elapsed - setup_s - train_s,
+        }
         extra.update(steps=sum(e.batches for e in stats))
         extra.update(
             {k: finite_or_none(v) if isinstance(v, float) else v for k, v in readouts.items()}
