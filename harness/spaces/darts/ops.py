@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from harness.spaces.layers import AvgPool2d, MaxPool2d
+
 #: (kernel, dilation) of the conv ops; padding keeps the spatial size at stride 1
 _SEP = {"sep_conv_3x3": 3, "sep_conv_5x5": 5}
 _DIL = {"dil_conv_3x3": 3, "dil_conv_5x5": 5}
@@ -72,9 +74,9 @@ class FactorizedReduce(nn.Module):
 
 def make_op(op: str, c: int, stride: int) -> nn.Module:
     if op == "max_pool_3x3":
-        return nn.MaxPool2d(3, stride=stride, padding=1)
+        return MaxPool2d(3, stride=stride, padding=1)
     if op == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
+        return AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
     if op == "skip_connect":
         return nn.Identity() if stride == 1 else FactorizedReduce(c, c)
     if op in _SEP:

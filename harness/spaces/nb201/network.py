@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from harness.spaces.layers import AvgPool2d
 from harness.spaces.nb201.cell import EDGES, NB201Cell
 
 
@@ -33,7 +34,7 @@ class ResNetBasicblock(nn.Module):
         self.conv_a = ReLUConvBN(c_in, c_out, 3, stride=2)
         self.conv_b = ReLUConvBN(c_out, c_out, 3, stride=1)
         self.downsample = nn.Sequential(
-            nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+            AvgPool2d(kernel_size=2, stride=2, padding=0),
             nn.Conv2d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),
         )
 
@@ -52,7 +53,7 @@ def make_op(op: str, c: int) -> nn.Module | None:
     if op == "nor_conv_3x3":
         return ReLUConvBN(c, c, 3)
     if op == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        return AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
     raise ValueError(f"unknown NB201 op {op!r}")
 
 
