@@ -173,7 +173,7 @@ def test_swap_counts_distinct_sample_patterns() -> None:
 
 def test_swap_packed_count_equals_row_unique_beyond_the_pack_limit() -> None:
     gen = torch.Generator().manual_seed(0)
-    for n in (5, 30, 70):  # table, sorted packed codes, row unique
+    for n in (5, 20, 30, 70):  # table (float32-packed up to 2^20), sorted codes, row unique
         layers = [torch.rand(n, 300, generator=gen) > 0.97 for _ in range(2)]
         expected = len({tuple(col.tolist()) for col in torch.cat(layers, 1).T})
         assert count_unique_patterns(layers) == expected

