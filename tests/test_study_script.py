@@ -39,3 +39,32 @@ def test_per_image_divisor_follows_the_profiles() -> None:
     (250.0 in every paper-profile evaluation stored by the study)."""
     assert study.per_image_divisor("quick") == 64.0  # 256 images in 4 batches of 64
     assert study.per_image_divisor("paper") == 250.0  # 500 images in 2 batches (256 + 244)
+
+
+def test_frontier_keeps_committed_rows_of_other_datasets_not_rerun(tmp_path) -> None:
+    """Only correlations of the other datasets are committed: a later write keeps them,
+    unless that (dataset, proxy) was recomputed."""
+    import pandas as pd
+
+    from harness.studies.nb201 import with_committed_datasets
+
+    old = pd.DataFrame(
+        {
+            "benchmark": ["nb201-cifar10", "nb201-cifar100", "nb201-cifar100", "nb201-imagenet16"],
+            "proxy": ["meco", "az-nas", "az-nas:expressivity", "az-nas"],
+            "spearman_rho": [0.1, 0.83, 0.73, 0.5],
+        }
+    )
+    old.to_csv(tmp_path / "frontier.csv", index=False)
+    now = pd.DataFrame(
+        {"benchmark": ["nb201-cifar10", "nb201-imagenet16"], "proxy": ["meco", "az-nas"],
+         "spearman_rho": [0.9, 0.6]}
+    )  # fmt: skip
+    out = with_committed_datasets(now, tmp_path / "frontier.csv")
+    assert list(zip(out["benchmark"], out["proxy"], out["spearman_rho"])) == [
+        ("nb201-cifar10", "meco", 0.9),
+        ("nb201-imagenet16", "az-nas", 0.6),
+        ("nb201-cifar100", "az-nas", 0.83),
+        ("nb201-cifar100", "az-nas:expressivity", 0.73),
+    ]
+    assert with_committed_datasets(now, tmp_path / "none.csv") is now

@@ -190,7 +190,21 @@ def frontier(root: Path, cifar10: pd.DataFrame) -> pd.DataFrame:
                     "source": source,
                 }
             )  # fmt: skip
-    return pd.DataFrame(rows)
+    return with_committed_datasets(pd.DataFrame(rows), OUT / "frontier.csv")
+
+
+def with_committed_datasets(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Committed rows of the other datasets whose (dataset, proxy) was not recomputed now:
+    their parts' cells are not committed (only their correlations), so a later session adds
+    a proxy there without rerunning the others."""
+    if not path.exists():
+        return table
+    old = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    if "source" in old:
+        old["source"] = old["source"].fillna("")  # as written: an empty source, not NaN
+    family = lambda df: df["benchmark"] + "/" + df["proxy"].str.split(":").str[0]  # noqa: E731
+    old = old[(old["benchmark"] != "nb201-cifar10") & ~family(old).isin(set(family(table)))]
+    return pd.concat([table, old], ignore_index=True) if len(old) else table
 
 
 def write(root: Path) -> None:
