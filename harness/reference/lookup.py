@@ -227,7 +227,7 @@ def proxy_track(storage: str | None, methods: list[str] | None) -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         url = storage or f"sqlite:///{Path(tmp) / 'proxy-track.db'}"
-        execute_plan(plan, url, workers=1, progress=True)
+        execute_plan(plan, url, workers=None, progress=True)  # a worker per core
         store = open_store(url, create=False)
         frame = _with_committed(store.trials_frame(plan.run_ids), out)
         store.close()
