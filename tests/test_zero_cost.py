@@ -351,9 +351,13 @@ def test_bench_zero_cost_prints_seconds_per_cell() -> None:
 
     out = CliRunner().invoke(cli, ["bench", "zero-cost", "--proxy", "params,flops", "--cells", "2"])
     assert out.exit_code == 0, out.output
-    rows = {line.split()[0]: line.split() for line in out.output.splitlines()[1:3]}
+    lines = out.output.splitlines()
+    assert lines[0].startswith("measured peak (1 thread(s), GFLOP/s): float32: matmul")
+    rows = {line.split()[0]: line.split() for line in lines[2:4]}
     assert set(rows) == {"params", "flops"} and all(
-        r[1] == "2" and float(r[2]) > 0 for r in rows.values()
+        r[1] == "2" and float(r[2]) > 0 and r[-1].endswith("%") for r in rows.values()
     )
+    # params counts weights: no convolution or matrix product runs
+    assert rows["params"][5] == "0.00" and rows["params"][6] == "-"
     bad = CliRunner().invoke(cli, ["bench", "zero-cost", "--proxy", "nope"])
     assert bad.exit_code != 0 and "unknown zero-cost proxy 'nope'" in str(bad.exception)
