@@ -322,7 +322,9 @@ def naslib_summary() -> pd.DataFrame:
         "C=32, 8 cells (NASLib's NB301 scale), CPU, one thread. Spearman rank correlations. "
         "`nb301_surrogate_val_acc` is the NB301 surrogate's prediction: the two right-hand "
         "correlations are agreement with a surrogate, not with training. Seconds per cell "
-        "were measured on a shared 2-core machine at a load average of 5-7.\n\n"
+        "were measured on a shared 2-core machine: naswot, synflow, params and flops at a load "
+        "average of 5-7 (2026-11-30), jacov, snip and grad-norm at 3-4 (2026-12-01, beside "
+        "three other study jobs).\n\n"
         "Made by `harness study darts naslib-scores && ... naslib-summary`.\n\n"
     )
     (NASLIB_SCORES.parent / "naslib_comparison.md").write_text(header + _markdown(table) + "\n")
