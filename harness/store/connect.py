@@ -10,6 +10,7 @@ file is copied beside itself (`NAME.v<old>.bak`) before it is upgraded.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -201,6 +202,30 @@ def _prepare(engine: sa.Engine, url: str, create: bool, path: Path | None) -> No
         _check_tables(conn, url)
 
 
+#: how long SQLite preparation retries "database is locked" (the busy timeout's length)
+LOCKED_RETRY_SECONDS = 60.0
+
+
+def _prepare_retrying(engine: sa.Engine, url: str, create: bool, path: Path | None) -> None:
+    """`_prepare`, retried while a SQLite file reports "database is locked". Seen once: two
+    `harness run` commands creating one store at a load average of about 4 got the error at
+    once, busy timeout notwithstanding (SQLite returns it without waiting where waiting could
+    deadlock; which statement hit it was not isolated). Preparing is idempotent (the schema
+    lock re-reads the version), so trying again is safe."""
+    deadline = time.monotonic() + LOCKED_RETRY_SECONDS
+    pause = 0.01
+    while True:
+        try:
+            _prepare(engine, url, create, path)
+            return
+        except sa_exc.OperationalError as err:
+            locked = path is not None and "database is locked" in str(err)
+            if not locked or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(2 * pause, 1.0)
+
+
 def open_store(url: str | None = None, create: bool = True) -> SqlStore:
     """Open (and with `create`, initialise; an old store: upgrade) a store."""
     url = url or DEFAULT_URL
@@ -219,7 +244,7 @@ def open_store(url: str | None = None, create: bool = True) -> SqlStore:
             raise HarnessError(f"storage {redact(url)} points at a directory")
     engine = _engine(url, parsed)
     try:
-        _prepare(engine, url, create, path)
+        _prepare_retrying(engine, url, create, path)
     except sa_exc.DBAPIError as err:
         engine.dispose()
         raise HarnessError(f"cannot read storage {redact(url)}: {_reason(err)}") from None
