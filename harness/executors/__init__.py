@@ -62,14 +62,14 @@ def auto_workers(plan: Plan) -> int:
     from harness.proxies import PROXIES, make_proxy
     from harness.strategies import STRATEGIES
 
-    computed = [r for r in plan.runs if not getattr(make_proxy(r.proxy), "needs_table", False)]
+    tables = {p: getattr(make_proxy(p), "needs_table", False) for p in {r.proxy for r in plan.runs}}
+    computed = sum(not tables[r.proxy] for r in plan.runs)
     if not computed:
         return 1
-    for r in plan.runs:
-        for registry, name in ((PROXIES, r.proxy), (STRATEGIES, r.strategy)):
-            if not _worker_visible(registry.origin(name), plan.plugins):
-                return 1
-    return max(1, min(usable_cores(), len(computed)))
+    names = {(PROXIES, r.proxy) for r in plan.runs} | {(STRATEGIES, r.strategy) for r in plan.runs}
+    if not all(_worker_visible(reg.origin(name), plan.plugins) for reg, name in names):
+        return 1
+    return max(1, min(usable_cores(), computed))
 
 
 def execute_plan(

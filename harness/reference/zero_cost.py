@@ -25,7 +25,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from harness.benchmarks import BENCHMARKS
 from harness.proxies import make_proxy
@@ -70,14 +69,12 @@ def cells() -> list[str]:
 
 def evaluate(proxy: str, arch: str, seed: int, settings: dict) -> tuple[str, float]:
     """One score on one CPU thread (thread count changes float summation order)."""
+    from harness.proxies.training import cpu_threads
+
     bench = BENCHMARKS.get(BENCHMARK)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with cpu_threads(1):  # also for a proxy without a `threads` setting
         cell = SPACES.get(bench.space).parse(arch)
         ev = make_proxy(proxy, **settings).evaluate(cell, bench, seed)
-    finally:
-        torch.set_num_threads(threads)
     return ev.status, ev.score
 
 
