@@ -40,11 +40,20 @@ def write(workers: int) -> None:
 @reference.command("proxy-track")
 @click.option("--storage", default=None, help="Keep the runs here (resume).")
 @click.option("--methods", default=None, help="A comma-separated subset of the track's methods.")
-def proxy_track(storage: str | None, methods: str | None) -> None:
-    """Run (or resume) the label-free proxy track, then write whatever runs are complete."""
-    from harness.reference import lookup
+@click.option(
+    "--benchmarks", default=None, help="A comma-separated subset of the track's benchmarks."
+)
+def proxy_track(storage: str | None, methods: str | None, benchmarks: str | None) -> None:
+    """Run (or resume) the label-free proxy track, then write whatever runs are complete;
+    with --methods/--benchmarks, only those (method, benchmark) pairs are run and the
+    committed trials of the others are kept."""
+    from harness.reference import proxy_track
 
-    lookup.proxy_track(storage, methods.split(",") if methods else None)
+    proxy_track.run(
+        storage,
+        methods.split(",") if methods else None,
+        benchmarks.split(",") if benchmarks else None,
+    )
 
 
 @reference.group("zero-cost")

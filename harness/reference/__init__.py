@@ -1,6 +1,6 @@
 """The committed reference experiments and their checks (`harness reference ...`).
 
-`lookup`: the lookup-track experiment (12,000 trials) and the label-free proxy track;
+`lookup`: the lookup-track experiment (12,000 trials); `proxy_track`: the label-free proxy track;
 `zero_cost`: 160+ zero-cost scores at a small network scale. Their files live in the
 checkout's `results/reference/` (`REFERENCE_DIR`; `$HARNESS_REFERENCE_DIR` points elsewhere).
 """

@@ -2,7 +2,6 @@
 
     harness reference write        # rerun, then rewrite results/reference/ (nox -s figures)
     harness reference check        # rerun and compare (nox -s regression, .ci/run)
-    harness reference proxy-track  # the label-free proxy track (resumable with --storage)
 
 `write` records the environment beside the results (`environment.json`). `check` first says how
 this environment differs from that record (library versions, numpy's SIMD dispatch, torch's
@@ -174,73 +173,3 @@ def _strip_wall_csv(text: str) -> str:
         df = df.drop(columns=[c for c in WALL if c in df.columns])
         blocks.append("\n".join(head) + "\n" + df.to_csv(index=False))
     return "\n".join(blocks)
-
-
-#: the label-free track: CSNAS vs the same TPE with a supervised proxy, with zero-cost
-#: label-free proxies, and vs lookup baselines; quick profile for the trained proxies, zero-cost
-#: proxies at their authors' settings; written to proxy-track/, not part of the regression
-#: (training is not guaranteed bit-identical across machines and torch builds). Resumable:
-#: `--storage` keeps the runs, and rerunning continues where it stopped. `--methods` runs a
-#: subset and keeps the committed trials of the other methods (same plan, same seeds), so
-#: methods can be added to the committed track one at a time.
-PROXY_TRACK: dict[str, Any] = {
-    "methods": [
-        "csnas", "supervised-tpe", "synflow-tpe", "naswot-tpe", "swap-tpe", "tpe", "rea", "random",
-        "az-nas-rea", "meco-rea", "az-nas-tpe", "meco-tpe", "zico-tpe", "vkdnw-tpe",
-    ],
-    "benchmarks": ["nb201-cifar10"],
-    "seeds": 10,
-    "master_seed": 0,
-}  # fmt: skip
-#: the 0-label recipe fixed before its results were seen (AZ-NAS's published aggregation,
-#: searched with REA) and REA driven by the study table's strongest label-free proxy: the
-#: paired tests of each against every other method are written beside csnas's
-VERSUS = ("az-nas-rea", "meco-rea")
-
-
-def _with_committed(frame: pd.DataFrame, out: Path) -> pd.DataFrame:
-    """The fresh runs plus the committed trials of every method not rerun now."""
-    fresh = pd.read_csv(pd.io.common.StringIO(frame.to_csv(index=False)))
-    path = out / "trials.csv.gz"
-    if not path.exists():
-        return fresh
-    committed = pd.read_csv(path)
-    kept = committed[~committed["method"].isin(set(fresh["method"]))]
-    return pd.concat([kept, fresh], ignore_index=True)
-
-
-def proxy_track(storage: str | None, methods: list[str] | None) -> None:
-    """Run (or resume) the label-free track, then write whatever runs are complete."""
-    from harness.executors import execute_plan
-    from harness.report.figures import make_figures
-    from harness.report.sections import report_tables
-    from harness.runner import make_plan
-    from harness.store import open_store
-
-    out = OUT / "proxy-track"
-    out.mkdir(parents=True, exist_ok=True)
-    plan = make_plan(
-        methods or PROXY_TRACK["methods"],
-        PROXY_TRACK["benchmarks"],
-        seeds=PROXY_TRACK["seeds"],
-        master_seed=PROXY_TRACK["master_seed"],
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        url = storage or f"sqlite:///{Path(tmp) / 'proxy-track.db'}"
-        execute_plan(plan, url, workers=None, progress=True)  # a worker per core
-        store = open_store(url, create=False)
-        frame = _with_committed(store.trials_frame(plan.run_ids), out)
-        store.close()
-    frame.to_csv(out / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
-    for name, text in tables(frame).items():
-        (out / name).write_text(text)
-    for versus in (v for v in VERSUS if v in set(frame["method"])):
-        for fmt, ext in (("md", "md"), ("csv", "csv")):
-            text = report_tables(frame, fmt, versus=versus, which=("compare",))["compare"]
-            (out / f"compare-{versus}.{ext}").write_text(text)
-    ran = [m for m in PROXY_TRACK["methods"] if m in set(frame["method"])]
-    (out / "experiment.json").write_text(
-        json.dumps({**PROXY_TRACK, "methods": ran}, indent=1) + "\n"
-    )
-    make_figures(frame, out / "figures")
-    print(f"wrote {out} ({len(frame)} trials)")

@@ -1,0 +1,76 @@
+"""The label-free proxy track's plan: per-benchmark method sets, the dataset's resolution for
+the data-free proxies on ImageNet16-120, subsets that keep the committed trials of the rest."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from harness import HarnessError
+from harness.reference import proxy_track
+from harness.runner import make_plan
+
+
+def test_cifar10_runs_are_those_of_the_plain_plan() -> None:
+    """Adding benchmarks must not move a committed CIFAR-10 run (same seeds, same settings)."""
+    plan = proxy_track.track_plan(benchmarks=["nb201-cifar10"])
+    plain = make_plan(proxy_track.CIFAR10_METHODS, ["nb201-cifar10"], seeds=10, master_seed=0)
+    assert plan.run_ids == plain.run_ids
+
+
+def test_other_datasets_take_only_data_free_methods_at_their_resolution() -> None:
+    plan = proxy_track.track_plan()
+    by_bench: dict[str, set[str]] = {}
+    for run in plan.runs:
+        by_bench.setdefault(run.benchmark, set()).add(run.method)
+        if run.method in ("az-nas-rea", "synflow-tpe", "vkdnw-tpe"):  # Gaussian or ones inputs
+            want = 16 if run.benchmark == "nb201-imagenet16" else 32
+            assert run.proxy_settings["image_size"] == want
+    assert by_bench["nb201-cifar100"] == set(proxy_track.DATA_FREE_METHODS)
+    assert by_bench["nb201-imagenet16"] == set(proxy_track.DATA_FREE_METHODS)
+    assert "csnas" in by_bench["nb201-cifar10"]
+    assert "meco-rea" not in by_bench["nb201-cifar100"]  # MeCo reads a real CIFAR image
+
+
+def test_a_subset_selects_pairs_the_track_has() -> None:
+    plan = proxy_track.track_plan(["az-nas-rea", "csnas"], ["nb201-cifar100", "nb201-cifar10"])
+    pairs = {(r.method, r.benchmark) for r in plan.runs}
+    assert pairs == {
+        ("az-nas-rea", "nb201-cifar100"),
+        ("az-nas-rea", "nb201-cifar10"),
+        ("csnas", "nb201-cifar10"),
+    }
+    assert len(plan.runs) == 3 * proxy_track.SEEDS
+
+
+@pytest.mark.parametrize(
+    ("methods", "benchmarks", "message"),
+    [
+        (["nope"], None, "--methods: 'nope' is not in the track"),
+        (None, ["nb201-nope"], "--benchmarks: 'nb201-nope' is not in the track"),
+        (["csnas"], ["nb201-cifar100"], "the track has no run with those names"),
+    ],
+)
+def test_bad_selection_is_one_clear_error(
+    methods: list[str] | None, benchmarks: list[str] | None, message: str
+) -> None:
+    with pytest.raises(HarnessError, match=message):
+        proxy_track.track_plan(methods, benchmarks)
+
+
+def test_fresh_pairs_replace_committed_pairs_and_keep_the_rest() -> None:
+    committed = pd.DataFrame(
+        {
+            "method": ["rea", "rea", "csnas"],
+            "benchmark": ["nb201-cifar10", "nb201-cifar100", "nb201-cifar10"],
+            "value": [1, 2, 3],
+        }
+    )
+    fresh = pd.DataFrame({"method": ["rea"], "benchmark": ["nb201-cifar100"], "value": [9]})
+    merged = proxy_track.with_committed(fresh, committed)
+    assert sorted(zip(merged["method"], merged["benchmark"], merged["value"])) == [
+        ("csnas", "nb201-cifar10", 3),
+        ("rea", "nb201-cifar10", 1),
+        ("rea", "nb201-cifar100", 9),
+    ]
+    assert proxy_track.with_committed(fresh, None) is fresh
