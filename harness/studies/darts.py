@@ -52,6 +52,11 @@ PARTS: dict[str, str] = {
     # cells is drawn whatever the seed), one process each so they can run side by side
     "pirl-s1": "--proxy contrastive --seeds 1 --profile quick --seed 1",
     "pirl-s2": "--proxy contrastive --seeds 1 --profile quick --seed 2",
+    # frontier proxies with their authors' NB201 settings at the NB301 scale (AZ-NAS reads
+    # one feature map per cell of a chain, which the DARTS network's two-input cells are not;
+    # VKDNW's Jacobian falls back to per-image jacrev on separable convolutions: 75 s a cell)
+    "zc-meco": "--proxy meco --seeds 1",
+    "zc-zico": "--proxy zico --seeds 1",
 }
 NASLIB = REPO.parent / "shared" / "data" / "darts" / "naslib_nb301_zc.csv.gz"
 NASLIB_SCORES = OUT / "zero_cost" / "naslib_scores.csv"
