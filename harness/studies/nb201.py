@@ -53,10 +53,21 @@ OTHER_DATASETS: dict[str, str] = {
 ALL_CELLS: dict[str, str] = {
     "all-meco": "--proxy meco --benchmark nb201-cifar10 --sample 6466 --seeds 1",
 }
+AZ_NAS_RERUN = "Tybl & Neumann CVPR 2025 Table 1 (their rerun of AZ-NAS)"
 #: published Spearman rho with NB201 test accuracy (CIFAR-10, CIFAR-100, ImageNet16-120)
-PUBLISHED: dict[str, tuple[tuple[float | None, float | None, float | None], str]] = {
-    "az-nas:population": ((0.913, None, None), "Lee & Ham CVPR 2024 (all 15,625 cells)"),
-    "az-nas": ((0.913, None, None), "Lee & Ham CVPR 2024 (population aggregate)"),
+Rhos = tuple[float | None, float | None, float | None]
+#: proxy -> (rho per dataset, its source: one for all datasets or one per dataset)
+PUBLISHED: dict[str, tuple[Rhos, str | tuple[str, ...]]] = {
+    # AZ-NAS's own paper was not found for CIFAR-100 / ImageNet16-120 in the stored sources;
+    # there the numbers are VKDNW's Table 1, its authors' rerun of AZ-NAS's code (their C10: 0.892)
+    "az-nas:population": (
+        (0.913, 0.880, 0.859),
+        ("Lee & Ham CVPR 2024 (all 15,625 cells)", *[AZ_NAS_RERUN] * 2),
+    ),
+    "az-nas": (
+        (0.913, 0.880, 0.859),
+        ("Lee & Ham CVPR 2024 (population aggregate)", *[AZ_NAS_RERUN] * 2),
+    ),
     "meco": ((0.894, 0.883, 0.845), "Jiang et al. NeurIPS 2023"),
     "zico": ((0.80, 0.81, 0.79), "Li et al. ICLR 2023"),
     "vkdnw:vkdnw_dim": ((0.767, 0.787, 0.764), "Tybl & Neumann CVPR 2025 Table 1, aleph"),
@@ -184,19 +195,30 @@ def frontier(root: Path, cifar10: pd.DataFrame) -> pd.DataFrame:
         mine = cells[cells["proxy"].isin(list(PUBLISHED) + FRONTIER_READOUTS)]
         summary = summarize(mine, seed=0, n_resamples=1000)
         for r in summary.itertuples(index=False):
-            published, source = PUBLISHED.get(r.proxy, ((None, None, None), ""))
-            value = published[DATASETS.index(bench)]
             rows.append(
                 {
                     "benchmark": bench, "proxy": r.proxy, "n": r.n, "seeds": r.seeds,
                     "spearman_rho": r.spearman_rho, "rho_lo": r.rho_lo, "rho_hi": r.rho_hi,
-                    "published_rho": value,
-                    "gap": None if value is None else r.spearman_rho - value,
-                    "reproduced": None if value is None else bool(r.rho_lo <= value <= r.rho_hi),
-                    "source": source,
                 }
             )  # fmt: skip
-    return with_committed_datasets(pd.DataFrame(rows), OUT / "frontier.csv")
+    return with_published(with_committed_datasets(pd.DataFrame(rows), OUT / "frontier.csv"))
+
+
+def with_published(table: pd.DataFrame) -> pd.DataFrame:
+    """The published rho of each row's (proxy, dataset), its gap and whether it reproduced
+    (the published value inside the 95% interval), from PUBLISHED (committed rows too)."""
+    out = table.drop(columns=["published_rho", "gap", "reproduced", "source"], errors="ignore")
+    found = [PUBLISHED.get(p, ((None, None, None), "")) for p in out["proxy"]]
+    at = [DATASETS.index(b) for b in out["benchmark"]]
+    value = [np.nan if v[i] is None else v[i] for (v, _), i in zip(found, at)]
+    published = pd.Series(value, index=out.index, dtype=float)
+    inside = (out["rho_lo"] <= published) & (published <= out["rho_hi"])
+    return out.assign(
+        published_rho=published,
+        gap=out["spearman_rho"] - published,
+        reproduced=inside.astype(object).where(published.notna(), None),
+        source=[src if isinstance(src, str) else src[i] for (_, src), i in zip(found, at)],
+    )
 
 
 def with_committed_datasets(table: pd.DataFrame, path: Path) -> pd.DataFrame:
