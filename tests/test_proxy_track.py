@@ -74,3 +74,22 @@ def test_fresh_pairs_replace_committed_pairs_and_keep_the_rest() -> None:
         ("rea", "nb201-cifar100", 9),
     ]
     assert proxy_track.with_committed(fresh, None) is fresh
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["--benchmarks", "nb201-nope"], "--benchmarks"),
+        (["--methods", "csnas", "--benchmarks", "nb201-imagenet16"], "no run"),
+    ],
+)
+def test_cli_bad_selection_is_one_line_exit_2_and_writes_nothing(
+    argv: list[str], names: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli_helpers import harness
+
+    before = {p: p.stat().st_mtime_ns for p in proxy_track.OUT.rglob("*") if p.is_file()}
+    code, _, err = harness(capsys, "reference", "proxy-track", *argv)
+    assert code == 2 and names in err and len(err.strip().splitlines()) == 1
+    after = {p: p.stat().st_mtime_ns for p in proxy_track.OUT.rglob("*") if p.is_file()}
+    assert after == before
