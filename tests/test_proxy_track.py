@@ -3,6 +3,9 @@ the data-free proxies on ImageNet16-120, subsets that keep the committed trials 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -93,3 +96,36 @@ def test_cli_bad_selection_is_one_line_exit_2_and_writes_nothing(
     assert code == 2 and names in err and len(err.strip().splitlines()) == 1
     after = {p: p.stat().st_mtime_ns for p in proxy_track.OUT.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_versus_tables_adjust_within_each_benchmark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compare-<versus> holds one table per benchmark: the Holm family is one dataset's
+    comparisons, so each block equals the table of that benchmark's trials alone."""
+    from harness.executors import execute_plan
+    from harness.report.sections import report_tables
+    from harness.store import open_store
+
+    benches = ["nb201-cifar10", "nb201-cifar100"]
+    methods = ["rea", "tpe", "random"]
+    plan = make_plan(methods, benches, seeds=6, master_seed=3, trials=8)
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    execute_plan(plan, url, workers=1)
+    store = open_store(url, create=False)
+    frame = pd.read_csv(pd.io.common.StringIO(store.trials_frame().to_csv(index=False)))
+    store.close()
+    monkeypatch.setattr(proxy_track, "OUT", tmp_path / "track")
+    monkeypatch.setattr(proxy_track, "VERSUS", ("rea",))
+    monkeypatch.setattr(proxy_track, "TRACK", {b: (methods, {}) for b in benches})
+    monkeypatch.setattr("harness.report.figures.make_figures", lambda *a, **k: [])
+    proxy_track.write(frame)
+    text = (tmp_path / "track" / "compare-rea.md").read_text()
+    for bench in benches:
+        alone = report_tables(frame[frame["benchmark"] == bench], "md", versus="rea",
+                              which=("compare",))["compare"]  # fmt: skip
+        assert alone in text
+    whole = report_tables(frame, "md", versus="rea", which=("compare",))["compare"]
+    assert whole not in text  # the pooled family would adjust over both datasets
+    experiment = json.loads((tmp_path / "track" / "experiment.json").read_text())
+    assert experiment["methods"] == {b: methods for b in benches}
