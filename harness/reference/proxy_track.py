@@ -124,10 +124,8 @@ def write(frame: pd.DataFrame) -> None:
             ]  # one table per benchmark: Holm adjusts over that benchmark's comparisons
             text = "\n".join(block["compare"] for block in blocks)
             (OUT / f"compare-{versus}.{ext}").write_text(text)
-    ran = {
-        bench: [m for m in methods if (m, bench) in set(zip(frame["method"], frame["benchmark"]))]
-        for bench, (methods, _) in TRACK.items()
-    }
+    pairs = set(zip(frame["method"], frame["benchmark"]))
+    ran = {bench: [m for m in ms if (m, bench) in pairs] for bench, (ms, _) in TRACK.items()}
     experiment = {
         "methods": {b: ms for b, ms in ran.items() if ms},
         "proxy_settings": {b: s for b, (_, s) in TRACK.items() if s and ran[b]},

@@ -290,24 +290,19 @@ def all_cells_table(scores: pd.DataFrame) -> pd.DataFrame:
         reps = np.array([space.index(space.parse(a)) for a in part["arch"]])
         by_group = dict(zip(reps, score))
         expanded = np.array([by_group.get(g, np.nan) for g in group])
-        published = PUBLISHED.get(str(proxy), ((None,), ""))[0][0]
         for column, truth_name in ALL_CELLS_TRUTH.items():
             truth = np.asarray(table[column], dtype=float)
             for population, x, y in (("unique", score, truth[reps]), ("all", expanded, truth)):
                 keep = ~np.isnan(x) & ~np.isnan(y)
                 corr = rank_correlation(x[keep], y[keep], seed=0, n_resamples=1000)
-                rho, lo, hi = corr["spearman_rho"], corr["rho_lo"], corr["rho_hi"]
                 rows.append(
                     {
                         "benchmark": "nb201-cifar10", "proxy": proxy, "truth": truth_name,
-                        "cells": population, "n": int(keep.sum()), "spearman_rho": rho,
-                        "rho_lo": lo, "rho_hi": hi, "published_rho": published,
-                        "gap": None if published is None else rho - published,
-                        "reproduced": None if published is None
-                        else bool(lo <= published <= hi),
+                        "cells": population, "n": int(keep.sum()),
+                        **{k: corr[k] for k in ("spearman_rho", "rho_lo", "rho_hi")},
                     }
                 )  # fmt: skip
-    return pd.DataFrame(rows)
+    return with_published(pd.DataFrame(rows))
 
 
 def write_all_cells(root: Path) -> None:
