@@ -225,6 +225,31 @@ def test_vkdnw_batched_jacobian_equals_the_functional_one() -> None:
         assert torch.allclose(fast, vkdnw.logit_jacobian(net, x, chosen), rtol=1e-4, atol=1e-5)
 
 
+def test_vkdnw_jacobian_through_a_narrow_head_equals_the_functional_one() -> None:
+    """More classes than head inputs (NB201 C=4 has 16 features; 20 and 120 classes): the
+    passes run per feature and go through the head's weight; every chosen weight, the head's
+    own weight and bias elements included, equals torch.func's per-image jacrev."""
+    cell = SPACES.get("nb201").parse(
+        "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+    )
+    for classes in (20, 120):
+        torch.manual_seed(0)
+        net = SPACES.get("nb201").network(cell, classes, C=4, N=1).eval()
+        x = images(5, size=8)
+        chosen = vkdnw.selected_indices(net, 3, 200)
+        assert "classifier.weight" in chosen and "classifier.bias" in chosen
+        owners = {k: vkdnw._owner(net, k) for k in chosen}
+        deltas = {k: torch.zeros((len(x), len(i)), requires_grad=True) for k, i in chosen.items()}
+        logits, head = vkdnw._offset_forward(net, x, chosen, owners, deltas)
+        assert head is not None and head[0] is net.classifier
+        assert head[0].in_features < logits.shape[1]  # the head route is the one taken
+        fast = vkdnw.logit_jacobian_batched(net, x, chosen)
+        assert fast is not None
+        slow = vkdnw.logit_jacobian(net, x, chosen)
+        assert torch.allclose(fast, slow, rtol=1e-4, atol=1e-5)
+        assert bool((slow[:, :, -6:] != 0).any())  # the head's own elements were compared
+
+
 def test_vkdnw_weights_cut_off_from_the_output_have_zero_derivative() -> None:
     """A cell with no path into its output node: the weights before it do not reach the
     logits; both Jacobian paths give them 0."""

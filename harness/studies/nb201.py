@@ -47,11 +47,15 @@ OTHER_DATASETS: dict[str, str] = {
     "frontier-az-nas-c100": "--proxy az-nas --benchmark nb201-cifar100 --sample 200 --seeds 1",
     "frontier-az-nas-in16": "--proxy az-nas --benchmark nb201-imagenet16 --sample 200 --seeds 1 "
     "--set image_size=16",
+    "frontier-vkdnw-in16": "--proxy vkdnw --benchmark nb201-imagenet16 --sample 200 --seeds 1 "
+    "--set image_size=16",
+    "frontier-vkdnw-c100": "--proxy vkdnw --benchmark nb201-cifar100 --sample 200 --seeds 1",
 }
 #: a frontier proxy on every isomorphism class (all 6,466 unique cells, cell seed 0), where one
-#: core can afford it: MeCo at about 0.08 s a cell
+#: core can afford it: MeCo at about 0.08 s a cell, AZ-NAS at about 1 s
 ALL_CELLS: dict[str, str] = {
     "all-meco": "--proxy meco --benchmark nb201-cifar10 --sample 6466 --seeds 1",
+    "all-az-nas": "--proxy az-nas --benchmark nb201-cifar10 --sample 6466 --seeds 1",
 }
 AZ_NAS_RERUN = "Tybl & Neumann CVPR 2025 Table 1 (their rerun of AZ-NAS)"
 #: published Spearman rho with NB201 test accuracy (CIFAR-10, CIFAR-100, ImageNet16-120)

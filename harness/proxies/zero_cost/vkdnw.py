@@ -27,8 +27,10 @@ their code scores zeros; here the evaluation fails. Higher is better. Data-free,
 Speed: the Jacobian is taken with one backward pass of the batch per class
 (`logit_jacobian_batched`: every chosen weight gets a per-image zero offset, added by a forward
 hook as that weight's own term, whose gradient is the image's derivative; eval mode keeps the
-images independent); it equals torch.func's per-image `jacrev` path (`logit_jacobian`, kept as
-the fallback for other layer types) to float32 rounding (tested).
+images independent); where the logits come from a linear head with fewer inputs than classes,
+one pass per head input instead, times the head's weight (NB201 on CIFAR-100: 64 passes, not
+100). Both equal torch.func's per-image `jacrev` path (`logit_jacobian`, kept as the fallback
+for other layer types) to float32 rounding (tested).
 
 `VKDNW_single` and `VKDNW_agg` of their Table 1 are rankings built on these numbers:
 `scripts/study.py` reports vkdnw_entropy alone, (aleph, entropy) ranked lexicographically,
@@ -142,19 +144,39 @@ def _term(
 def logit_jacobian_batched(
     net: nn.Module, x: torch.Tensor, chosen: dict[str, torch.Tensor]
 ) -> torch.Tensor | None:
-    """`logit_jacobian` from one backward pass of the batch per class: each chosen weight gets
-    a per-image zero offset whose gradient is that image's derivative (the network is in eval
-    mode, so images do not interact). None when a chosen weight's layer is not a conv (groups
-    1), an eval-mode BatchNorm2d or a linear layer."""
+    """`logit_jacobian` from batched backward passes: each chosen weight gets a per-image zero
+    offset whose gradient is that image's derivative (the network is in eval mode, so images
+    do not interact). One pass per class, or, where the logits come from a linear head with
+    fewer inputs than classes (NB201 on CIFAR-100 / ImageNet16-120: 64 features, 100 / 120
+    classes), one pass per head input, multiplied by the head's weight. None when a chosen
+    weight's layer is not a conv (groups 1), an eval-mode BatchNorm2d or a linear layer."""
     owners = {k: _owner(net, k) for k in chosen}
     if not all(_supported(m) for m, _ in owners.values()):
         return None
     deltas = {k: torch.zeros((len(x), len(idx)), requires_grad=True) for k, idx in chosen.items()}
+    logits, head = _offset_forward(net, x, chosen, owners, deltas)
+    if head is not None and head[0].in_features < logits.shape[1]:
+        return _through_head(logits, head, chosen, owners, deltas)
+    return _backward_columns([logits[:, c] for c in range(logits.shape[1])], deltas)
+
+
+Head = tuple[nn.Linear, torch.Tensor]  # the linear layer that gives the logits, and its input
+
+
+def _offset_forward(
+    net: nn.Module,
+    x: torch.Tensor,
+    chosen: dict[str, torch.Tensor],
+    owners: dict[str, tuple[nn.Module, str]],
+    deltas: dict[str, torch.Tensor],
+) -> tuple[torch.Tensor, Head | None]:
+    """The logits with every chosen weight's offset term added to its layer's output, and the
+    linear layer whose output they are (with its input), if one is."""
     by_module: dict[nn.Module, list[str]] = {}
     for k, (m, _) in owners.items():
         by_module.setdefault(m, []).append(k)
 
-    def hook(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> torch.Tensor:
+    def offsets(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> torch.Tensor:
         for k in by_module[m]:
             for j, idx in enumerate(chosen[k].tolist()):
                 channel, term = _term(m, owners[k][1], inputs[0], out, idx)
@@ -163,24 +185,60 @@ def logit_jacobian_batched(
                 out = out.index_add(1, torch.tensor([channel]), add)
         return out
 
-    handles = [m.register_forward_hook(hook) for m in by_module]
+    seen: list[tuple[nn.Linear, torch.Tensor, torch.Tensor]] = []
+
+    def record(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        assert isinstance(m, nn.Linear)
+        seen.append((m, inputs[0], out))  # registered after `offsets`: sees its output
+
+    handles = [m.register_forward_hook(offsets) for m in by_module]
+    handles += [m.register_forward_hook(record) for m in net.modules() if isinstance(m, nn.Linear)]
     try:
         logits = net(x)
     finally:
         for h in handles:
             h.remove()
+    return logits, next(((m, z) for m, z, out in seen if out is logits), None)
+
+
+def _backward_columns(outputs: list[torch.Tensor], deltas: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(B, len(outputs), weights): each output's per-image derivative, one backward pass each."""
     leaves = list(deltas.values())
     columns = []
-    for c in range(logits.shape[1]):
-        grads = torch.autograd.grad(
-            logits[:, c].sum(), leaves, retain_graph=True, allow_unused=True
-        )  # a weight cut off from the output (a cell with no path) has derivative 0
+    for out in outputs:
+        grads = torch.autograd.grad(out.sum(), leaves, retain_graph=True, allow_unused=True)
+        # a weight cut off from the output (a cell with no path) has derivative 0
         columns.append(
             torch.cat(
                 [torch.zeros_like(d) if g is None else g for g, d in zip(grads, leaves)], dim=1
             )
         )
     return torch.stack(columns, dim=1).detach()
+
+
+def _through_head(
+    logits: torch.Tensor,
+    head: Head,
+    chosen: dict[str, torch.Tensor],
+    owners: dict[str, tuple[nn.Module, str]],
+    deltas: dict[str, torch.Tensor],
+) -> torch.Tensor:
+    """d logits / d offsets = W d z / d offsets for the weights before the head (z its input,
+    one pass per feature), plus the head's own weights' terms, which reach one logit each."""
+    linear, z = head
+    jac = torch.einsum(
+        "oi,bij->boj",
+        linear.weight.detach(),
+        _backward_columns([z[:, i] for i in range(z.shape[1])], deltas),
+    )
+    start = 0
+    for k, idx in chosen.items():
+        if owners[k][0] is linear:
+            for j, element in enumerate(idx.tolist()):
+                channel, term = _term(linear, owners[k][1], z, logits, element)
+                jac[:, channel, start + j] += term.detach()
+        start += len(idx)
+    return jac
 
 
 def covariance_factor(logits: torch.Tensor) -> torch.Tensor:
