@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import inspect
 import platform
 import re
 import sys
@@ -238,15 +239,28 @@ def _space_module(benchmark: Any) -> str:
 
 def proxy_identity(proxy: Any, benchmark: Any = None) -> CodeIdentity:
     """The proxy's code: an explicit `version` attribute (its libraries then all the result
-    libraries), else the hash of its code, the benchmark's and the benchmark's space's (a
-    trained proxy trains that space's network) and what they import."""
+    libraries), else the hash of its code (its class's module and those of the functions it
+    holds), the benchmark's and the benchmark's space's (a trained proxy trains that space's
+    network) and what they import."""
     explicit = getattr(proxy, "version", None)
     if isinstance(explicit, str) and explicit:
         return CodeIdentity(explicit, _library_versions(set(_DISTRIBUTIONS)))
-    modules = [type(proxy).__module__]
+    modules = [type(proxy).__module__, *_held_code(proxy)]
     if benchmark is not None:
         modules += [type(benchmark).__module__, _space_module(benchmark)]
     return code_identity(*modules)
+
+
+def _held_code(obj: Any) -> list[str]:
+    """The modules of the functions and classes an object holds: a zero-cost proxy is one
+    shared class given its `measure` and `build` functions, which live in the proxy's own
+    module (meco.py, naswot.py), not in the class's."""
+    modules = []
+    for value in getattr(obj, "__dict__", {}).values():
+        value = getattr(value, "func", value)  # a functools.partial's function
+        if inspect.isfunction(value) or inspect.isclass(value) or inspect.ismethod(value):
+            modules.append(value.__module__)
+    return modules
 
 
 def proxy_version(proxy: Any, benchmark: Any = None) -> str:

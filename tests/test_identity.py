@@ -212,6 +212,32 @@ def test_outside_code_is_hashed_by_its_real_file(tmp_path, monkeypatch):
     sys.modules.pop("mylab.proxy"), sys.modules.pop("mylab")
 
 
+def test_a_zero_cost_proxys_measure_module_is_part_of_its_identity(tmp_path, monkeypatch):
+    """Zero-cost proxies share one class; each one's formula lives in its own module (meco.py,
+    naswot.py): two proxies differ, and editing a user's measure module gives a new version."""
+    import importlib
+    import sys
+
+    from harness.identity import code_identity, proxy_version
+    from harness.proxies import make_proxy
+    from harness.proxies.zero_cost.common import COMMON, ZeroCostProxy
+
+    versions = {proxy_version(make_proxy(n)) for n in ("meco", "naswot", "swap", "synflow")}
+    assert len(versions) == 4
+    pkg = tmp_path / "mylab2"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "score.py").write_text("def measure(ctx):\n    return 1.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("mylab2.score")
+    proxy = ZeroCostProxy("mine", dict(COMMON), module.measure)
+    first = proxy_version(proxy)
+    (pkg / "score.py").write_text("def measure(ctx):\n    return 2.0\n")
+    code_identity.cache_clear()
+    assert proxy_version(proxy) != first
+    sys.modules.pop("mylab2.score"), sys.modules.pop("mylab2")
+
+
 def test_code_without_a_file_needs_an_explicit_version():
     """A proxy class defined in `python -c` (or a notebook cell) has no source to hash."""
     from pathlib import Path
