@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from harness.studies import nb201 as study
@@ -68,3 +69,32 @@ def test_frontier_keeps_committed_rows_of_other_datasets_not_rerun(tmp_path) -> 
         ("nb201-cifar100", "az-nas:expressivity", 0.73),
     ]
     assert with_committed_datasets(now, tmp_path / "none.csv") is now
+
+
+def test_frontier_joins_the_parts_of_one_other_dataset(tmp_path: Path) -> None:
+    """AZ-NAS and VKDNW on CIFAR-100 are two parts over the same cells: both proxies get
+    their rows, and so does vkdnw:agg, which needs the two together."""
+    rng = np.random.default_rng(0)
+    archs = [f"a{i}" for i in range(40)]
+    truth = rng.normal(size=40)
+    readouts = {f"az-nas:{c}": c for c in ("expressivity", "progressivity", "trainability",
+                                          "complexity")}  # fmt: skip
+    parts = {"frontier-az-nas-c100": ["az-nas", *readouts], "frontier-vkdnw-c100":
+             ["vkdnw", "vkdnw:vkdnw_dim"]}  # fmt: skip
+    for name, proxies in parts.items():
+        rows = [
+            {"benchmark": "nb201-cifar100", "proxy": p, "budget": None, "seed": 0.0, "arch": a,
+             "arch_key": a, "score": t + rng.normal(), "direction": "maximize", "truth": t,
+             "status": "ok", "wall_s": 1.0, "labels_used": 0}
+            for p in proxies for a, t in zip(archs, truth)
+        ]  # fmt: skip
+        (tmp_path / name).mkdir()
+        pd.DataFrame(rows).to_csv(tmp_path / name / "cells.csv", index=False)
+    cifar10 = pd.read_csv(tmp_path / "frontier-vkdnw-c100" / "cells.csv").assign(
+        benchmark="nb201-cifar10"
+    )
+    table = study.frontier(tmp_path, cifar10)
+    c100 = set(table.loc[table["benchmark"] == "nb201-cifar100", "proxy"])
+    assert {"az-nas", "az-nas:population", "vkdnw", "vkdnw:single", "vkdnw:agg"} <= c100
+    agg = table[(table["benchmark"] == "nb201-cifar100") & (table["proxy"] == "vkdnw:agg")]
+    assert int(agg["n"].iloc[0]) == 40

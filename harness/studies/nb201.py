@@ -188,12 +188,14 @@ def frontier(root: Path, cifar10: pd.DataFrame) -> pd.DataFrame:
     from harness.correlate import summarize
 
     sets = {"nb201-cifar10": cifar10}
+    parts: dict[str, list[pd.DataFrame]] = {}
     for name, args in OTHER_DATASETS.items():
         path = root / name / "cells.csv"
         if path.exists():
-            cells = pd.read_csv(path)
-            bench = args.split("--benchmark ")[1].split()[0]
-            sets[bench] = pd.concat([cells, derived(cells)], ignore_index=True)
+            parts.setdefault(args.split("--benchmark ")[1].split()[0], []).append(pd.read_csv(path))
+    for bench, frames in parts.items():  # a dataset's parts share their 200 cells
+        cells = pd.concat(frames, ignore_index=True)
+        sets[bench] = pd.concat([cells, derived(cells)], ignore_index=True)
     rows = []
     for bench, cells in sets.items():
         mine = cells[cells["proxy"].isin(list(PUBLISHED) + FRONTIER_READOUTS)]
