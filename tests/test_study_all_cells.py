@@ -55,3 +55,40 @@ def test_a_failed_score_ranks_last() -> None:
     frame.loc[worst, "status"] = "failed"
     out = nb201.all_cells_table(frame).set_index(["truth", "cells"])
     assert out.loc[("cifar10 ori-test", "unique")]["spearman_rho"] < 1.0
+
+
+def test_az_nas_population_ranks_the_classes_and_every_cell() -> None:
+    """`az-nas:population`: the sum of log(rank / n) of the four components, over the 40
+    classes (unique) and over all their member cells, each with its class's components
+    (all); a NaN component counts as -inf, as the authors' code makes it."""
+    from scipy import stats
+
+    from harness.correlate import rank_correlation
+
+    frame, reps = _scores("maximize", 1.0)
+    rng = np.random.default_rng(0)
+    comps = {c: frame["truth"].to_numpy() + rng.normal(0, 1, 40) for c in
+             ("expressivity", "progressivity", "trainability", "complexity")}  # fmt: skip
+    comps["trainability"][5] = np.nan
+    parts = [frame.assign(proxy=f"az-nas:{c}", score=v) for c, v in comps.items()]
+    out = nb201.all_cells_table(pd.concat([frame, *parts], ignore_index=True))
+    out = out[out["proxy"] == "az-nas:population"].set_index(["truth", "cells"])
+    table = load_table()
+    group = np.asarray(table["unique_group"])
+    filled = {c: np.nan_to_num(v, nan=-np.inf) for c, v in comps.items()}
+
+    def log_rank(columns: list[np.ndarray]) -> np.ndarray:
+        return sum(np.log(stats.rankdata(v) / len(v)) for v in columns)
+
+    unique = log_rank(list(filled.values()))
+    truth = np.asarray(table["c10_test_acc_200"], dtype=float)
+    want = rank_correlation(unique, truth[reps], seed=0, n_resamples=1000)["spearman_rho"]
+    assert out.loc[("cifar10 ori-test", "unique")]["spearman_rho"] == pytest.approx(want)
+    members = np.flatnonzero(np.isin(group, reps))
+    where = {r: i for i, r in enumerate(reps)}
+    every = log_rank([v[[where[g] for g in group[members]]] for v in filled.values()])
+    want = rank_correlation(every, truth[members], seed=0, n_resamples=1000)["spearman_rho"]
+    everyone = out.loc[("cifar10 ori-test", "all")]
+    assert everyone["n"] == len(members)
+    assert everyone["spearman_rho"] == pytest.approx(want)
+    assert everyone["published_rho"] == 0.913

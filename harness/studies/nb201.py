@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -263,7 +264,8 @@ def all_cells_scores(root: Path) -> pd.DataFrame:
         if part.exists():
             cells = pd.read_csv(part)
             proxy = args.split("--proxy ")[1].split()[0]
-            cells = cells[cells["proxy"].eq(proxy) & cells["seed"].notna()]
+            family = cells["proxy"].str.split(":").str[0]  # the proxy and its readouts
+            cells = cells[family.eq(proxy) & cells["seed"].notna()]
             fresh.append(cells[["proxy", "arch", "score", "direction", "status", "truth"]])
     if fresh:
         new = pd.concat(fresh, ignore_index=True)
@@ -282,7 +284,9 @@ ALL_CELLS_TRUTH = {
 
 def all_cells_table(scores: pd.DataFrame) -> pd.DataFrame:
     """rho over the unique cells, and over all 15,625 with each cell's class score, against
-    each truth of ALL_CELLS_TRUTH."""
+    each truth of ALL_CELLS_TRUTH; with AZ-NAS's components present, `az-nas:population`
+    too, their log-rank aggregate over the 6,466 classes and over all 15,625 cells (each with
+    its class's components: the population their notebook ranks)."""
     from harness.benchmarks.table import load_table
     from harness.correlate import rank_correlation
     from harness.spaces.nb201 import NB201Space
@@ -290,15 +294,10 @@ def all_cells_table(scores: pd.DataFrame) -> pd.DataFrame:
     table, space = load_table(), NB201Space()
     group = np.asarray(table["unique_group"])
     rows = []
-    for proxy, part in scores.groupby("proxy", sort=False):
-        sign = np.where(part["direction"].eq("maximize"), 1.0, -1.0)
-        score = np.where(part["status"].eq("ok"), part["score"] * sign, -np.inf)
-        reps = np.array([space.index(space.parse(a)) for a in part["arch"]])
-        by_group = dict(zip(reps, score))
-        expanded = np.array([by_group.get(g, np.nan) for g in group])
+    for proxy, (reps, unique, every) in _whole_space_rankings(scores, space, group).items():
         for column, truth_name in ALL_CELLS_TRUTH.items():
             truth = np.asarray(table[column], dtype=float)
-            for population, x, y in (("unique", score, truth[reps]), ("all", expanded, truth)):
+            for population, x, y in (("unique", unique, truth[reps]), ("all", every, truth)):
                 keep = ~np.isnan(x) & ~np.isnan(y)
                 corr = rank_correlation(x[keep], y[keep], seed=0, n_resamples=1000)
                 rows.append(
@@ -309,6 +308,41 @@ def all_cells_table(scores: pd.DataFrame) -> pd.DataFrame:
                     }
                 )  # fmt: skip
     return with_published(pd.DataFrame(rows))
+
+
+Ranking = tuple[np.ndarray, np.ndarray, np.ndarray]  # class indices, their scores, all cells'
+
+
+def _whole_space_rankings(
+    scores: pd.DataFrame, space: Any, group: np.ndarray
+) -> dict[str, Ranking]:
+    """Each proxy's signed class scores (a failed one -inf) spread over the space (NaN where
+    a cell's class was not scored), and AZ-NAS's population aggregate from its readouts."""
+    from harness.proxies.zero_cost.az_nas import COMPONENTS, population_log_rank
+
+    def spread(reps: np.ndarray, score: np.ndarray) -> np.ndarray:
+        by_group = dict(zip(reps, score))
+        return np.array([by_group.get(g, np.nan) for g in group])
+
+    out: dict[str, Ranking] = {}
+    for proxy, part in scores[~scores["proxy"].str.contains(":")].groupby("proxy", sort=False):
+        sign = np.where(part["direction"].eq("maximize"), 1.0, -1.0)
+        score = np.where(part["status"].eq("ok"), part["score"] * sign, -np.inf)
+        reps = np.array([space.index(space.parse(a)) for a in part["arch"]])
+        out[str(proxy)] = (reps, score, spread(reps, score))
+    readouts = [f"az-nas:{c}" for c in COMPONENTS]
+    if set(readouts) <= set(scores["proxy"]):
+        wide = _wide(scores.assign(seed=0), readouts)  # failed or NaN readouts: -inf, as theirs
+        assert wide is not None
+        wide = wide.fillna(-np.inf)
+        reps = np.array([space.index(space.parse(a)) for a in wide.index])
+        every = np.full(len(group), np.nan)
+        scored = np.isin(group, reps)
+        columns = {k: spread(reps, wide[k].to_numpy())[scored] for k in readouts}
+        every[scored] = population_log_rank(columns)
+        unique = population_log_rank({k: wide[k].to_numpy() for k in readouts})
+        out["az-nas:population"] = (reps, unique, every)
+    return out
 
 
 def write_all_cells(root: Path) -> None:
