@@ -250,6 +250,34 @@ def test_vkdnw_jacobian_through_a_narrow_head_equals_the_functional_one() -> Non
         assert bool((slow[:, :, -6:] != 0).any())  # the head's own elements were compared
 
 
+def test_vkdnw_batched_jacobian_covers_grouped_convolutions() -> None:
+    """DARTS's separable and dilated convolutions (depthwise, groups = channels; and a
+    grouped one, 2 groups): the batched path equals per-image jacrev."""
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1, bias=False),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.Conv2d(4, 4, 3, padding=2, dilation=2, groups=4, bias=False),  # depthwise
+        nn.Conv2d(4, 4, 1, bias=False),  # pointwise
+        nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2),
+        nn.BatchNorm2d(6),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(6, 3),
+    ).eval()
+    with torch.no_grad():  # BN running statistics away from (0, 1), so they matter
+        for bn in (net[1], net[6]):
+            assert isinstance(bn, nn.BatchNorm2d)
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+    x = images(4, size=8)
+    chosen = vkdnw.selected_indices(net, 5, 200)
+    fast = vkdnw.logit_jacobian_batched(net, x, chosen)
+    assert fast is not None
+    assert torch.allclose(fast, vkdnw.logit_jacobian(net, x, chosen), rtol=1e-4, atol=1e-5)
+
+
 def test_vkdnw_weights_cut_off_from_the_output_have_zero_derivative() -> None:
     """A cell with no path into its output node: the weights before it do not reach the
     logits; both Jacobian paths give them 0."""

@@ -54,7 +54,8 @@ PARTS: dict[str, str] = {
     "pirl-s2": "--proxy contrastive --seeds 1 --profile quick --seed 2",
     # frontier proxies with their authors' NB201 settings at the NB301 scale (AZ-NAS reads
     # one feature map per cell of a chain, which the DARTS network's two-input cells are not;
-    # VKDNW's Jacobian falls back to per-image jacrev on separable convolutions: 75 s a cell)
+    # VKDNW: 27 s a cell with grouped convolutions in its batched Jacobian, 62 s before through
+    # per-image jacrev; not run yet, about 1.6 core-hours for the 214 cells)
     "zc-meco": "--proxy meco --seeds 1",
     "zc-zico": "--proxy zico --seeds 1",
 }

@@ -29,8 +29,9 @@ Speed: the Jacobian is taken with one backward pass of the batch per class
 hook as that weight's own term, whose gradient is the image's derivative; eval mode keeps the
 images independent); where the logits come from a linear head with fewer inputs than classes,
 one pass per head input instead, times the head's weight (NB201 on CIFAR-100: 64 passes, not
-100). Both equal torch.func's per-image `jacrev` path (`logit_jacobian`, kept as the fallback
-for other layer types) to float32 rounding (tested).
+100). Convolutions of any grouping (DARTS's depthwise separable and dilated ones) are
+covered. Both equal torch.func's per-image `jacrev` path (`logit_jacobian`, kept as the
+fallback for other layer types) to float32 rounding (tested).
 
 `VKDNW_single` and `VKDNW_agg` of their Table 1 are rankings built on these numbers:
 `scripts/study.py` reports vkdnw_entropy alone, (aleph, entropy) ranked lexicographically,
@@ -100,11 +101,7 @@ def _owner(net: nn.Module, name: str) -> tuple[nn.Module, str]:
 
 def _supported(module: nn.Module) -> bool:
     if isinstance(module, nn.Conv2d):
-        return (
-            module.groups == 1
-            and module.padding_mode == "zeros"
-            and not isinstance(module.padding, str)
-        )
+        return module.padding_mode == "zeros" and not isinstance(module.padding, str)
     if isinstance(module, nn.BatchNorm2d):
         return not module.training and module.running_mean is not None
     return isinstance(module, nn.Linear)
@@ -113,11 +110,13 @@ def _supported(module: nn.Module) -> bool:
 def _conv_term(
     m: nn.Conv2d, x: torch.Tensor, out: torch.Tensor, idx: int
 ) -> tuple[int, torch.Tensor]:
-    """d out[:, o] / d weight[o, i, a, b] per image: the input window that weight multiplies."""
+    """d out[:, o] / d weight[o, i, a, b] per image: the input window that weight multiplies
+    (input channel i of output channel o's group; depthwise convolutions have one a group)."""
     o, i, a, b = (int(v) for v in torch.unravel_index(torch.tensor(idx), m.weight.shape))
     assert not isinstance(m.padding, str)  # `_supported` admits int paddings only
     (ph, pw), (sh, sw), (dh, dw) = (int(v) for v in m.padding), m.stride, m.dilation
-    xp = nn.functional.pad(x[:, i], (pw, pw, ph, ph))
+    channel = o // (m.out_channels // m.groups) * (m.in_channels // m.groups) + i
+    xp = nn.functional.pad(x[:, channel], (pw, pw, ph, ph))
     ho, wo = out.shape[2:]
     return o, xp[
         :, a * dh : a * dh + sh * (ho - 1) + 1 : sh, b * dw : b * dw + sw * (wo - 1) + 1 : sw
@@ -149,7 +148,7 @@ def logit_jacobian_batched(
     do not interact). One pass per class, or, where the logits come from a linear head with
     fewer inputs than classes (NB201 on CIFAR-100 / ImageNet16-120: 64 features, 100 / 120
     classes), one pass per head input, multiplied by the head's weight. None when a chosen
-    weight's layer is not a conv (groups 1), an eval-mode BatchNorm2d or a linear layer."""
+    weight's layer is not a conv (zero padding), an eval-mode BatchNorm2d or a linear layer."""
     owners = {k: _owner(net, k) for k in chosen}
     if not all(_supported(m) for m, _ in owners.values()):
         return None
