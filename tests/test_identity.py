@@ -190,52 +190,59 @@ def test_a_changed_strategy_source_in_a_copy_of_the_package_is_a_new_run(tmp_pat
     assert changed.split()[1] == ours.split()[1]  # rea's code did not change
 
 
-def test_outside_code_is_hashed_by_its_real_file(tmp_path, monkeypatch):
-    """A user's proxy in mylab/proxy.py: editing it gives a new version, not the old one."""
+def _user_module(tmp_path, monkeypatch, dotted: str, source: str):
+    """Import a user's module `package.module` written under tmp_path (`_edit_and_forget`
+    rewrites it and drops it from sys.modules)."""
     import importlib
+
+    package, module = dotted.split(".")
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / package / f"{module}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return importlib.import_module(dotted)
+
+
+def _edit_and_forget(tmp_path, dotted: str, source: str) -> None:
     import sys
 
+    from harness.identity import code_identity
+
+    (tmp_path / f"{dotted.replace('.', '/')}.py").write_text(source)
+    code_identity.cache_clear()
+    sys.modules.pop(dotted), sys.modules.pop(dotted.split(".")[0])
+
+
+def test_outside_code_is_hashed_by_its_real_file(tmp_path, monkeypatch):
+    """A user's proxy in mylab/proxy.py: editing it gives a new version, not the old one."""
     from harness.identity import code_identity, proxy_version
 
-    pkg = tmp_path / "mylab"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "proxy.py").write_text("import numpy\nclass P:\n    name = 'p'\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    module = importlib.import_module("mylab.proxy")
+    module = _user_module(
+        tmp_path, monkeypatch, "mylab.proxy", "import numpy\nclass P:\n    name = 'p'\n"
+    )
     first = proxy_version(module.P())
     assert first != code_identity("nothing.at.all").version  # the empty input's hash
-    (pkg / "proxy.py").write_text("import numpy\nclass P:\n    name = 'p'  # edited\n")
-    code_identity.cache_clear()
+    _edit_and_forget(tmp_path, "mylab.proxy", "import numpy\nclass P:\n    name = 'p'  # edited\n")
     assert proxy_version(module.P()) != first
     assert dict(code_identity("mylab.proxy").libraries)["numpy"] == np.__version__
-    sys.modules.pop("mylab.proxy"), sys.modules.pop("mylab")
 
 
 def test_a_zero_cost_proxys_measure_module_is_part_of_its_identity(tmp_path, monkeypatch):
     """Zero-cost proxies share one class; each one's formula lives in its own module (meco.py,
     naswot.py): two proxies differ, and editing a user's measure module gives a new version."""
-    import importlib
-    import sys
-
-    from harness.identity import code_identity, proxy_version
+    from harness.identity import proxy_version
     from harness.proxies import make_proxy
     from harness.proxies.zero_cost.common import COMMON, ZeroCostProxy
 
     versions = {proxy_version(make_proxy(n)) for n in ("meco", "naswot", "swap", "synflow")}
     assert len(versions) == 4
-    pkg = tmp_path / "mylab2"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "score.py").write_text("def measure(ctx):\n    return 1.0\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    module = importlib.import_module("mylab2.score")
+    module = _user_module(
+        tmp_path, monkeypatch, "mylab2.score", "def measure(ctx):\n    return 1.0\n"
+    )
     proxy = ZeroCostProxy("mine", dict(COMMON), module.measure)
     first = proxy_version(proxy)
-    (pkg / "score.py").write_text("def measure(ctx):\n    return 2.0\n")
-    code_identity.cache_clear()
+    _edit_and_forget(tmp_path, "mylab2.score", "def measure(ctx):\n    return 2.0\n")
     assert proxy_version(proxy) != first
-    sys.modules.pop("mylab2.score"), sys.modules.pop("mylab2")
 
 
 def test_code_without_a_file_needs_an_explicit_version():
