@@ -158,9 +158,8 @@ def write(root: Path) -> None:
 
 def explain() -> None:
     """The NB201 study's measurements of what the contrastive score tracks, on these cells."""
-    from scipy import stats
-
     from harness.spaces import SPACES
+    from harness.studies.explain import print_loss, print_structure, rho
 
     cells = pd.read_csv(OUT / "cells.csv.gz")
     need = {"contrastive", "contrastive:init-loss", "contrastive:init-cosine"}
@@ -168,8 +167,7 @@ def explain() -> None:
         raise SystemExit("the committed cells have no contrastive readouts")
     wide = cells.pivot_table(index="arch", columns="proxy", values="score", aggfunc="mean")
     truth = cells.groupby("arch")["truth"].first().reindex(wide.index)
-    final, init = wide["contrastive"], wide["contrastive:init-loss"]
-    cosine, drop = wide["contrastive:init-cosine"], wide["contrastive:loss-drop"]
+    final, cosine = wide["contrastive"], wide["contrastive:init-cosine"]
     space = SPACES.get("darts")
     genotypes = [space.parse(a) for a in wide.index]
     ops = [[op for op, _ in g.normal + g.reduce] for g in genotypes]
@@ -177,23 +175,9 @@ def explain() -> None:
     pools = [sum(o == "avg_pool_3x3" for o in c) for c in ops]
     per_image = per_image_divisor()
 
-    def rho(a: object, b: object) -> float:
-        return float(stats.spearmanr(a, b).statistic)
-
-    print(f"cells: {len(wide)}")
-    print(f"rho(final loss, loss before training): {rho(final, init):+.3f}")
-    print(f"rho(final loss, initial embedding cosine): {rho(final, cosine):+.3f}")
-    print(
-        f"loss drop per image (nats): mean {drop.mean() / per_image:.2f}, "
-        f"min {drop.min() / per_image:.2f}, max {drop.max() / per_image:.2f}; "
-        f"rose for {int((drop < 0).sum())} cells"
-    )
-    spread = (final.max() - final.min()) / per_image
-    print(f"spread of the final loss between cells (nats): {spread:.2f}")
+    print_loss(wide, per_image)
     print(f"convolutions per cell (both cells): {min(convs)}-{max(convs)}")
-    print(f"rho(initial cosine, #convolutions, both cells): {rho(cosine, convs):+.3f}")
-    print(f"rho(initial cosine, #average pools, both cells): {rho(cosine, pools):+.3f}")
-    print(f"rho(#convolutions, test accuracy): {rho(convs, truth):+.3f}")
+    print_structure(cosine, convs, pools, truth, note=", both cells")
     print(f"rho(#average pools, test accuracy): {rho(pools, truth):+.3f}")
     reduce_max = np.array([sum(op == "max_pool_3x3" for op, _ in g.reduce) for g in genotypes])
     none, some = cosine[reduce_max == 0], cosine[reduce_max > 0]

@@ -407,35 +407,18 @@ def per_image_divisor(profile: str) -> float:
 
 
 def _explain(part: pd.DataFrame, profile: str) -> None:
-    from scipy import stats
-
     from harness.spaces import SPACES
+    from harness.studies.explain import print_loss, print_structure
 
     wide = part.pivot_table(index="arch", columns="proxy", values="score", aggfunc="mean")
     truth = part.groupby("arch")["truth"].first().reindex(wide.index)
-    final, init = wide["contrastive"], wide["contrastive:init-loss"]
-    cosine, drop = wide["contrastive:init-cosine"], wide["contrastive:loss-drop"]
     per_image = per_image_divisor(profile)
     ops = [SPACES.get("nb201").parse(a).ops for a in wide.index]
     convs = [sum(o.startswith("nor_conv") for o in c) for c in ops]
     pools = [sum(o == "avg_pool_3x3" for o in c) for c in ops]
 
-    def rho(a: object, b: object) -> float:
-        return float(stats.spearmanr(a, b).statistic)
-
-    print(f"cells: {len(wide)}")
-    print(f"rho(final loss, loss before training): {rho(final, init):+.3f}")
-    print(f"rho(final loss, initial embedding cosine): {rho(final, cosine):+.3f}")
-    print(
-        f"loss drop per image (nats): mean {drop.mean() / per_image:.2f}, "
-        f"min {drop.min() / per_image:.2f}, max {drop.max() / per_image:.2f}; "
-        f"rose for {int((drop < 0).sum())} cells"
-    )
-    spread = (final.max() - final.min()) / per_image
-    print(f"spread of the final loss between cells (nats): {spread:.2f}")
-    print(f"rho(initial cosine, #convolutions): {rho(cosine, convs):+.3f}")
-    print(f"rho(initial cosine, #average pools): {rho(cosine, pools):+.3f}")
-    print(f"rho(#convolutions, test accuracy): {rho(convs, truth):+.3f}")
+    print_loss(wide, per_image)
+    print_structure(wide["contrastive:init-cosine"], convs, pools, truth)
     supervised = part.loc[part["proxy"] == "supervised", "score"]
     print(f"supervised held-out accuracy (%): mean {supervised.mean():.1f}")
     seconds = part.loc[part["proxy"] == "contrastive", "wall_s"]
