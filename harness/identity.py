@@ -14,12 +14,14 @@ keyed by the proxy's part only (`cache_version`).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import importlib.util
 import inspect
 import platform
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -120,9 +122,16 @@ def _module_file(name: str) -> Path | None:
     return Path(origin)
 
 
+#: one parse at a time: CPython 3.11 builds the tree with a recursion counter shared between
+#: threads, and two threads parsing at once fail with "SystemError: AST constructor recursion
+#: depth mismatch" (python/cpython#106905; seen here when a plan is made beside a Dask run)
+_PARSING = threading.Lock()
+
+
 def _imports(path: Path, package: str) -> set[str]:
     """Absolute names of every module a source file imports (anywhere in it)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    with _PARSING:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -252,13 +261,17 @@ def proxy_identity(proxy: Any, benchmark: Any = None) -> CodeIdentity:
 
 
 def _held_code(obj: Any) -> list[str]:
-    """The modules of the functions and classes an object holds: a zero-cost proxy is one
-    shared class given its `measure` and `build` functions, which live in the proxy's own
-    module (meco.py, naswot.py), not in the class's."""
+    """The modules of the functions a dataclass proxy is built from (its fields): a zero-cost
+    proxy is one shared class given its `measure` and `build` functions, which live in the
+    proxy's own module (meco.py, naswot.py), not in the class's. Other attributes (a test's
+    counting wrapper around `evaluate`) are not the proxy's definition and are left out."""
+    if not dataclasses.is_dataclass(obj):
+        return []
     modules = []
-    for value in getattr(obj, "__dict__", {}).values():
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name, None)
         value = getattr(value, "func", value)  # a functools.partial's function
-        if inspect.isfunction(value) or inspect.isclass(value) or inspect.ismethod(value):
+        if inspect.isfunction(value) or inspect.isclass(value):
             modules.append(value.__module__)
     return modules
 

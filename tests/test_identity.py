@@ -236,6 +236,9 @@ def test_a_zero_cost_proxys_measure_module_is_part_of_its_identity(tmp_path, mon
 
     versions = {proxy_version(make_proxy(n)) for n in ("meco", "naswot", "swap", "synflow")}
     assert len(versions) == 4
+    spied = make_proxy("meco")
+    spied.evaluate = lambda *a: None  # a wrapper set on the instance is not its definition
+    assert proxy_version(spied) == proxy_version(make_proxy("meco"))
     module = _user_module(
         tmp_path, monkeypatch, "mylab2.score", "def measure(ctx):\n    return 1.0\n"
     )
