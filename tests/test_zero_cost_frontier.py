@@ -113,6 +113,78 @@ def test_constant_cell_is_reentered_with_zero_gradient() -> None:
     assert value == pytest.approx(-1 / 1e-6 + 2)
 
 
+def darts_chain(seed: int = 0) -> tuple[nn.Module, list[torch.Tensor]]:
+    """A 3-cell DARTS network (the middle cell reduces) and its chain on Gaussian images."""
+    space = SPACES.get("darts")
+    genotype = space.sample_unique(1, np.random.default_rng(seed))[0]
+    torch.manual_seed(seed)
+    net = space.network(genotype, 3, C=2, layers=3).train()
+    return net, net.cell_outputs(images(2, size=8))
+
+
+def test_darts_chain_is_the_networks_own_forward() -> None:
+    net, feats = darts_chain()
+    assert len(feats) == 1 + len(net.cells)
+    pooled = feats[-1].mean(dim=(2, 3))
+    assert torch.allclose(pooled, net.features(images(2, size=8)), atol=1e-6)
+    assert torch.allclose(az_nas.graph_features(net, images(2, size=8))[-1], feats[-1])
+
+
+@pytest.mark.parametrize("index", [1, 2, 3])  # the stem read twice; a reduction; after one
+def test_darts_pair_is_the_cells_jacobian_in_its_nearest_input(index: int) -> None:
+    """The pair (F_{i-1}, F_i) of the chain: the Jacobian of cell i in its s1 input, its s0
+    input (F_{i-2}) held fixed; for the first cell both inputs are the stem."""
+    net, feats = darts_chain()
+    cell = net.cells[index - 1]
+    if index == 1:
+
+        def alone(f: torch.Tensor) -> torch.Tensor:
+            return cell(f, f, 0.0)
+    else:
+        s0 = feats[index - 2].detach()
+
+        def alone(f: torch.Tensor) -> torch.Tensor:
+            return cell(s0, f, 0.0)
+
+    f_in = feats[index - 1].detach().requires_grad_(True)
+    got = az_nas.pair_trainability(feats[index - 1], feats[index], torch.Generator().manual_seed(5))
+    assert got == pytest.approx(pair_by_hand(alone, f_in, 5), rel=1e-4)
+
+
+def test_clipped_eigenvalues_by_hand() -> None:
+    """A map whose channels repeat (rank 3 of 6): clipping equals the entropy of the float64
+    eigenvalues with the negative ones zeroed, and changes nothing on a full-rank map."""
+    base = images(4, seed=2, size=5)
+    feat = torch.cat([base, base], dim=1)
+    f = feat.double().numpy().transpose(0, 2, 3, 1).reshape(-1, 6)
+    f = f - f.mean(axis=0, keepdims=True)
+    s = np.clip(np.linalg.eigvalsh(f.T @ f / len(f)), 0.0, None)
+    p = s / s.sum()
+    by_hand = float(np.sum(-p * np.log(p + 1e-8)))
+    assert az_nas.spectral_entropy(feat, clip=True) == pytest.approx(by_hand, rel=1e-4)
+    assert az_nas.spectral_entropy(base, clip=True) == az_nas.spectral_entropy(base)
+
+
+def test_darts_cell_scores_finite_components_with_clipping() -> None:
+    bench = BENCHMARKS.get("darts-cifar10")
+    genotype = SPACES.get("darts").sample_unique(1, np.random.default_rng(1))[0]
+    proxy = make_proxy(
+        "az-nas", scale={"C": 4, "layers": 3}, batch_size=8, reference=2, clip_eigenvalues=True
+    )
+    result = proxy.evaluate(genotype, bench, 0)
+    assert result.status == "ok" and math.isfinite(result.score)
+    assert all(math.isfinite(result.extra[c]) for c in az_nas.COMPONENTS)
+
+
+def test_clip_setting_is_checked() -> None:
+    from harness import HarnessError
+
+    with pytest.raises(HarnessError, match=r"clip_eigenvalues=1 .* true or false"):
+        make_proxy("az-nas", clip_eigenvalues=1)
+    with pytest.raises(HarnessError, match=r"known: .*clip_eigenvalues"):
+        make_proxy("az-nas", clip=True)
+
+
 def test_log_rank_aggregation_by_hand() -> None:
     values = {"a": np.array([1.0, 3.0, 2.0, 2.0]), "b": np.array([0.5, 0.1, 0.9, 0.2])}
     # ranks a: 1, 4, 2.5, 2.5; b: 3, 1, 4, 2 (n = 4)

@@ -52,12 +52,14 @@ PARTS: dict[str, str] = {
     # cells is drawn whatever the seed), one process each so they can run side by side
     "pirl-s1": "--proxy contrastive --seeds 1 --profile quick --seed 1",
     "pirl-s2": "--proxy contrastive --seeds 1 --profile quick --seed 2",
-    # frontier proxies with their authors' NB201 settings at the NB301 scale (AZ-NAS reads
-    # one feature map per cell of a chain, which the DARTS network's two-input cells are not;
-    # VKDNW: 27 s a cell with grouped convolutions in its batched Jacobian, 62 s before through
-    # per-image jacrev; not run yet, about 1.6 core-hours for the 214 cells)
+    # frontier proxies with their authors' NB201 settings at the NB301 scale (VKDNW: 27 s a
+    # cell with grouped convolutions in its batched Jacobian, 62 s before through per-image
+    # jacrev, about 1.6 core-hours for the 214 cells; AZ-NAS: the harness's reading of the
+    # two-input cells, and the stem's rank-deficient covariance clipped, az_nas.py says why)
     "zc-meco": "--proxy meco --seeds 1",
     "zc-zico": "--proxy zico --seeds 1",
+    "zc-vkdnw": "--proxy vkdnw --seeds 1",
+    "zc-az-nas": "--proxy az-nas --seeds 1 --set clip_eigenvalues=true",
 }
 NASLIB = REPO.parent / "shared" / "data" / "darts" / "naslib_nb301_zc.csv.gz"
 NASLIB_SCORES = OUT / "zero_cost" / "naslib_scores.csv"

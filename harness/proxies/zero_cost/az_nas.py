@@ -37,6 +37,20 @@ ranked within a population the strategy has not seen yet, so the harness does th
   only the order of scores). The reference's cost is added to the wall time of the
   evaluation that first needed it (`reference_s` in `extra`).
 
+**The DARTS space** (not in their code, which covers NB201, MobileNetV2 and AutoFormer): the
+feature maps are the stem's output and every cell's output (`DartsNetwork.cell_outputs`). A
+DARTS cell reads the outputs of the two cells before it; a pair's Jacobian is the one of
+the cell's output with respect to the cell just before it (its `s1` input), the other input
+held fixed, which is what autograd gives between consecutive outputs of the chain. The first
+cell reads the stem twice, so its pair counts both paths. This reading is the harness's.
+At the NB301 scale the stem maps 27 input values per pixel (3x3x3) to 96 channels, so its
+covariance has rank <= 27 and float32 gives it eigenvalues just below zero: with their formula
+every DARTS cell's expressivity and progressivity are NaN, hence -inf (measured on two cells:
+the stem's covariance had 37 and 35 negative eigenvalues, 2 and 1 of them below -1e-8 of the
+sum, where log(p + 1e-8) is NaN; every cell's own map was finite). The setting
+`clip_eigenvalues` (default false, their code) zeros those eigenvalues first; the DARTS
+study sets it. It changes nothing where all eigenvalues are >= 0.
+
 Differences from their code: the Rademacher signs and the Gaussian input come from seeded
 generators; a cell whose output is a constant zero (all `none` into the output node) is not
 in the autograd graph in the harness's network, so its output is re-entered as a leaf
@@ -55,6 +69,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from harness import HarnessError
 from harness.proxies.base import Direction, Evaluation
 from harness.proxies.training import (
     device_label,
@@ -78,6 +93,7 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": 64,
     "image_size": 32,
     "reference": 100,
+    "clip_eigenvalues": False,
 }
 COMPONENTS = ("expressivity", "progressivity", "trainability", "complexity")
 REFERENCE_SEED = 0
@@ -86,7 +102,11 @@ REFERENCE_SEED = 0
 # -- the components -------------------------------------------------------------------------
 def graph_features(net: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
     """Stem and cell outputs, each one in the autograd graph (a constant output re-entered
-    as a leaf that requires grad, so the next cell's Jacobian can be taken at it)."""
+    as a leaf that requires grad, so the next cell's Jacobian can be taken at it); a network
+    whose cells take more than one input gives its chain itself (`cell_outputs`)."""
+    chain = getattr(net, "cell_outputs", None)
+    if callable(chain):
+        return list(chain(x))
     feats = [net.stem(x)]  # type: ignore[operator]
     for cell in net.cells:  # type: ignore[union-attr]
         out = cell(feats[-1])
@@ -94,18 +114,23 @@ def graph_features(net: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
     return feats
 
 
-def spectral_entropy(feat: torch.Tensor) -> float:
-    """Entropy of the normalised eigenvalues of the channel covariance of one feature map."""
+def spectral_entropy(feat: torch.Tensor, clip: bool = False) -> float:
+    """Entropy of the normalised eigenvalues of the channel covariance of one feature map;
+    `clip` zeros the negative ones (float32 rounding where the map's rank is below its
+    channel count), which their code leaves to give NaN."""
     b, c, h, w = feat.shape
     flat = feat.detach().permute(0, 2, 3, 1).reshape(b * h * w, c)
     flat = flat - flat.mean(dim=0, keepdim=True)
     s = torch.linalg.eigvalsh(flat.T @ flat / flat.shape[0])
+    s = s.clamp_min(0.0) if clip else s
     p = s / s.sum()
     return float((-p * torch.log(p + 1e-8)).sum())
 
 
-def expressivity_progressivity(feats: list[torch.Tensor]) -> tuple[float, float]:
-    scores = np.array([spectral_entropy(f) for f in feats])
+def expressivity_progressivity(
+    feats: list[torch.Tensor], clip: bool = False
+) -> tuple[float, float]:
+    scores = np.array([spectral_entropy(f, clip) for f in feats])
     return float(np.sum(scores)), float(np.min(scores[1:] - scores[:-1]))
 
 
@@ -146,7 +171,7 @@ def components(ctx: Context, complexity: float) -> dict[str, float]:
         kaiming_fanin_init(ctx.net)
     x = gaussian_input(s["batch_size"], s["image_size"], input_seed, ctx.device)
     feats = graph_features(ctx.net, x)
-    expressivity, progressivity = expressivity_progressivity(feats)
+    expressivity, progressivity = expressivity_progressivity(feats, s["clip_eigenvalues"])
     gen = torch.Generator(device=ctx.device).manual_seed(sign_seed)
     values = {
         "expressivity": expressivity,
@@ -234,5 +259,16 @@ class AzNasProxy(ZeroCostProxy):
 
 
 def az_nas_factory(**overrides: Any) -> ZeroCostProxy:
-    settings = resolve_frontier("az-nas", DEFAULTS, overrides)
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:  # named against every setting, the one checked here included
+        known = ", ".join(sorted(DEFAULTS))
+        raise HarnessError(f"unknown setting {unknown[0]!r} for proxy az-nas (known: {known})")
+    own = {"clip_eigenvalues": overrides.pop("clip_eigenvalues", DEFAULTS["clip_eigenvalues"])}
+    if not isinstance(own["clip_eigenvalues"], bool):
+        raise HarnessError(
+            f"setting clip_eigenvalues={own['clip_eigenvalues']!r} for proxy az-nas must be "
+            "true or false"
+        )
+    shared = {k: v for k, v in DEFAULTS.items() if k not in own}
+    settings = dict(sorted({**resolve_frontier("az-nas", shared, overrides), **own}.items()))
     return AzNasProxy("az-nas", settings, measure, needs="none", build=default_init_network)

@@ -150,6 +150,17 @@ class DartsNetwork(nn.Module):
         """Pooled features (N, feature_dim): the classifier's or a contrastive head's input."""
         return self._run(x)[0]
 
+    def cell_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The stem's output then each cell's, in order: the chain of feature maps that
+        feature-map proxies (AZ-NAS) read, since a cell here takes two inputs (the outputs
+        of the two cells before it), not one."""
+        outs = [self.stem(x)]
+        s0 = s1 = outs[0]
+        for cell in self.cells:
+            s0, s1 = s1, cell(s0, s1, self.drop_path_prob)
+            outs.append(s1)
+        return outs
+
     embedding = features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
