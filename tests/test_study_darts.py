@@ -38,6 +38,29 @@ def test_merge_lets_the_later_part_replace_shared_rows(tmp_path: Path) -> None:
     assert len(study.merge(tmp_path)) == 8  # the parts alone
 
 
+def test_merge_rebuilds_the_population_aggregate_from_the_readouts(tmp_path: Path) -> None:
+    """AZ-NAS's four readouts in a part give `az-nas:population`, the log-rank sum over the
+    merged cells (ranks by hand); a stale committed aggregate is replaced, not kept."""
+    import math
+
+    values = {"expressivity": [1, 2, 3, 4], "progressivity": [4, 3, 2, 1],
+              "trainability": [1, 3, 2, 4], "complexity": [2, 1, 4, 3]}  # fmt: skip
+    rows = [
+        {"benchmark": "darts-cifar10", "proxy": f"az-nas:{k}", "budget": None, "seed": 0.0,
+         "arch": a, "arch_key": a, "score": float(v[i]), "direction": "maximize",
+         "truth": 97.0 - i, "status": "ok", "wall_s": 1.0, "labels_used": 0}
+        for k, v in values.items() for i, a in enumerate("abcd")
+    ]  # fmt: skip
+    (tmp_path / "zc-az-nas").mkdir()
+    pd.DataFrame(rows).to_csv(tmp_path / "zc-az-nas" / "cells.csv", index=False)
+    stale = pd.DataFrame(rows[:4]).assign(proxy="az-nas:population", score=9.0)
+    stale.to_csv(tmp_path / "committed.csv.gz", index=False)
+    cells = study.merge(tmp_path, tmp_path / "committed.csv.gz")
+    got = cells[cells["proxy"] == "az-nas:population"].set_index("arch")["score"]
+    by_hand = {a: sum(math.log(v[i] / 4) for v in values.values()) for i, a in enumerate("abcd")}
+    assert len(got) == 4 and got.to_dict() == pytest.approx(by_hand)
+
+
 def test_summary_signs_by_direction_and_ends_with_reference_rows(tmp_path: Path) -> None:
     _part(tmp_path, "pirl", "contrastive", [0, 1], 10.0)
     summary = study.summary_table(study.merge(tmp_path))

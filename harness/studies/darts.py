@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from harness.reference import REFERENCE_DIR
+from harness.studies.derived import DERIVED, derived
 
 REPO = REFERENCE_DIR.parents[1]  # the checkout (results/reference/ lives there)
 OUT = REPO / "results" / "reference" / "darts"
@@ -97,7 +98,8 @@ METRIC = "CIFAR-10 test accuracy after 600 epochs (%)"
 def merge(root: Path, committed: Path | None = None) -> pd.DataFrame:
     """The committed rows (`committed`, if given and present), then every finished part's
     per-cell rows; a later part's rows replace an earlier one's for the same (proxy, budget,
-    seed, cell), so parts run in a later session join the committed ones."""
+    seed, cell), so parts run in a later session join the committed ones; the papers'
+    population rankings (AZ-NAS's aggregate, VKDNW's) are rebuilt over the cells."""
     frames = [pd.read_csv(committed)] if committed is not None and committed.exists() else []
     frames += [
         pd.read_csv(root / n / "cells.csv") for n in PARTS if (root / n / "cells.csv").exists()
@@ -106,7 +108,8 @@ def merge(root: Path, committed: Path | None = None) -> pd.DataFrame:
         raise SystemExit(f"no correlate output under {root}: run the commands first")
     cells = pd.concat(frames, ignore_index=True)
     cells = cells.drop_duplicates(["proxy", "budget", "seed", "arch_key"], keep="last")
-    return cells.reset_index(drop=True)
+    cells = cells[~cells["proxy"].isin(DERIVED)]  # recomputed from the parts' readouts
+    return pd.concat([cells, derived(cells)], ignore_index=True)
 
 
 def summary_table(cells: pd.DataFrame) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from harness.reference import REFERENCE_DIR
+from harness.studies.derived import DERIVED, derived, wide_scores
 
 REPO = REFERENCE_DIR.parents[1]  # the checkout (results/reference/ lives there)
 OUT = REPO / "results" / "reference" / "study"
@@ -80,7 +81,6 @@ PUBLISHED: dict[str, tuple[Rhos, str | tuple[str, ...]]] = {
     "vkdnw:agg": ((0.919, 0.919, 0.906), "Tybl & Neumann CVPR 2025 Table 1, VKDNW_agg"),
 }
 DATASETS = ("nb201-cifar10", "nb201-cifar100", "nb201-imagenet16")
-DERIVED = ("az-nas:population", "vkdnw:single", "vkdnw:agg")
 FRONTIER_READOUTS = [
     "az-nas:expressivity", "az-nas:progressivity", "az-nas:trainability", "az-nas:complexity",
     "vkdnw", "vkdnw:vkdnw_dim",
@@ -135,52 +135,6 @@ def merge(root: Path, committed: Path | None = None) -> pd.DataFrame:
     cells = cells.drop_duplicates(["profile", "proxy", "budget", "seed", "arch_key"])
     quick = cells[cells["profile"] == "quick"]
     return pd.concat([cells, derived(quick).assign(profile="quick")], ignore_index=True)
-
-
-def _wide(cells: pd.DataFrame, names: list[str]) -> pd.DataFrame | None:
-    """Seed-0 scores per cell (rows: arch) of the named proxies; a failed readout is -inf,
-    as the authors' code turns a NaN component into -inf; None if one is missing."""
-    part = cells[cells["proxy"].isin(names) & cells["seed"].eq(0)]
-    if set(part["proxy"]) != set(names):
-        return None
-    score = part["score"].where(part["status"].eq("ok"), -math.inf)
-    return part.assign(score=score).pivot_table(index="arch", columns="proxy", values="score")
-
-
-def derived(cells: pd.DataFrame) -> pd.DataFrame:
-    """Rankings the papers build from recorded numbers, over the studied cells:
-    `az-nas:population` (AZ-NAS's log-rank aggregate of its four components over the cells,
-    as their NB201 evaluation), `vkdnw:single` ((aleph, entropy) ranked lexicographically)
-    and `vkdnw:agg` (log-rank aggregate of the entropy and AZ-NAS's four components)."""
-    from harness.proxies.zero_cost.az_nas import COMPONENTS, population_log_rank
-
-    az = [f"az-nas:{c}" for c in COMPONENTS]
-    out = []
-    recipes = {
-        "az-nas:population": (az, lambda w: population_log_rank({k: w[k].to_numpy() for k in az})),
-        "vkdnw:single": (["vkdnw", "vkdnw:vkdnw_dim"], _lexicographic),
-        "vkdnw:agg": (
-            [*az, "vkdnw"],
-            lambda w: population_log_rank({k: w[k].to_numpy() for k in [*az, "vkdnw"]}),
-        ),
-    }
-    for name, (needs, make) in recipes.items():
-        wide = _wide(cells, needs)
-        if wide is None:
-            continue
-        base = cells[cells["proxy"].eq(needs[0]) & cells["seed"].eq(0)].set_index("arch")
-        rows = (
-            base.loc[wide.index]
-            .reset_index()
-            .assign(proxy=name, score=make(wide), direction="maximize", status="ok", labels_used=0)
-        )
-        out.append(rows)
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cells.columns)
-
-
-def _lexicographic(wide: pd.DataFrame) -> np.ndarray:
-    """aleph first, the entropy (< log 9, 9 deciles) breaking its ties."""
-    return (wide["vkdnw:vkdnw_dim"] + wide["vkdnw"] / (math.log(9) * 1.001)).to_numpy()
 
 
 def frontier(root: Path, cifar10: pd.DataFrame) -> pd.DataFrame:
@@ -332,7 +286,8 @@ def _whole_space_rankings(
         out[str(proxy)] = (reps, score, spread(reps, score))
     readouts = [f"az-nas:{c}" for c in COMPONENTS]
     if set(readouts) <= set(scores["proxy"]):
-        wide = _wide(scores.assign(seed=0), readouts)  # failed or NaN readouts: -inf, as theirs
+        # failed or NaN readouts: -inf, as theirs
+        wide = wide_scores(scores.assign(seed=0), readouts)
         assert wide is not None
         wide = wide.fillna(-np.inf)
         reps = np.array([space.index(space.parse(a)) for a in wide.index])
