@@ -26,8 +26,8 @@ search re-ranks the whole population after every new candidate). A per-trial sco
 ranked within a population the strategy has not seen yet, so the harness does this:
 
 - every evaluation records the four components (`extra`, readouts `az-nas:<component>`);
-  `scripts/study.py` aggregates them over the studied cells exactly as published
-  (`population_log_rank`), which is what the published correlation measures;
+  `harness study nb201` and `harness study darts` aggregate them over the studied cells as
+  published (`population_log_rank`), which is what the published correlation measures;
 - the score handed to a search strategy ranks each component of the cell within a fixed
   **reference population**: `reference` (default 100) cells drawn uniformly from the space's
   isomorphism classes with seed 0, scored once per process with proxy seed 0, no ground
