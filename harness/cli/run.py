@@ -84,9 +84,9 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     "negatives proj_dim score temperature variant; naswot, jacov, snip, grad-norm: "
     "batch_size bn data device init scale; swap: those + mu regular repeats sigma; "
     "synflow: bn device image_size init scale; params: scale; flops: image_size scale; "
-    "meco: as naswot; zico: those + batches; az-nas: batch_size bn device image_size "
-    "reference scale; vkdnw: batch_size bn device grad_params image_size per_tensor scale; "
-    "lookup-12/200: epochs. `harness list` names the proxies.",
+    "meco: as naswot; zico: those + batches; az-nas: batch_size bn clip_eigenvalues device "
+    "image_size reference scale; vkdnw: batch_size bn device grad_params image_size per_tensor "
+    "scale; lookup-12/200: epochs. `harness list` names the proxies.",
 )
 @click.option(
     "--benchmark-set",
