@@ -31,18 +31,20 @@ def derived(cells: pd.DataFrame) -> pd.DataFrame:
 
     az = [f"az-nas:{c}" for c in COMPONENTS]
     out = []
+
+    def log_rank(wide: pd.DataFrame) -> np.ndarray:  # over every column the recipe needs
+        return population_log_rank({k: wide[k].to_numpy() for k in wide.columns})
+
     recipes = {
-        "az-nas:population": (az, lambda w: population_log_rank({k: w[k].to_numpy() for k in az})),
+        "az-nas:population": (az, log_rank),
         "vkdnw:single": (["vkdnw", "vkdnw:vkdnw_dim"], _lexicographic),
-        "vkdnw:agg": (
-            [*az, "vkdnw"],
-            lambda w: population_log_rank({k: w[k].to_numpy() for k in [*az, "vkdnw"]}),
-        ),
+        "vkdnw:agg": ([*az, "vkdnw"], log_rank),
     }
     for name, (needs, make) in recipes.items():
         wide = wide_scores(cells, needs)
         if wide is None:
             continue
+        wide = wide[needs]  # the recipe's column order: log_rank sums in it
         base = cells[cells["proxy"].eq(needs[0]) & cells["seed"].eq(0)].set_index("arch")
         rows = (
             base.loc[wide.index]

@@ -47,7 +47,8 @@ At the NB301 scale the stem maps 27 input values per pixel (3x3x3) to 96 channel
 covariance has rank <= 27 and float32 gives it eigenvalues just below zero: with their formula
 every DARTS cell's expressivity and progressivity are NaN, hence -inf (measured on two cells:
 the stem's covariance had 37 and 35 negative eigenvalues, 2 and 1 of them below -1e-8 of the
-sum, where log(p + 1e-8) is NaN; every cell's own map was finite). The setting
+sum, where log(p + 1e-8) is NaN; every cell's own map was finite; the stem's entropy alone was
+NaN for 20 of 20 init and input seeds). The setting
 `clip_eigenvalues` (default false, their code) zeros those eigenvalues first; the DARTS
 study sets it. It changes nothing where all eigenvalues are >= 0.
 
@@ -69,7 +70,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from harness import HarnessError
 from harness.proxies.base import Direction, Evaluation
 from harness.proxies.training import (
     device_label,
@@ -259,16 +259,5 @@ class AzNasProxy(ZeroCostProxy):
 
 
 def az_nas_factory(**overrides: Any) -> ZeroCostProxy:
-    unknown = sorted(set(overrides) - set(DEFAULTS))
-    if unknown:  # named against every setting, the one checked here included
-        known = ", ".join(sorted(DEFAULTS))
-        raise HarnessError(f"unknown setting {unknown[0]!r} for proxy az-nas (known: {known})")
-    own = {"clip_eigenvalues": overrides.pop("clip_eigenvalues", DEFAULTS["clip_eigenvalues"])}
-    if not isinstance(own["clip_eigenvalues"], bool):
-        raise HarnessError(
-            f"setting clip_eigenvalues={own['clip_eigenvalues']!r} for proxy az-nas must be "
-            "true or false"
-        )
-    shared = {k: v for k, v in DEFAULTS.items() if k not in own}
-    settings = dict(sorted({**resolve_frontier("az-nas", shared, overrides), **own}.items()))
+    settings = resolve_frontier("az-nas", DEFAULTS, overrides)
     return AzNasProxy("az-nas", settings, measure, needs="none", build=default_init_network)

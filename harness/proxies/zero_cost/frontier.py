@@ -28,6 +28,7 @@ FRONTIER_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "grad_params": (_int_at_least(1), "an integer >= 1"),
     "per_tensor": (_int_at_least(1), "an integer >= 1"),
     "reference": (_int_at_least(1), "an integer >= 1"),
+    "clip_eigenvalues": (lambda v: isinstance(v, bool), "true or false"),
 }
 
 
