@@ -10,6 +10,11 @@ that does not reproduce elsewhere can be traced to what differs. Two parts matte
   between them (measured: optuna's TPE breaks an exact tie between two categories by that
   bit, see results/reference/README.md). `NPY_DISABLE_CPU_FEATURES`, `ATEN_CPU_CAPABILITY`
   and `ONEDNN_MAX_CPU_ISA` let one machine run another machine's kernels.
+- the BLAS/LAPACK paths, which those do not pin: torch's MKL picks its code path by the CPU's
+  vendor (measured: on an AMD EPYC, `MKL_CBWR=AVX2` changes the eigenvalues AZ-NAS takes,
+  and with them whether 3 of 8 probed cells score NaN), numpy's OpenBLAS by its core type
+  (`OPENBLAS_CORETYPE`; Haswell and SkylakeX give different float32 products there). So the
+  vendor and OpenBLAS's core are kernel keys too, and `MKL_CBWR` pins MKL's path.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ KERNEL_VARIABLES = (
     "MKL_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
     "OPENBLAS_CORETYPE",
+    "MKL_CBWR",
+    "MKL_ENABLE_INSTRUCTIONS",
     "PYTHONHASHSEED",
 )
 
@@ -77,14 +84,23 @@ def packages() -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def cpu_model() -> str:
+def _cpuinfo(key: str) -> str | None:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith(key):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_model() -> str:
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
+
+
+def cpu_vendor() -> str | None:
+    """GenuineIntel, AuthenticAMD, ...: MKL chooses its kernels by it (None where unknown)."""
+    return _cpuinfo("vendor_id")
 
 
 def numpy_simd() -> dict[str, Any]:
@@ -161,6 +177,7 @@ def environment(with_torch: bool = True) -> dict[str, Any]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu": cpu_model(),
+        "cpu_vendor": cpu_vendor(),
         "cpu_count": os.cpu_count(),
         "numpy_simd": numpy_simd(),
         "blas": blas(),
@@ -176,8 +193,12 @@ _KERNEL_KEYS = (
     ("numpy_simd", "widest"),
     ("torch", "cpu_capability"),
     ("variables", "ONEDNN_MAX_CPU_ISA"),
+    ("variables", "MKL_CBWR"),
+    ("variables", "OPENBLAS_CORETYPE"),
     ("machine",),
 )
+#: kernel keys that records written before they were recorded lack: compared where both have one
+_LATER_KEYS = (("cpu_vendor",), ("blas_cores",))
 
 
 def differences(
@@ -185,16 +206,16 @@ def differences(
 ) -> list[str]:
     """What differs between two records: library versions and kernels (either can change a
     result's last bits; none differing means results are expected bit-identical), then, with
-    `include_cpu`, the CPU model (informative: the same kernels give the same bits)."""
+    `include_cpu`, the CPU model (for information: the kernel keys are what decide the bits)."""
     out = []
     for lib in sorted(set(recorded.get("libraries", {})) | set(here.get("libraries", {}))):
         a, b = recorded.get("libraries", {}).get(lib), here.get("libraries", {}).get(lib)
         if a != b:
             out.append(f"{lib} {a} (recorded) vs {b} (here)")
-    for path in _KERNEL_KEYS:
+    for path in _KERNEL_KEYS + _LATER_KEYS:
         a, b = _dig(recorded, path), _dig(here, path)
-        if path[0] == "torch" and (a is None or b is None):
-            continue  # one record was made without importing torch: nothing to compare
+        if (path[0] == "torch" or path in _LATER_KEYS) and (a is None or b is None):
+            continue  # one record was made without importing torch, or before the key existed
         if a != b:
             out.append(f"{'.'.join(path)} {a} (recorded) vs {b} (here)")
     if include_cpu and recorded.get("cpu") != here.get("cpu"):
@@ -203,6 +224,9 @@ def differences(
 
 
 def _dig(record: dict[str, Any], path: tuple[str, ...]) -> Any:
+    if path == ("blas_cores",):  # the core types the BLAS libraries chose, where they say
+        cores = [str(b["architecture"]) for b in record.get("blas", []) if b.get("architecture")]
+        return ",".join(sorted(cores)) or None
     value: Any = record
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None

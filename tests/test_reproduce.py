@@ -125,3 +125,24 @@ def test_differences_name_libraries_and_kernels_not_thread_noise():
     assert any(d.startswith("optuna 4.0.0 (recorded) vs") for d in found)
     assert any(d.startswith("numpy_simd.widest X86_V3 (recorded)") for d in found)
     assert len(differences(other, here, include_cpu=False)) == len(found) - 1
+
+
+def test_differences_name_the_blas_paths_the_cpu_vendor_picks():
+    """MKL's path follows the CPU vendor and MKL_CBWR, numpy's OpenBLAS its core type: each
+    changes float32 bits (measured, harness.environment), so each is a kernel difference."""
+    here = environment()
+    here["cpu_vendor"] = "GenuineIntel"
+    here["blas"] = [{"internal_api": "openblas", "architecture": "SkylakeX"}]
+    other = json.loads(json.dumps(here))
+    other["cpu_vendor"] = "AuthenticAMD"
+    other["blas"][0]["architecture"] = "Haswell"
+    other["variables"]["MKL_CBWR"] = "AVX2"
+    found = differences(here, other, include_cpu=False)
+    assert "cpu_vendor GenuineIntel (recorded) vs AuthenticAMD (here)" in found
+    assert "blas_cores SkylakeX (recorded) vs Haswell (here)" in found
+    assert "variables.MKL_CBWR None (recorded) vs AVX2 (here)" in found
+    # a record written before the vendor and cores were kept: not compared, not a difference
+    older = json.loads(json.dumps(here))
+    del older["cpu_vendor"]
+    older["blas"] = [{"internal_api": "openblas"}]
+    assert differences(older, here, include_cpu=False) == []
