@@ -226,7 +226,7 @@ def differences(
 def _dig(record: dict[str, Any], path: tuple[str, ...]) -> Any:
     if path == ("blas_cores",):  # the core types the BLAS libraries chose, where they say
         cores = [str(b["architecture"]) for b in record.get("blas", []) if b.get("architecture")]
-        return ",".join(sorted(cores)) or None
+        return ",".join(sorted(set(cores))) or None  # a set: how many libraries loaded varies
     value: Any = record
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None

@@ -146,3 +146,7 @@ def test_differences_name_the_blas_paths_the_cpu_vendor_picks():
     del older["cpu_vendor"]
     older["blas"] = [{"internal_api": "openblas"}]
     assert differences(older, here, include_cpu=False) == []
+    # a second OpenBLAS (scipy's, once imported) on the same core is not a difference
+    twice = json.loads(json.dumps(here))
+    twice["blas"] = twice["blas"] * 2
+    assert differences(twice, here, include_cpu=False) == []
