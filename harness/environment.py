@@ -12,7 +12,7 @@ that does not reproduce elsewhere can be traced to what differs. Two parts matte
   and `ONEDNN_MAX_CPU_ISA` let one machine run another machine's kernels.
 - the BLAS/LAPACK paths, which those do not pin: torch's MKL picks its code path by the CPU's
   vendor (measured: on an AMD EPYC, `MKL_CBWR=AVX2` changes the eigenvalues AZ-NAS takes,
-  and with them whether 3 of 8 probed cells score NaN), numpy's OpenBLAS by its core type
+  and with them whether 2 of 3 probed cells score NaN), numpy's OpenBLAS by its core type
   (`OPENBLAS_CORETYPE`; Haswell and SkylakeX give different float32 products there). So the
   vendor and OpenBLAS's core are kernel keys too, and `MKL_CBWR` pins MKL's path.
 """
