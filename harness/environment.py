@@ -213,7 +213,7 @@ def differences(
         if a != b:
             out.append(f"{lib} {a} (recorded) vs {b} (here)")
     for path in _KERNEL_KEYS + _LATER_KEYS:
-        a, b = _dig(recorded, path), _dig(here, path)
+        a, b = _kernel(recorded, path), _kernel(here, path)
         if (path[0] == "torch" or path in _LATER_KEYS) and (a is None or b is None):
             continue  # one record was made without importing torch, or before the key existed
         if a != b:
@@ -223,10 +223,18 @@ def differences(
     return out
 
 
+def _blas_cores(record: dict[str, Any]) -> str | None:
+    """The core types the BLAS libraries chose, where they say; a set, since how many
+    libraries are loaded (scipy's OpenBLAS beside numpy's) varies within one machine."""
+    cores = {str(b["architecture"]) for b in record.get("blas", []) if b.get("architecture")}
+    return ",".join(sorted(cores)) or None
+
+
+def _kernel(record: dict[str, Any], path: tuple[str, ...]) -> Any:
+    return _blas_cores(record) if path == ("blas_cores",) else _dig(record, path)
+
+
 def _dig(record: dict[str, Any], path: tuple[str, ...]) -> Any:
-    if path == ("blas_cores",):  # the core types the BLAS libraries chose, where they say
-        cores = [str(b["architecture"]) for b in record.get("blas", []) if b.get("architecture")]
-        return ",".join(sorted(set(cores))) or None  # a set: how many libraries loaded varies
     value: Any = record
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
