@@ -3,6 +3,7 @@ mid-plan costs nothing; trained-proxy tasks ask the cluster for a GPU."""
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import os
 import signal
 import threading
@@ -149,3 +150,49 @@ def test_trained_proxy_runs_on_cuda_ask_the_cluster_for_a_gpu():
     assert resources(cuda) == {}
     on_gpu = replace(cuda, proxy_settings={**cuda.proxy_settings, "device": "cuda:0"})
     assert resources(on_gpu) == {"GPU": 1}
+
+
+class _KillBeforeSecondSpawn(cf.ProcessPoolExecutor):
+    """A real pool whose second worker is started just after its first was killed and the
+    pool's manager thread has closed the call queue: the interleaving a kill storm hit by chance
+    (CI, stop 24), where CPython's submit raised OSError('handle is closed')."""
+
+    def _spawn_process(self) -> None:
+        processes = self._processes
+        if processes:
+            os.kill(next(iter(processes.values())).pid, signal.SIGKILL)
+            reader = self._call_queue._reader
+            deadline = time.monotonic() + 30
+            while not reader.closed and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert reader.closed, "the manager thread never closed the call queue"
+        super()._spawn_process()  # type: ignore[misc]
+
+
+def test_a_worker_killed_while_the_pool_starts_workers_is_survived(tmp_path):
+    from harness.executors.base import Options
+    from harness.executors.process import ProcessSession
+
+    class Session(ProcessSession):
+        pools = 0
+
+        def _pool(self) -> cf.ProcessPoolExecutor:
+            Session.pools += 1
+            if Session.pools > 1:
+                return super()._pool()
+            return _KillBeforeSecondSpawn(2, mp_context=self.ctx)
+
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    open_store(url, create=True).close()
+    plan = make_plan(PLAN["methods"], PLAN["benchmarks"], seeds=PLAN["seeds"],
+                     trials=PLAN["trials"])  # fmt: skip
+    session = Session(Options(url=url, workers=2))
+    try:
+        statuses = session.run_all(list(plan.runs), lambda: None)
+    finally:
+        session.close()
+    assert Session.pools == 2  # the first pool broke and was rebuilt
+    assert sorted(statuses) == sorted(plan.run_ids)
+    assert set(statuses.values()) <= {"done", "resumed"}
+    serial = harness.run(**PLAN, storage=f"sqlite:///{tmp_path / 's.db'}")
+    assert _key(harness.trials(url, plan.run_ids)) == _key(serial)

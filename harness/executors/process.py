@@ -107,9 +107,8 @@ class ProcessSession:
         args = (self.opts.url, self.opts.lease_seconds, self.opts.plugins)
         todo = list(specs)
         while todo:
-            try:
-                futures = {self.pool.submit(run_in_worker, spec, *args): spec for spec in todo}
-            except cf.process.BrokenProcessPool:  # a worker died while the pool was idle
+            futures = self._submit_all(todo, args)
+            if futures is None:  # a worker died while the runs were being handed out
                 self._rebuild()
                 continue
             todo = []
@@ -127,6 +126,25 @@ class ProcessSession:
             if todo:
                 self._rebuild()
         return out
+
+    def _submit_all(
+        self, specs: list[RunSpec], args: tuple[Any, ...]
+    ) -> dict[cf.Future[tuple[str, str]], RunSpec] | None:
+        """A future per run, or None where the pool broke meanwhile. A worker that dies while
+        `submit` starts another one makes CPython (3.11) raise OSError('handle is closed'), not
+        BrokenProcessPool: the pool's manager thread marks it broken and closes its call queue
+        without the submit lock, and the new worker's start pickles that closed queue."""
+        futures = {}
+        try:
+            for spec in specs:
+                futures[self.pool.submit(run_in_worker, spec, *args)] = spec
+        except cf.process.BrokenProcessPool:
+            return None
+        except OSError:
+            if not getattr(self.pool, "_broken", False):  # set before the queue is closed
+                raise
+            return None
+        return futures
 
     def _rebuild(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
