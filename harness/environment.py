@@ -148,14 +148,19 @@ def torch_build() -> dict[str, Any]:
 
 @lru_cache(maxsize=4)
 def git_commit(path: Path | None = None) -> dict[str, Any] | None:
-    """The harness checkout's commit and whether it has uncommitted changes (None outside git)."""
+    """The harness checkout's commit and whether it has uncommitted changes (None outside git).
+    Read without git's optional locks: a plain `git status` takes index.lock to refresh the
+    index, and a process killed meanwhile would leave the lock in the user's checkout."""
     root = (path or Path(__file__).resolve().parents[1]).resolve()
     if not (root / ".git").exists():
         return None
 
     def git(*args: str) -> str:
         done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10
+            ["git", "--no-optional-locks", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
         return done.stdout.strip() if done.returncode == 0 else ""
 

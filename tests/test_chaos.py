@@ -35,10 +35,12 @@ def _count(url: str, run_ids: list[str]) -> int:
 
 
 def _workers(proc: psutil.Process) -> list[psutil.Process]:
-    """The pool's worker processes: children of the fork server (a child of the harness)."""
+    """The pool's worker processes: the fork server's (a child of the harness) Python children,
+    not the commands it runs (the `git status` its warm-up asks for the environment record)."""
     try:
-        return [w for child in proc.children() for w in child.children()]
-    except psutil.NoSuchProcess:
+        return [w for server in proc.children() for w in server.children()
+                if w.exe() == server.exe()]  # fmt: skip
+    except psutil.Error:
         return []
 
 

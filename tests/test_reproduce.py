@@ -150,3 +150,27 @@ def test_differences_name_the_blas_paths_the_cpu_vendor_picks():
     twice = json.loads(json.dumps(here))
     twice["blas"] = twice["blas"] * 2
     assert differences(twice, here, include_cpu=False) == []
+
+
+def test_reading_the_checkouts_commit_writes_nothing_into_it(tmp_path):
+    """The harness asks git for its commit and dirty state in every run and in the fork
+    server; a plain `git status` takes index.lock and rewrites a stale index, so a process
+    killed mid-call left a lock that blocks the user's next commit (seen in a kill storm)."""
+    from harness.environment import git_commit
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "a")
+    index = tmp_path / ".git" / "index"
+    os.utime(tmp_path / "a.py", (1, 1))  # stat data stale: a refreshing status rewrites it
+    before = index.read_bytes()
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True,
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    assert git_commit(tmp_path) == {"commit": head, "dirty": False}
+    assert index.read_bytes() == before
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert git_commit.__wrapped__(tmp_path)["dirty"] is True
