@@ -166,7 +166,7 @@ class _KillBeforeSecondSpawn(cf.ProcessPoolExecutor):
             while not reader.closed and time.monotonic() < deadline:
                 time.sleep(0.01)
             assert reader.closed, "the manager thread never closed the call queue"
-        super()._spawn_process()  # type: ignore[misc]
+        super()._spawn_process()
 
 
 def test_a_worker_killed_while_the_pool_starts_workers_is_survived(tmp_path):

@@ -158,8 +158,10 @@ def test_reading_the_checkouts_commit_writes_nothing_into_it(tmp_path):
     killed mid-call left a lock that blocks the user's next commit (seen in a kill storm)."""
     from harness.environment import git_commit
 
-    def git(*args: str) -> None:
-        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(tmp_path), *args], check=True,
+                              capture_output=True, text=True)  # fmt: skip
+        return done.stdout.strip()
 
     git("init", "-q")
     (tmp_path / "a.py").write_text("x = 1\n")
@@ -168,9 +170,7 @@ def test_reading_the_checkouts_commit_writes_nothing_into_it(tmp_path):
     index = tmp_path / ".git" / "index"
     os.utime(tmp_path / "a.py", (1, 1))  # stat data stale: a refreshing status rewrites it
     before = index.read_bytes()
-    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True,
-                          capture_output=True, text=True).stdout.strip()  # fmt: skip
-    assert git_commit(tmp_path) == {"commit": head, "dirty": False}
+    assert git_commit(tmp_path) == {"commit": git("rev-parse", "HEAD"), "dirty": False}
     assert index.read_bytes() == before
     (tmp_path / "a.py").write_text("x = 2\n")
     assert git_commit.__wrapped__(tmp_path)["dirty"] is True
