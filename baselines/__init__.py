@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from baselines import evolution, gp, random_search
+from harness.baselines import evolution, gp, random_search
 
 __all__ = ["evolution", "gp", "random_search"]

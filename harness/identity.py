@@ -4,11 +4,11 @@ A run's identity (`RunSpec.inputs`, hashed into the run id) holds everything tha
 results besides its settings: the sha256 of the benchmark's table and of the image data a
 trained proxy reads; the code version of the proxy (with its benchmark and space), of the
 strategy and of the search loop, each a hash of the source it runs, found by its real file
-(harness modules, `baselines`, a plugin or a user's own module alike); and the versions of the
-libraries that code imports. They are computed once when the plan is made and checked again
-where the run executes (another process, another host), so a changed file, an upgraded library
-or a worker with other code never silently reuses or extends a run. Cached evaluations are
-keyed by the proxy's part only (`cache_version`).
+(harness modules, `harness.baselines`, a plugin or a user's own module alike); and the versions
+of the libraries that code imports. They are computed once when the plan is made and checked
+again where the run executes (another process, another host), so a changed file, an upgraded
+library or a worker with other code never silently reuses or extends a run. Cached evaluations
+are keyed by the proxy's part only (`cache_version`).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ REGISTRIES = frozenset(
         "harness.spaces",
         "harness.benchmarks",
         "harness.strategies",
-        "baselines",
+        "harness.baselines",
     }
 )
 #: the search loop every run executes, hashed file by file (not transitively: the runner imports
@@ -102,13 +102,17 @@ _MAIN = ("__main__", "__mp_main__")  # a script's module: named so in the client
 
 def _module_file(name: str) -> Path | None:
     """The source file of a module: harness's found without importing it, others (a plugin,
-    a user's package, a script run as __main__) by their real file."""
+    a user's package, a script run as __main__) by their real file. harness.baselines lies
+    under harness/ in an installed package but is the checkout's baselines/ folder in an
+    editable install (pyproject.toml maps it): its names, when not under harness/, are
+    looked up like any other module's."""
     if name == "harness" or name.startswith("harness."):
         base = _ROOT.joinpath(*name.split(".")[1:])
         for candidate in (base.with_suffix(".py"), base / "__init__.py"):
             if candidate.is_file():
                 return candidate
-        return None
+        if not name.startswith("harness.baselines"):
+            return None
     module = sys.modules.get(name)
     origin = getattr(module, "__file__", None) if module is not None else None
     if origin is None and name not in _MAIN:

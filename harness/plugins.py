@@ -30,7 +30,7 @@ from harness import HarnessError
 
 GROUP = "csnas_harness.plugins"
 #: the harness's own plugin modules, loaded like installed ones (and first)
-BUILT_IN = ("baselines",)
+BUILT_IN = ("harness.baselines",)
 ENV = "HARNESS_PLUGINS"
 #: the plugin whose module is being imported now (registries record it as the origin)
 loading: str | None = None

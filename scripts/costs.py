@@ -22,7 +22,7 @@ HEAVIEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|" + (
 
 
 def bo_gp_split(trials: int = 100) -> None:
-    from baselines.gp import gp_bayesopt
+    from harness.baselines.gp import gp_bayesopt
     from harness.spaces import SPACES
 
     strategy = gp_bayesopt(SPACES.get("nb201").param_space, 0)

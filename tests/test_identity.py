@@ -178,7 +178,8 @@ def test_a_changed_strategy_source_in_a_copy_of_the_package_is_a_new_run(tmp_pat
     for name in ("same", "edited"):
         shutil.copytree(repo / "harness", tmp_path / name / "harness",
                         ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-        shutil.copytree(repo / "baselines", tmp_path / name / "baselines",
+        # baselines/ where the wheel puts it (harness.baselines), so the copy is self-contained
+        shutil.copytree(repo / "baselines", tmp_path / name / "harness" / "baselines",
                         ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     edited = tmp_path / "edited" / "harness" / "strategies" / "tpe_optuna.py"
     edited.write_text(edited.read_text() + "\n# an edit that changes no behaviour\n")

@@ -16,16 +16,17 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("harness", "baselines")
+#: folder -> the package it installs as (pyproject.toml maps baselines/ to harness.baselines)
+PACKAGES = {"harness": "harness", "baselines": "harness.baselines"}
 
 
 def _modules() -> dict[str, Path]:
     out = {}
-    for package in PACKAGES:
-        for path in (REPO / package).rglob("*.py"):
-            rel = path.relative_to(REPO).with_suffix("")
+    for folder, package in PACKAGES.items():
+        for path in (REPO / folder).rglob("*.py"):
+            rel = path.relative_to(REPO / folder).with_suffix("")
             parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
-            out[".".join(parts)] = path
+            out[".".join((package, *parts))] = path
     return out
 
 

@@ -1,5 +1,6 @@
-"""Search strategies, registered by name. TPE is the harness's own; `baselines` (random, GP,
-evolution) registers as a built-in plugin (harness.plugins) on first lookup."""
+"""Search strategies, registered by name. TPE is the harness's own; `harness.baselines`
+(random, GP, evolution: the repository's baselines/ folder) registers as a built-in plugin
+(harness.plugins) on first lookup."""
 
 from __future__ import annotations
 
