@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from harness.studies.darts import main
+from harness.cli import main
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main(["study", "darts", *sys.argv[1:]])

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from harness import HarnessError
-from harness.reference import proxy_track
+from harness.reference import proxy_track, reference_dir
 from harness.runner import make_plan
 
 
@@ -91,10 +91,12 @@ def test_cli_bad_selection_is_one_line_exit_2_and_writes_nothing(
 ) -> None:
     from cli_helpers import harness
 
-    before = {p: p.stat().st_mtime_ns for p in proxy_track.OUT.rglob("*") if p.is_file()}
-    code, _, err = harness(capsys, "reference", "proxy-track", *argv)
+    track = reference_dir(Path(__file__).resolve().parents[1]) / proxy_track.FOLDER
+    before = {p: p.stat().st_mtime_ns for p in track.rglob("*") if p.is_file()}
+    code, _, err = harness(capsys, "reference", "proxy-track", "--checkout", str(track.parents[2]),
+                           *argv)  # fmt: skip
     assert code == 2 and names in err and len(err.strip().splitlines()) == 1
-    after = {p: p.stat().st_mtime_ns for p in proxy_track.OUT.rglob("*") if p.is_file()}
+    after = {p: p.stat().st_mtime_ns for p in track.rglob("*") if p.is_file()}
     assert after == before
 
 
@@ -115,11 +117,10 @@ def test_versus_tables_adjust_within_each_benchmark(
     store = open_store(url, create=False)
     frame = pd.read_csv(pd.io.common.StringIO(store.trials_frame().to_csv(index=False)))
     store.close()
-    monkeypatch.setattr(proxy_track, "OUT", tmp_path / "track")
     monkeypatch.setattr(proxy_track, "VERSUS", ("rea",))
     monkeypatch.setattr(proxy_track, "TRACK", {b: (methods, {}) for b in benches})
     monkeypatch.setattr("harness.report.figures.make_figures", lambda *a, **k: [])
-    proxy_track.write(frame)
+    proxy_track.write(frame, tmp_path / "track")
     text = (tmp_path / "track" / "compare-rea.md").read_text()
     for bench in benches:
         alone = report_tables(frame[frame["benchmark"] == bench], "md", versus="rea",

@@ -11,6 +11,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 from harness.studies import darts as study  # noqa: E402
 
+#: NASLib's NB301 table in the project's shared data beside the checkout (not in the package)
+NASLIB = REPO.parent / "shared" / "data" / "darts" / "naslib_nb301_zc.csv.gz"
+
 
 def _part(root: Path, name: str, proxy: str, seeds: list[int], score: float) -> None:
     rows = [
@@ -74,26 +77,26 @@ def test_summary_signs_by_direction_and_ends_with_reference_rows(tmp_path: Path)
 
 
 def test_naslib_subset_is_seeded_and_in_file_order() -> None:
-    if not study.NASLIB.exists():
+    if not NASLIB.exists():
         pytest.skip("../shared/data/darts not beside the checkout")
-    a, b = study.naslib_cells(100), study.naslib_cells(100)
+    a, b = study.naslib_cells(NASLIB, 100), study.naslib_cells(NASLIB, 100)
     assert list(a["naslib_idx"]) == list(b["naslib_idx"]) and len(a) == 100
     assert list(a.index) == sorted(a.index)
-    assert len(study.naslib_cells(0)) == 725
+    assert len(study.naslib_cells(NASLIB, 0)) == 725
 
 
 def test_naslib_nb301_network_is_ours_without_affine_bn_in_the_cell_ops() -> None:
     """NASLib's NB301 parameter counts (its graph at commit 6639fd1: C=32, 8 cells, cell ops
     with affine=False BatchNorm) equal the `darts` space's C=32, 8-cell network's count minus
     the affine BatchNorm parameters inside the cells' ops, exactly, on 20 cells."""
-    if not study.NASLIB.exists():
+    if not NASLIB.exists():
         pytest.skip("../shared/data/darts not beside the checkout")
     import torch
 
     from harness.spaces import SPACES
 
     space = SPACES.get("darts")
-    for row in study.naslib_cells(20).itertuples():
+    for row in study.naslib_cells(NASLIB, 20).itertuples():
         net = space.network(space.parse(row.genotype), 10, C=32, layers=8)
         total = sum(p.numel() for p in net.parameters())
         affine = sum(

@@ -3,13 +3,32 @@
 `check` and `write` rerun the lookup-track experiment (results/reference/); `proxy-track` runs
 or resumes the label-free proxy track; `zero-cost check|write` the zero-cost reference scores.
 A failed check exits 1 (a regression), bad input 2.
+
+They work on a checkout of the repository (its committed `results/reference/`): `--checkout
+DIR`, default the current directory (or `$HARNESS_REFERENCE_DIR`, the reference folder
+itself). Without one they say so in one line (exit 2) before doing any work.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def checkout_option(f: F) -> F:
+    return click.option(
+        "--checkout",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="A checkout of the csnas-harness repository (default: the current directory; "
+        "$HARNESS_REFERENCE_DIR names its results/reference/ instead).",
+    )(f)
 
 
 @click.group()
@@ -19,22 +38,30 @@ def reference() -> None:
 
 @reference.command()
 @click.option("--workers", type=int, default=2, show_default=True, help="Worker processes.")
-def check(workers: int) -> None:
+@checkout_option
+def check(workers: int, checkout: Path | None) -> None:
     """Rerun the lookup-track reference and compare: identical where the environment is the
     recorded one, else within the stated tolerance (results/reference/README.md)."""
+    from harness.reference import require_checkout
+
+    ref = require_checkout("harness reference check", checkout, "trials.csv.gz")
     from harness.reference import lookup
 
-    sys.exit(lookup.check(lookup.run_experiment(workers)))
+    sys.exit(lookup.check(lookup.run_experiment(workers), out=ref))
 
 
 @reference.command()
 @click.option("--workers", type=int, default=2, show_default=True, help="Worker processes.")
-def write(workers: int) -> None:
+@checkout_option
+def write(workers: int, checkout: Path | None) -> None:
     """Rerun the lookup-track reference and rewrite its files, tables, figures and page (set
     PYTHONHASHSEED=0 for byte-identical figures, as `nox -s figures` does)."""
+    from harness.reference import require_checkout
+
+    ref = require_checkout("harness reference write", checkout)
     from harness.reference import lookup
 
-    lookup.write(lookup.run_experiment(workers))
+    lookup.write(lookup.run_experiment(workers), ref)
 
 
 @reference.command("proxy-track")
@@ -43,16 +70,23 @@ def write(workers: int) -> None:
 @click.option(
     "--benchmarks", default=None, help="A comma-separated subset of the track's benchmarks."
 )
-def proxy_track(storage: str | None, methods: str | None, benchmarks: str | None) -> None:
+@checkout_option
+def proxy_track(
+    storage: str | None, methods: str | None, benchmarks: str | None, checkout: Path | None
+) -> None:
     """Run (or resume) the label-free proxy track, then write whatever runs are complete;
     with --methods/--benchmarks, only those (method, benchmark) pairs are run and the
     committed trials of the others are kept."""
+    from harness.reference import require_checkout
+
+    ref = require_checkout("harness reference proxy-track", checkout)
     from harness.reference import proxy_track
 
     proxy_track.run(
         storage,
         methods.split(",") if methods else None,
         benchmarks.split(",") if benchmarks else None,
+        ref / proxy_track.FOLDER,
     )
 
 
@@ -66,19 +100,31 @@ def zero_cost() -> None:
 @click.option("--rtol", type=float, default=None, help="One tolerance for all proxies.")
 @click.option("--atol", type=float, default=1e-9, show_default=True)
 @click.option("--proxy", "proxies", default=None, help="Check only these (comma-separated).")
+@checkout_option
 def zero_cost_check(
-    cells: int | None, rtol: float | None, atol: float, proxies: str | None
+    cells: int | None,
+    rtol: float | None,
+    atol: float,
+    proxies: str | None,
+    checkout: Path | None,
 ) -> None:
     """Recompute every committed score; each proxy within its stated tolerance."""
+    from harness.reference import ZERO_COST_SCORES, require_checkout
+
+    ref = require_checkout("harness reference zero-cost check", checkout, str(ZERO_COST_SCORES))
     from harness.reference import zero_cost as zc
 
     chosen = [p.strip() for p in proxies.split(",") if p.strip()] if proxies else None
-    sys.exit(zc.check(zc.REFERENCE, cells, rtol, atol, chosen))
+    sys.exit(zc.check(ref / ZERO_COST_SCORES, cells, rtol, atol, chosen))
 
 
 @zero_cost.command("write")
-def zero_cost_write() -> None:
+@checkout_option
+def zero_cost_write(checkout: Path | None) -> None:
     """Recompute and rewrite the zero-cost reference scores and their environment."""
+    from harness.reference import ZERO_COST_SCORES, require_checkout
+
+    ref = require_checkout("harness reference zero-cost write", checkout)
     from harness.reference import zero_cost as zc
 
-    zc.write(zc.REFERENCE)
+    zc.write(ref / ZERO_COST_SCORES)

@@ -25,9 +25,8 @@ from typing import Any
 import pandas as pd
 
 from harness import HarnessError
-from harness.reference import REFERENCE_DIR
+from harness.reference import reference_dir
 
-OUT = REFERENCE_DIR
 EXPERIMENT: dict[str, Any] = {
     # bo-gp is left out: ~1 s per trial at 100 trials (see `harness bench grid`) makes it the
     # whole cost of a regression check; its conformance is tested in tests/test_strategies.py
@@ -71,33 +70,35 @@ def tables(frame: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def write(frame: pd.DataFrame) -> None:
+def write(frame: pd.DataFrame, out: Path | None = None) -> None:
+    """Rewrite the reference (`out`, default `reference_dir()`) from `frame`."""
     from harness.report.figures import make_figures
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(OUT / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    ref = reference_dir() if out is None else out
+    ref.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(ref / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     for name, text in tables(frame).items():
-        (OUT / name).write_text(text)
-    (OUT / "experiment.json").write_text(json.dumps(EXPERIMENT, indent=1) + "\n")
-    write_environment(OUT)
-    figures = make_figures(frame, OUT / "figures")
+        (ref / name).write_text(text)
+    (ref / "experiment.json").write_text(json.dumps(EXPERIMENT, indent=1) + "\n")
+    write_environment(ref)
+    figures = make_figures(frame, ref / "figures")
     from harness.report.html import write_reference_page
 
-    page = write_reference_page(OUT)
+    page = write_reference_page(ref)
     try:
         from harness.report.browser import screenshot
 
-        screenshot(page, OUT / "figures" / "report_page.png", width=1200, height=1400)
+        screenshot(page, ref / "figures" / "report_page.png", width=1200, height=1400)
     except HarnessError as err:  # no playwright/chromium: keep the committed screenshot
         print(f"screenshot skipped: {err}")
-    print(f"wrote {OUT} ({len(frame)} trials, {len(figures)} figure files)")
+    print(f"wrote {ref} ({len(frame)} trials, {len(figures)} figure files)")
 
 
-def environment_file(out: Path = OUT) -> Path:
-    return out / "environment.json"
+def environment_file(out: Path | None = None) -> Path:
+    return (reference_dir() if out is None else out) / "environment.json"
 
 
-def environment_report(out: Path = OUT) -> list[str]:
+def environment_report(out: Path | None = None) -> list[str]:
     """How this environment differs from the one recorded beside the reference (library
     versions and kernels; the CPU model for information). Printed by every check."""
     from harness.environment import differences, environment
@@ -124,20 +125,24 @@ def write_environment(out: Path) -> None:
     environment_file(out).write_text(json.dumps(environment(), indent=1, sort_keys=True) + "\n")
 
 
-def check(frame: pd.DataFrame, env_differs: list[str] | None = None) -> int:
+def check(
+    frame: pd.DataFrame, env_differs: list[str] | None = None, out: Path | None = None
+) -> int:
     """Identical trials and tables where the environment is the recorded one; elsewhere the
-    first divergence named and the results judged within harness.reproduce's tolerance."""
+    first divergence named and the results judged within harness.reproduce's tolerance.
+    `out`: the committed reference (default `reference_dir()`)."""
     from harness.reproduce import divergence, judge
 
-    committed = pd.read_csv(OUT / "trials.csv.gz")
+    ref = reference_dir() if out is None else out
+    committed = pd.read_csv(ref / "trials.csv.gz")
     fresh = pd.read_csv(pd.io.common.StringIO(frame.to_csv(index=False)))
-    differs = environment_report() if env_differs is None else env_differs
+    differs = environment_report(ref) if env_differs is None else env_differs
     forked = divergence(committed, fresh)
     tables_differ = [
         f"table {name} differs from the committed one"
         for name, text in tables(frame).items()
         if name.endswith(".csv")
-        and _strip_wall_csv((OUT / name).read_text()) != _strip_wall_csv(text)
+        and _strip_wall_csv((ref / name).read_text()) != _strip_wall_csv(text)
     ]  # fmt: skip
     if forked is None and not tables_differ:
         print(f"reference experiment reproduced: {len(fresh)} trials and the tables identical")

@@ -24,9 +24,10 @@ from typing import Any
 import pandas as pd
 
 from harness import HarnessError
-from harness.reference import REFERENCE_DIR
+from harness.reference import reference_dir
 
-OUT = REFERENCE_DIR / "proxy-track"
+#: the track's folder in the reference
+FOLDER = "proxy-track"
 CIFAR10_METHODS = [
     "csnas", "supervised-tpe", "synflow-tpe", "naswot-tpe", "swap-tpe", "tpe", "rea", "random",
     "az-nas-rea", "meco-rea", "az-nas-tpe", "meco-tpe", "zico-tpe", "vkdnw-tpe",
@@ -84,9 +85,13 @@ def with_committed(fresh: pd.DataFrame, committed: pd.DataFrame | None) -> pd.Da
 
 
 def run(
-    storage: str | None, methods: list[str] | None, benchmarks: list[str] | None = None
+    storage: str | None,
+    methods: list[str] | None,
+    benchmarks: list[str] | None = None,
+    out: Path | None = None,
 ) -> None:
-    """Run (or resume) the track, then write whatever runs are complete."""
+    """Run (or resume) the track, then write whatever runs are complete into `out` (default
+    the reference's proxy-track/)."""
     from harness.executors import execute_plan
     from harness.store import open_store
 
@@ -98,21 +103,24 @@ def run(
         fresh = store.trials_frame(plan.run_ids)
         store.close()
     fresh = pd.read_csv(pd.io.common.StringIO(fresh.to_csv(index=False)))  # the file's dtypes
-    path = OUT / "trials.csv.gz"
-    write(with_committed(fresh, pd.read_csv(path) if path.exists() else None))
+    out = reference_dir() / FOLDER if out is None else out
+    path = out / "trials.csv.gz"
+    write(with_committed(fresh, pd.read_csv(path) if path.exists() else None), out)
 
 
-def write(frame: pd.DataFrame) -> None:
+def write(frame: pd.DataFrame, out: Path | None = None) -> None:
     """Trials, tables (every benchmark), the paired tests against VERSUS (one table per
-    benchmark, so Holm's family is one dataset's comparisons), figures."""
+    benchmark, so Holm's family is one dataset's comparisons), figures; into `out` (default
+    the reference's proxy-track/)."""
     from harness.reference.lookup import tables
     from harness.report.figures import make_figures
     from harness.report.sections import report_tables
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(OUT / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    out = reference_dir() / FOLDER if out is None else out
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     for name, text in tables(frame).items():
-        (OUT / name).write_text(text)
+        (out / name).write_text(text)
     for versus in (v for v in VERSUS if v in set(frame["method"])):
         benches = [b for b in TRACK if versus in set(frame.loc[frame["benchmark"] == b, "method"])]
         for fmt, ext in (("md", "md"), ("csv", "csv")):
@@ -123,7 +131,7 @@ def write(frame: pd.DataFrame) -> None:
                 for b in benches
             ]  # one table per benchmark: Holm adjusts over that benchmark's comparisons
             text = "\n".join(block["compare"] for block in blocks)
-            (OUT / f"compare-{versus}.{ext}").write_text(text)
+            (out / f"compare-{versus}.{ext}").write_text(text)
     pairs = set(zip(frame["method"], frame["benchmark"]))
     ran = {bench: [m for m in ms if (m, bench) in pairs] for bench, (ms, _) in TRACK.items()}
     experiment = {
@@ -132,6 +140,6 @@ def write(frame: pd.DataFrame) -> None:
         "seeds": SEEDS,
         "master_seed": MASTER_SEED,
     }
-    (OUT / "experiment.json").write_text(json.dumps(experiment, indent=1) + "\n")
-    make_figures(frame, OUT / "figures")
-    print(f"wrote {OUT} ({len(frame)} trials)")
+    (out / "experiment.json").write_text(json.dumps(experiment, indent=1) + "\n")
+    make_figures(frame, out / "figures")
+    print(f"wrote {out} ({len(frame)} trials)")

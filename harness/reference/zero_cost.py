@@ -29,16 +29,14 @@ import numpy as np
 from harness.benchmarks import BENCHMARKS
 from harness.proxies import make_proxy
 from harness.proxies.zero_cost import ZERO_COST
-from harness.reference import REFERENCE_DIR
+from harness.reference import ZERO_COST_SCORES, reference_dir
 from harness.spaces import SPACES
 
-REFERENCE = REFERENCE_DIR / "zero_cost" / "reference_scores.csv"
 BENCHMARK = "nb201-cifar10"
 N_CELLS, CELL_SEED, PROXY_SEED = 20, 0, 0
 SCALE = {"scale": {"C": 8, "N": 1}}
 EXTRA = {"swap": {"repeats": 4}}
 FIELDS = ["proxy", "arch", "seed", "status", "score", "settings"]
-ENVIRONMENT = REFERENCE.parent / "environment.json"
 #: proxy -> relative tolerance; in brackets the largest relative difference measured across
 #: the three kernel sets (see the docstring)
 TOLERANCE = {
@@ -107,7 +105,12 @@ def write(path: Path) -> None:
     )
 
 
-def environment_report(path: Path = ENVIRONMENT) -> None:
+def reference_file(checkout: str | Path | None = None) -> Path:
+    """The committed scores of the checkout at `checkout` (see harness.reference)."""
+    return reference_dir(checkout) / ZERO_COST_SCORES
+
+
+def environment_report(path: Path) -> None:
     from harness.environment import differences, environment
 
     if not path.exists():

@@ -3,8 +3,8 @@
     harness study darts run       # print the correlate commands (resumable, --storage)
     harness study darts write     # merge their outputs into results/reference/darts/
     harness study darts explain   # the contrastive-mechanism figures (as on NB201)
-    harness study darts naslib-scores [--cells 100]   # zero-cost fidelity (resumable)
-    harness study darts naslib-summary                # ... its tables
+    harness study darts naslib-scores --naslib FILE [--cells 100]   # zero-cost fidelity
+    harness study darts naslib-summary --naslib FILE                # ... its tables
     harness study darts paper-cost --cells 1          # `paper`-profile cost, timed
     harness study darts cell-costs --cells 2 --proxies swap,jacov   # seconds per cell
 
@@ -18,7 +18,12 @@ the `quick` profile (C=8, 3 cells).
 The fidelity check scores a seeded subset of NASLib's 725 NB301 cells with the harness's
 zero-cost proxies on the same network scale and compares ranks with NASLib's published scores;
 `nb301_surrogate_val_acc` is NB301's surrogate prediction, so correlations with it are
-agreement with a surrogate, not with training.
+agreement with a surrogate, not with training. NASLib's scores are not part of the
+repository: `--naslib FILE` names their table (`naslib_nb301_zc.csv.gz`, in this project's
+shared data beside the checkout: `../shared/data/darts/`).
+
+Every action works on a checkout of the repository (`--checkout DIR`, default the current
+directory), checked first.
 """
 
 from __future__ import annotations
@@ -32,12 +37,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.reference import REFERENCE_DIR
+from harness import HarnessError
+from harness.reference import checkout_root, reference_dir, require_checkout
 from harness.studies.derived import DERIVED, derived
 
-REPO = REFERENCE_DIR.parents[1]  # the checkout (results/reference/ lives there)
-OUT = REPO / "results" / "reference" / "darts"
-ROOT = REPO / "results" / "darts-study"
+#: the study's folder in the reference (results/reference/darts/ of a checkout)
+FOLDER = "darts"
 CACHE = "sqlite:///results/darts-study-cache.db"
 COMMON = "--benchmark darts-cifar10 --sample 214 --resamples 1000 --threads 1"
 #: part name -> the correlate arguments that make it (run from the repository root, in order)
@@ -62,8 +67,8 @@ PARTS: dict[str, str] = {
     "zc-vkdnw": "--proxy vkdnw --seeds 1",
     "zc-az-nas": "--proxy az-nas --seeds 1 --set clip_eigenvalues=true",
 }
-NASLIB = REPO.parent / "shared" / "data" / "darts" / "naslib_nb301_zc.csv.gz"
-NASLIB_SCORES = OUT / "zero_cost" / "naslib_scores.csv"
+#: the harness's scores of NASLib's cells, in the study's folder
+NASLIB_SCORES = Path("zero_cost") / "naslib_scores.csv"
 #: harness proxy -> NASLib column
 NASLIB_COLUMN = {
     "naswot": "naslib_nwot",
@@ -75,6 +80,11 @@ NASLIB_COLUMN = {
     "flops": "naslib_flops",
 }
 FIELDS = ["naslib_idx", "proxy", "seed", "status", "score", "wall_s"]
+
+
+def study_dir(checkout: str | Path | None = None) -> Path:
+    """The committed study of the checkout at `checkout` (see harness.reference)."""
+    return reference_dir(checkout) / FOLDER
 
 
 def commands() -> list[str]:
@@ -144,29 +154,32 @@ def readme_table(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write(root: Path) -> None:
+def write(root: Path, out: Path | None = None) -> None:
+    """Merge the parts under `root` into the committed study (`out`, default `study_dir()`)."""
     from harness.report.figures import correlate_figures
     from harness.report.render import render
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    cells = merge(root, OUT / "cells.csv.gz")
-    cells.to_csv(OUT / "cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    out = study_dir() if out is None else out
+    out.mkdir(parents=True, exist_ok=True)
+    cells = merge(root, out / "cells.csv.gz")
+    cells.to_csv(out / "cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     summary = summary_table(cells)
-    summary.to_csv(OUT / "summary.csv", index=False)
-    (OUT / "summary.md").write_text(
+    summary.to_csv(out / "summary.csv", index=False)
+    (out / "summary.md").write_text(
         render(summary, "md", caption=CAPTION, digits=3) + "\n\n" + readme_table(summary) + "\n"
     )
-    correlate_figures(cells, OUT / "figures", METRIC)
-    print(f"wrote {OUT}: {len(cells)} rows, {len(summary)} summary rows")
+    correlate_figures(cells, out / "figures", METRIC)
+    print(f"wrote {out}: {len(cells)} rows, {len(summary)} summary rows")
     print(readme_table(summary))
 
 
-def explain() -> None:
-    """The NB201 study's measurements of what the contrastive score tracks, on these cells."""
+def explain(out: Path | None = None) -> None:
+    """The NB201 study's measurements of what the contrastive score tracks, on these cells
+    (the committed ones in `out`, default `study_dir()`)."""
     from harness.spaces import SPACES
     from harness.studies.explain import print_loss, print_structure, rho
 
-    cells = pd.read_csv(OUT / "cells.csv.gz")
+    cells = pd.read_csv((study_dir() if out is None else out) / "cells.csv.gz")
     need = {"contrastive", "contrastive:init-loss", "contrastive:init-cosine"}
     if not need <= set(cells["proxy"]):
         raise SystemExit("the committed cells have no contrastive readouts")
@@ -217,18 +230,21 @@ def per_image_divisor() -> float:
 
 
 # -- zero-cost fidelity against NASLib's NB301 scores ----------------------------------------
-def naslib_cells(cells: int, seed: int = 0) -> pd.DataFrame:
-    """A seeded subset of NASLib's 725 NB301 cells (all with cells <= 0), in file order."""
-    df = pd.read_csv(NASLIB)
+def naslib_cells(naslib: Path, cells: int, seed: int = 0) -> pd.DataFrame:
+    """A seeded subset of NASLib's 725 NB301 cells (the table `naslib`; all with cells <= 0),
+    in file order."""
+    df = pd.read_csv(naslib)
     if 0 < cells < len(df):
         df = df.iloc[np.sort(np.random.default_rng(seed).choice(len(df), cells, replace=False))]
     return df
 
 
-def naslib_scores(cells: int, seed: int, names: list[str] | None = None) -> None:
-    """Every proxy of NASLIB_COLUMN (or of `names`) on each cell at its default settings (the
-    `darts` space's default network, C=32, 8 cells), one thread; appended per cell, done
-    cells skipped."""
+def naslib_scores(
+    naslib: Path, scores: Path, cells: int, seed: int, names: list[str] | None = None
+) -> None:
+    """Every proxy of NASLIB_COLUMN (or of `names`) on each cell of the table `naslib` at its
+    default settings (the `darts` space's default network, C=32, 8 cells), one thread;
+    appended per cell to `scores`, done cells skipped."""
     import torch
 
     from harness.benchmarks import BENCHMARKS
@@ -236,10 +252,10 @@ def naslib_scores(cells: int, seed: int, names: list[str] | None = None) -> None
     from harness.spaces import SPACES
 
     torch.set_num_threads(1)
-    NASLIB_SCORES.parent.mkdir(parents=True, exist_ok=True)
+    scores.parent.mkdir(parents=True, exist_ok=True)
     done: set[tuple[int, str]] = set()
-    if NASLIB_SCORES.exists():
-        prev = pd.read_csv(NASLIB_SCORES)
+    if scores.exists():
+        prev = pd.read_csv(scores)
         done = set(zip(prev.naslib_idx, prev.proxy))
     bench = BENCHMARKS.get("darts-cifar10")
     space = SPACES.get(bench.space)
@@ -247,12 +263,12 @@ def naslib_scores(cells: int, seed: int, names: list[str] | None = None) -> None
     if unknown:
         raise SystemExit(f"--proxies: {unknown[0]!r} is not one of {', '.join(NASLIB_COLUMN)}")
     proxies = {name: make_proxy(name) for name in names or NASLIB_COLUMN}
-    new = not NASLIB_SCORES.exists()
-    with open(NASLIB_SCORES, "a", newline="") as fh:
+    new = not scores.exists()
+    with open(scores, "a", newline="") as fh:
         writer = csv.DictWriter(fh, FIELDS)
         if new:
             writer.writeheader()
-        for n, row in enumerate(naslib_cells(cells).itertuples()):
+        for n, row in enumerate(naslib_cells(naslib, cells).itertuples()):
             arch = space.parse(row.genotype)
             t0 = time.perf_counter()
             for name, proxy in proxies.items():
@@ -279,21 +295,22 @@ def _rho(a: pd.Series, b: pd.Series) -> float:
     return float(spearmanr(a, b).statistic)
 
 
-def naslib_summary() -> pd.DataFrame:
-    """Per proxy: Spearman harness vs NASLib on the same cells, and each one's Spearman with
-    the NB301 surrogate's prediction (agreement with a surrogate, not with training)."""
-    scores = pd.read_csv(NASLIB_SCORES)
+def naslib_summary(naslib: Path, scores_file: Path) -> pd.DataFrame:
+    """Per proxy: Spearman harness (`scores_file`) vs NASLib (the table `naslib`) on the same
+    cells, and each one's Spearman with the NB301 surrogate's prediction (agreement with a
+    surrogate, not with training); the comparison tables written beside `scores_file`."""
+    scores = pd.read_csv(scores_file)
     scores["score"] = scores.score.where(scores.status == "ok", -math.inf)
     wide = scores.pivot_table(index="naslib_idx", columns="proxy", values="score", aggfunc="first")
-    naslib = pd.read_csv(NASLIB).set_index("naslib_idx").loc[wide.index]
+    published = pd.read_csv(naslib).set_index("naslib_idx").loc[wide.index]
     walls = scores.groupby("proxy").wall_s.median()
     rows = []
     for name, column in NASLIB_COLUMN.items():
         if name not in wide:
             continue
         ours = wide[name].dropna()
-        theirs = naslib.loc[ours.index, column]
-        surrogate = naslib.loc[ours.index, "nb301_surrogate_val_acc"]
+        theirs = published.loc[ours.index, column]
+        surrogate = published.loc[ours.index, "nb301_surrogate_val_acc"]
         rows.append(
             {
                 "proxy": name,
@@ -307,7 +324,7 @@ def naslib_summary() -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows)
-    table.to_csv(NASLIB_SCORES.parent / "naslib_comparison.csv", index=False, float_format="%.4f")
+    table.to_csv(scores_file.parent / "naslib_comparison.csv", index=False, float_format="%.4f")
     header = (
         "# Harness zero-cost scores vs NASLib's on NB301 (DARTS) cells\n\n"
         f"Cells: a seeded subset (seed 0) of NASLib's 725 NB301 cells "
@@ -322,7 +339,7 @@ def naslib_summary() -> pd.DataFrame:
         "three other study jobs).\n\n"
         "Made by `harness study darts naslib-scores && ... naslib-summary`.\n\n"
     )
-    (NASLIB_SCORES.parent / "naslib_comparison.md").write_text(header + _markdown(table) + "\n")
+    (scores_file.parent / "naslib_comparison.md").write_text(header + _markdown(table) + "\n")
     return table
 
 
@@ -356,7 +373,7 @@ def cell_costs(names: list[str], cells: int = 2) -> None:
             print(f"{spec} {ev.wall_s:.2f} s {ev.status}", flush=True)
 
 
-def paper_cost(cells: int) -> dict:
+def paper_cost(cells: int, out: Path | None = None) -> dict:
     """The authors' proxy at the `paper` profile (C=32, 8 cells, 32x32, 500 images, batch 256)
     on the first `cells` of the 214: each trained for 1 and for 2 epochs, so the difference
     is one epoch's cost and the rest is the fixed part (memory-bank fill, readouts); projected
@@ -413,8 +430,9 @@ def paper_cost(cells: int) -> dict:
         "projected_cell_h": per_cell / 3600,
         "projected_214_h": 214 * per_cell / 3600,
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "paper_cost.json").write_text(json.dumps(result, indent=1) + "\n")
+    out = study_dir() if out is None else out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "paper_cost.json").write_text(json.dumps(result, indent=1) + "\n")
     return result
 
 
@@ -432,26 +450,51 @@ def main(argv: list[str] | None = None) -> None:
             "cell-costs",
         ],
     )
-    parser.add_argument("--root", default=str(ROOT))
+    parser.add_argument(
+        "--checkout",
+        default=None,
+        help="a checkout of the csnas-harness repository (default: the current directory)",
+    )
+    parser.add_argument(
+        "--root", default=None, help="the correlate outputs (default: CHECKOUT/results/darts-study)"
+    )
+    parser.add_argument(
+        "--naslib",
+        type=Path,
+        default=None,
+        help="NASLib's NB301 zero-cost table, naslib_nb301_zc.csv.gz (naslib-scores, -summary)",
+    )
     parser.add_argument("--cells", type=int, default=100, help="NASLib subset size; 0 = all")
     parser.add_argument("--seed", type=int, default=0, help="proxy seed (NASLib check)")
     parser.add_argument("--proxies", default=None, help="NASLib check: comma-separated subset")
     args = parser.parse_args(argv)
+    command = f"harness study darts {args.action}"
+    needs = f"{FOLDER}/cells.csv.gz" if args.action == "explain" else None
+    if args.action == "naslib-summary":
+        needs = f"{FOLDER}/{NASLIB_SCORES.as_posix()}"
+    out = require_checkout(command, args.checkout, needs) / FOLDER
+    if args.action.startswith("naslib-") and args.naslib is None:
+        raise HarnessError(f"`{command}` needs --naslib FILE (NASLib's naslib_nb301_zc.csv.gz)")
+    if args.naslib is not None and not args.naslib.is_file():
+        raise HarnessError(f"--naslib: {args.naslib} is not a file")
+    root = (
+        Path(args.root) if args.root else checkout_root(args.checkout) / "results" / "darts-study"
+    )
     if args.action == "run":
         print("\n".join(commands()))
     elif args.action == "naslib-scores":
         names = args.proxies.split(",") if args.proxies else None
-        naslib_scores(args.cells, args.seed, names)
+        naslib_scores(args.naslib, out / NASLIB_SCORES, args.cells, args.seed, names)
     elif args.action == "cell-costs":
         cell_costs((args.proxies or "naswot,jacov,snip,grad-norm,swap").split(","), args.cells)
     elif args.action == "paper-cost":
-        print(paper_cost(args.cells))
+        print(paper_cost(args.cells, out))
     elif args.action == "naslib-summary":
-        print(naslib_summary().to_string(index=False))
+        print(naslib_summary(args.naslib, out / NASLIB_SCORES).to_string(index=False))
     elif args.action == "explain":
-        explain()
+        explain(out)
     else:
-        write(Path(args.root))
+        write(root, out)
 
 
 if __name__ == "__main__":

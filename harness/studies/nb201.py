@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.reference import REFERENCE_DIR
+from harness.reference import checkout_root, reference_dir, require_checkout
 from harness.studies.derived import DERIVED, derived, wide_scores
 
-REPO = REFERENCE_DIR.parents[1]  # the checkout (results/reference/ lives there)
-OUT = REPO / "results" / "reference" / "study"
+#: the study's folder in the reference (results/reference/study/ of a checkout)
+FOLDER = "study"
 CACHE = "sqlite:///results/study-cache.db"
 COMMON = "--seed 0 --resamples 1000 --threads 1"
 #: part name -> the correlate arguments that make it (run from the repository root)
@@ -120,7 +120,7 @@ def merge(root: Path, committed: Path | None = None) -> pd.DataFrame:
             cells = pd.read_csv(path)
             cells.insert(0, "profile", "paper" if name == "paper" else "quick")
             frames.append(cells)
-    committed = OUT / "cells.csv.gz" if committed is None else committed
+    committed = study_dir() / "cells.csv.gz" if committed is None else committed
     if not frames and not committed.exists():
         raise SystemExit(f"no correlate output under {root}: run the commands first")
     cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -137,9 +137,15 @@ def merge(root: Path, committed: Path | None = None) -> pd.DataFrame:
     return pd.concat([cells, derived(quick).assign(profile="quick")], ignore_index=True)
 
 
-def frontier(root: Path, cifar10: pd.DataFrame) -> pd.DataFrame:
+def study_dir(checkout: str | Path | None = None) -> Path:
+    """The committed study of the checkout at `checkout` (see harness.reference)."""
+    return reference_dir(checkout) / FOLDER
+
+
+def frontier(root: Path, cifar10: pd.DataFrame, out: Path | None = None) -> pd.DataFrame:
     """The frontier proxies' rho per dataset beside the published one; 'reproduced' = the
-    published rho lies inside the 95% bootstrap interval (the stated tolerance)."""
+    published rho lies inside the 95% bootstrap interval (the stated tolerance); committed
+    rows of other datasets from `out` (default `study_dir()`)."""
     from harness.correlate import summarize
 
     sets = {"nb201-cifar10": cifar10}
@@ -162,7 +168,8 @@ def frontier(root: Path, cifar10: pd.DataFrame) -> pd.DataFrame:
                     "spearman_rho": r.spearman_rho, "rho_lo": r.rho_lo, "rho_hi": r.rho_hi,
                 }
             )  # fmt: skip
-    return with_published(with_committed_datasets(pd.DataFrame(rows), OUT / "frontier.csv"))
+    committed = (study_dir() if out is None else out) / "frontier.csv"
+    return with_published(with_committed_datasets(pd.DataFrame(rows), committed))
 
 
 def with_published(table: pd.DataFrame) -> pd.DataFrame:
@@ -207,10 +214,10 @@ ALL_CELLS_CAPTION = (
 )
 
 
-def all_cells_scores(root: Path) -> pd.DataFrame:
+def all_cells_scores(root: Path, out: Path | None = None) -> pd.DataFrame:
     """Each ALL_CELLS part's proxy scores (one row per unique cell), or the committed ones
-    for parts not present under `root`."""
-    path = OUT / "all_cells.csv.gz"
+    (in `out`, default `study_dir()`) for parts not present under `root`."""
+    path = (study_dir() if out is None else out) / "all_cells.csv.gz"
     old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["proxy"])
     fresh = []
     for name, args in ALL_CELLS.items():
@@ -300,50 +307,53 @@ def _whole_space_rankings(
     return out
 
 
-def write_all_cells(root: Path) -> None:
+def write_all_cells(root: Path, out: Path) -> None:
     from harness.report.render import render
 
-    scores = all_cells_scores(root)
+    scores = all_cells_scores(root, out)
     if not len(scores):
         return
-    scores.to_csv(OUT / "all_cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    scores.to_csv(out / "all_cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     table = all_cells_table(scores)
-    table.to_csv(OUT / "all_cells.csv", index=False)
-    (OUT / "all_cells.md").write_text(render(table, "md", caption=ALL_CELLS_CAPTION, digits=3))
+    table.to_csv(out / "all_cells.csv", index=False)
+    (out / "all_cells.md").write_text(render(table, "md", caption=ALL_CELLS_CAPTION, digits=3))
 
 
-def write(root: Path) -> None:
+def write(root: Path, out: Path | None = None) -> None:
+    """Merge the parts under `root` into the committed study (`out`, default `study_dir()`)."""
     from harness.correlate import summarize
     from harness.report.figures import correlate_figures
     from harness.report.render import render
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    cells = merge(root)
-    cells.to_csv(OUT / "cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    out = study_dir() if out is None else out
+    out.mkdir(parents=True, exist_ok=True)
+    cells = merge(root, out / "cells.csv.gz")
+    cells.to_csv(out / "cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     parts = []
     for profile, group in cells.groupby("profile", sort=False):
         summary = summarize(group, seed=0, n_resamples=1000)
         summary.insert(0, "profile", profile)
         parts.append(summary)
     summary = pd.concat(parts, ignore_index=True)
-    summary.to_csv(OUT / "summary.csv", index=False)
-    (OUT / "summary.md").write_text(render(summary, "md", caption=CAPTION, digits=3))
+    summary.to_csv(out / "summary.csv", index=False)
+    (out / "summary.md").write_text(render(summary, "md", caption=CAPTION, digits=3))
     metric = "cifar10 test accuracy after 200 epochs (%)"
-    correlate_figures(cells[cells["profile"] != "paper"], OUT / "figures", metric)
+    correlate_figures(cells[cells["profile"] != "paper"], out / "figures", metric)
     paper = cells[cells["profile"] == "paper"]
     if len(paper):
-        correlate_figures(paper, OUT / "figures" / "paper", metric)
-    table = frontier(root, cells[cells["profile"] == "quick"])
-    table.to_csv(OUT / "frontier.csv", index=False)
-    (OUT / "frontier.md").write_text(render(table, "md", caption=FRONTIER_CAPTION, digits=3))
-    write_all_cells(root)
-    print(f"wrote {OUT}: {len(cells)} rows, {len(summary)} summary rows")
+        correlate_figures(paper, out / "figures" / "paper", metric)
+    table = frontier(root, cells[cells["profile"] == "quick"], out)
+    table.to_csv(out / "frontier.csv", index=False)
+    (out / "frontier.md").write_text(render(table, "md", caption=FRONTIER_CAPTION, digits=3))
+    write_all_cells(root, out)
+    print(f"wrote {out}: {len(cells)} rows, {len(summary)} summary rows")
 
 
-def explain() -> None:
+def explain(out: Path | None = None) -> None:
     """Print the README's figures about what the contrastive score measures, from the
-    committed cells (authors' pirl), for each profile that has them."""
-    cells = pd.read_csv(OUT / "cells.csv.gz")
+    committed cells (authors' pirl; in `out`, default `study_dir()`), for each profile that
+    has them."""
+    cells = pd.read_csv((study_dir() if out is None else out) / "cells.csv.gz")
     for profile in ("quick", "paper"):
         part = cells[cells["profile"] == profile]
         if "contrastive:init-cosine" in set(part["proxy"]):
@@ -381,16 +391,28 @@ def _explain(part: pd.DataFrame, profile: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Every action works on a checkout of the repository (`--checkout`, default the current
+    directory), checked first: one line (HarnessError) where there is none."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["run", "write", "explain"])
-    parser.add_argument("--root", default=str(REPO / "results" / "study"))
+    parser.add_argument(
+        "--checkout",
+        default=None,
+        help="a checkout of the csnas-harness repository (default: the current directory)",
+    )
+    parser.add_argument(
+        "--root", default=None, help="the correlate outputs (default: CHECKOUT/results/study)"
+    )
     args = parser.parse_args(argv)
+    needs = f"{FOLDER}/cells.csv.gz" if args.action == "explain" else None
+    ref = require_checkout(f"harness study nb201 {args.action}", args.checkout, needs)
+    root = Path(args.root or checkout_root(args.checkout) / "results" / "study")
     if args.action == "run":
         print("\n".join(commands()))
     elif args.action == "explain":
-        explain()
+        explain(ref / FOLDER)
     else:
-        write(Path(args.root))
+        write(root, ref / FOLDER)
 
 
 if __name__ == "__main__":
