@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import sys
 from functools import lru_cache
@@ -146,12 +147,36 @@ def torch_build() -> dict[str, Any]:
     }
 
 
+def package_checkout() -> Path | None:
+    """The repository checkout the harness package runs from, or None.
+
+    The package IS a checkout when its folder's parent holds the repository: a `.git` and
+    csnas-harness's `pyproject.toml` (an editable install, `pip install -e .`, or the source
+    tree on PYTHONPATH). Then the code that ran is that checkout's commit plus its edits, so a
+    manifest records them. An installed wheel lives in site-packages, which holds neither; its
+    code is identified by the package version alone, and git is never asked about a folder
+    outside the package (site-packages may sit inside some unrelated repository)."""
+    root = Path(__file__).resolve().parents[1]
+    project = root / "pyproject.toml"
+    if not (root / ".git").exists() or not project.is_file():
+        return None
+    try:
+        text = project.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return root if re.search(r'^name\s*=\s*"csnas-harness"', text, re.MULTILINE) else None
+
+
 @lru_cache(maxsize=4)
 def git_commit(path: Path | None = None) -> dict[str, Any] | None:
-    """The harness checkout's commit and whether it has uncommitted changes (None outside git).
+    """The harness checkout's commit and whether it has uncommitted changes: of `path`, else
+    of `package_checkout()` (None when the package is not a checkout, or outside git).
     Read without git's optional locks: a plain `git status` takes index.lock to refresh the
     index, and a process killed meanwhile would leave the lock in the user's checkout."""
-    root = (path or Path(__file__).resolve().parents[1]).resolve()
+    found = path or package_checkout()
+    if found is None:
+        return None
+    root = found.resolve()
     if not (root / ".git").exists():
         return None
 
