@@ -10,6 +10,18 @@ from harness.registry import Registry
 
 @dataclass(frozen=True)
 class Method:
+    """A named preset: a registered strategy and proxy with their settings.
+
+    Attributes:
+        name: The registered name (`harness run --method NAME`).
+        strategy: A name in `STRATEGIES`.
+        proxy: A name in `PROXIES`.
+        description: One line for `harness list`.
+        strategy_settings: Overrides passed to the strategy's factory.
+        proxy_settings: Overrides passed to the proxy's factory.
+        default_trials: Trials per run when the plan does not say.
+    """
+
     name: str
     strategy: str
     proxy: str

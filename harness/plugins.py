@@ -32,15 +32,23 @@ GROUP = "csnas_harness.plugins"
 #: the harness's own plugin modules, loaded like installed ones (and first)
 BUILT_IN = ("harness.baselines",)
 ENV = "HARNESS_PLUGINS"
+#: set to 1 (or true/yes) to skip installed entry points: the built-ins (and plugins named by
+#: --plugin / HARNESS_PLUGINS) alone, e.g. for the harness's own test suite
+NO_ENTRY_POINTS = "HARNESS_NO_ENTRY_POINTS"
 #: the plugin whose module is being imported now (registries record it as the origin)
 loading: str | None = None
 _entry_points = "new"  # -> "loading" -> "loaded"
 _requested: list[str] = []  # --plugin / HARNESS_PLUGINS / plugins=, in order, loaded here
 
 
+def entry_points_disabled() -> bool:
+    """True when $HARNESS_NO_ENTRY_POINTS is 1, true or yes: installed plugins are not loaded."""
+    return os.environ.get(NO_ENTRY_POINTS, "").strip().lower() in ("1", "true", "yes")
+
+
 def load_entry_points() -> None:
     """Import the built-in plugin modules and every installed `csnas_harness.plugins` entry
-    point, once per process."""
+    point (none when `entry_points_disabled()`), once per process."""
     global _entry_points
     if _entry_points != "new":
         return
@@ -50,7 +58,8 @@ def load_entry_points() -> None:
     try:
         for module in BUILT_IN:
             _import(module, "built-in")
-        for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
+        installed = [] if entry_points_disabled() else metadata.entry_points(group=GROUP)
+        for ep in sorted(installed, key=lambda e: e.name):
             dist = ep.dist.name if ep.dist is not None else "?"
             _import(ep.value, f"{ep.value} ({dist})", entry_point=ep)
     except BaseException:

@@ -12,6 +12,7 @@ importing torch.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -22,16 +23,30 @@ T = TypeVar("T")
 BUILT_IN = ("harness",)  # harness.baselines included
 
 
-def origin_of(item: Any) -> str:
-    """Where an item comes from: the plugin being loaded, else its module's top-level package
-    ("built-in" for the harness and its baselines)."""
+def origin_of(item: Any, caller: str | None = None) -> str:
+    """Where an item comes from: "built-in" when the module that registers it (`caller`, else
+    the item's own module) belongs to the harness or its baselines, else the plugin being
+    loaded (`plugins.loading`), else that module.
+
+    The registering module decides, not the item's type: a plugin registers harness types
+    (a `Method`, a `ZeroCostProxy`) and is still the plugin, and the harness's own modules,
+    when a plugin's import is what first imports them, stay built-in."""
     from harness import plugins
 
+    module = caller or getattr(item, "__module__", None) or type(item).__module__
+    if str(module).split(".")[0] in BUILT_IN:
+        return "built-in"
     if plugins.loading is not None:
         return plugins.loading
-    module = getattr(item, "__module__", None) or type(item).__module__
-    top = str(module).split(".")[0]
-    return "built-in" if top in BUILT_IN else str(module)
+    return str(module)
+
+
+def _calling_module() -> str | None:
+    """The module of the first frame outside this one (who called `register`)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back  # type: ignore[assignment]
+    return None if frame is None else frame.f_globals.get("__name__")
 
 
 class Registry(Generic[T]):
@@ -68,7 +83,7 @@ class Registry(Generic[T]):
         registration from outside the harness loads the built-ins and plugins first, so a
         user's name never hides one (the harness's own, made while its modules import, do
         not: the registry's module may not have finished importing)."""
-        origin = origin or origin_of(item)
+        origin = origin or origin_of(item, _calling_module())
         self._add(name, item, None, tags, origin)
         return item
 

@@ -4,6 +4,7 @@ under the serial, process and Dask executors; errors name the plugin in one line
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -129,11 +130,44 @@ def test_a_user_name_like_a_built_in_is_refused_and_the_built_ins_stay_whole():
         "except Exception as e:\n    print(e)\n"
         "print(STRATEGIES.names())\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    env = {**os.environ, "HARNESS_NO_ENTRY_POINTS": "1"}  # the built-ins alone
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     first, names = done.stdout.strip().splitlines()
     assert first == "strategy 'rea' is already registered (by built-in)"
     assert names == str(["gp", "random", "rea", "tpe-hyperopt", "tpe-optuna"])
+
+
+def _fake_install(site: Path) -> dict[str, str]:
+    """The example's entry point without pip: a dist-info folder on PYTHONPATH, which
+    importlib.metadata reads like an installed distribution's."""
+    info = site / "mylab_nas-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mylab-nas\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[csnas_harness.plugins]\nmylab = mylab_nas\n")
+    path = os.pathsep.join([str(site), str(EXAMPLE), os.environ.get("PYTHONPATH", "")])
+    return {"PYTHONPATH": path, "HARNESS_NO_ENTRY_POINTS": ""}
+
+
+def test_list_marks_only_the_plugins_names_when_an_entry_point_loads_first(tmp_path):
+    """An installed plugin whose import is what first imports the harness's registries:
+    every built-in name stays unmarked (they were credited to the plugin once), the plugin's
+    own names are marked, and HARNESS_NO_ENTRY_POINTS=1 leaves exactly the built-ins."""
+    env = _fake_install(tmp_path / "site")
+    listed = _harness("list", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    marked = [line for line in listed.stdout.splitlines() if "[from" in line]
+    mine = "[from mylab_nas (mylab-nas)]"
+    assert f"conv-path {mine}" in listed.stdout and f"mylab-hillclimb {mine}" in listed.stdout
+    assert all(line.endswith(mine) for line in marked if not line.startswith(("proxies", "strat")))
+    for name in ("rea", "csnas", "tpe", "random", "bo-gp", "nb201", "swap-tpe", "gp"):
+        assert f"{name} [from" not in listed.stdout
+    alone = _harness("list", env={**env, "HARNESS_NO_ENTRY_POINTS": "1"}, cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr
+    assert "[from" not in alone.stdout
+    stripped = re.sub(r", [\w-]+ " + re.escape(mine), "", listed.stdout)
+    kept = [line for line in stripped.splitlines() if not line.endswith(mine)]
+    assert kept == alone.stdout.splitlines()
 
 
 def test_a_tagged_zero_cost_proxy_of_a_user_is_seen_everywhere_zero_cost_ones_are():

@@ -15,8 +15,20 @@ TruthSource = Literal["table", "surrogate", "training"]
 
 
 class Benchmark(Protocol):
+    """A space on one dataset. Register an instance: `BENCHMARKS.register(b.name, b)`.
+
+    What the harness relies on (`harness.testing.BenchmarkConformance` checks each point):
+    `space` names a registered space; `search_metric` and `report_metric` name two
+    different things (never search on the number a table reports); with a table, `report`
+    gives a finite number in the metric's range for every architecture and `optimum` is the
+    best of them; without one, `report` is None; `manifest()` is JSON-serialisable and
+    identifies the truth (it is part of the run id).
+    """
+
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The registered name."""
+        ...
 
     @property
     def space(self) -> str:
@@ -29,25 +41,38 @@ class Benchmark(Protocol):
         ...
 
     @property
-    def n_classes(self) -> int: ...
+    def n_classes(self) -> int:
+        """Classes of the dataset: the `num_classes` a proxy builds networks with."""
+        ...
 
     @property
-    def truth_source(self) -> TruthSource: ...
+    def truth_source(self) -> TruthSource:
+        """Where `report` comes from: "table", "surrogate" or "training" (none until
+        `harness evaluate` trains the returned cell)."""
+        ...
 
     @property
-    def search_metric(self) -> str: ...
+    def search_metric(self) -> str:
+        """What a search sees (table lookups read it), e.g. "cifar10-valid x-valid"."""
+        ...
 
     @property
-    def report_metric(self) -> str: ...
+    def report_metric(self) -> str:
+        """What tables show for the cell a search returns, e.g. "cifar10 ori-test"."""
+        ...
 
     @property
-    def optimum(self) -> float | None: ...
+    def optimum(self) -> float | None:
+        """The best report metric over the space, where known (regret is measured to it)."""
+        ...
 
     def report(self, arch: Any) -> float | None:
         """The report metric of `arch` from the benchmark's own truth; None without one."""
         ...
 
-    def describe(self) -> str: ...
+    def describe(self) -> str:
+        """One line for `harness list`."""
+        ...
 
     def manifest(self) -> dict[str, Any]:
         """What identifies the truth this benchmark used (release, table file and sha256)."""

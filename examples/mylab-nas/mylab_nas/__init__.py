@@ -2,7 +2,7 @@
 
 Importing this module registers, with the harness's public registries:
 - the proxy `conv-path` (label-free, no data: the conv ops on the cell's deepest path),
-- the strategy `local-search` (seeded first-improvement hill climbing),
+- the strategy `mylab-hillclimb` (seeded first-improvement hill climbing),
 - the methods `conv-path-rea` (regularised evolution on conv-path) and `conv-path-ls`.
 
 Installed (`pip install -e examples/mylab-nas`) it loads through its entry point; without
@@ -15,15 +15,15 @@ from harness.methods import METHODS, Method
 from harness.proxies import PROXIES
 from harness.strategies import STRATEGIES
 from mylab_nas.proxy import conv_path
-from mylab_nas.strategy import local_search
+from mylab_nas.strategy import hill_climb
 
 PROXIES.register("conv-path", conv_path, tags=("label-free",))
-STRATEGIES.register("local-search", local_search)
+STRATEGIES.register("mylab-hillclimb", hill_climb)
 METHODS.register(
     "conv-path-rea",
     Method("conv-path-rea", "rea", "conv-path", "regularised evolution on mylab's conv-path"),
 )
 METHODS.register(
     "conv-path-ls",
-    Method("conv-path-ls", "local-search", "conv-path", "mylab's local search on conv-path"),
+    Method("conv-path-ls", "mylab-hillclimb", "conv-path", "mylab's hill climbing on conv-path"),
 )

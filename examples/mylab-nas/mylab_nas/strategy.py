@@ -1,8 +1,15 @@
-"""`local-search`: seeded first-improvement hill climbing over a space's parameters.
+"""`mylab-hillclimb`: seeded first-improvement hill climbing over a space's parameters.
 
-Start from random samples; from the best cell seen so far, propose one single-parameter
-mutation at a time (the space's own `mutate`); move when a mutation improves the loss. Pending
-suggestions (several asks before their tells) mutate the same incumbent.
+Start from `start` random samples; then, from the best cell seen so far, propose one
+single-parameter mutation at a time (the `ParamSpace`'s own `mutate`); move when a mutation
+improves the loss. Pending suggestions (several asks before their tells) mutate the same
+incumbent. A failed trial (`tell(n, None)` or a NaN loss) teaches nothing.
+
+What the harness relies on, and `harness.testing.StrategyConformance` checks
+(`examples/mylab-nas/tests/`): every random draw comes from the one generator seeded in
+`__init__`, so the same seed and the same tells give the same suggestions in any process,
+and a fresh object told a stored run's trials (resume) continues exactly as the
+uninterrupted run; `settings` is JSON and rebuilds the same strategy.
 """
 
 from __future__ import annotations
@@ -12,12 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.spaces.base import Params, ParamSpace
-from harness.strategies.base import Ledger, Suggestion
+from harness.contracts import Ledger, Params, ParamSpace, Suggestion
 
 
-class LocalSearch:
-    name = "local-search"
+class HillClimb:
+    name = "mylab-hillclimb"
 
     def __init__(self, space: ParamSpace, seed: int, start: int) -> None:
         self.space = space
@@ -40,9 +46,9 @@ class LocalSearch:
                 self._best = (loss, params)
 
 
-def local_search(space: ParamSpace, seed: int, start: int = 10, **settings: Any) -> LocalSearch:
+def hill_climb(space: ParamSpace, seed: int, start: int = 10, **settings: Any) -> HillClimb:
     if settings:
-        raise TypeError(f"local-search takes only `start`, got {sorted(settings)}")
-    if not isinstance(start, int) or start < 1:
-        raise ValueError(f"local-search start must be a positive integer, got {start!r}")
-    return LocalSearch(space, seed, start)
+        raise TypeError(f"mylab-hillclimb takes only `start`, got {sorted(settings)}")
+    if not isinstance(start, int) or isinstance(start, bool) or start < 1:
+        raise ValueError(f"mylab-hillclimb start must be a positive integer, got {start!r}")
+    return HillClimb(space, seed, start)

@@ -54,7 +54,13 @@ COMMON: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Batch:
-    """Normalised images (B, 3, H, W) and, only for label-using proxies, their labels."""
+    """Normalised images (B, 3, H, W) and, only for label-using proxies, their labels.
+
+    Attributes:
+        x: The images, normalised with the data's per-channel mean and std.
+        y: Their integer labels, or None when the proxy declared it uses none.
+        source: Which data they came from (stored with the evaluation).
+    """
 
     x: torch.Tensor
     y: torch.Tensor | None
@@ -90,7 +96,18 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 
 def resolve(proxy: str, defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Defaults < overrides; unknown keys and malformed values raise a one-line HarnessError."""
+    """Defaults < overrides; unknown keys and malformed values raise a one-line HarnessError.
+
+    Args:
+        proxy: The proxy's name, for the error message.
+        defaults: Every setting the proxy takes with its default (start from `COMMON`); each
+            key must be one `CHECKS` knows.
+        overrides: What the user set (`--set key=value`).
+
+    Returns:
+        The resolved settings (JSON-serialisable; `scale` sorted): a `ZeroCostProxy`'s
+        `config`.
+    """
     unknown = sorted(set(overrides) - set(defaults))
     if unknown:
         known = ", ".join(sorted(defaults))
@@ -109,7 +126,16 @@ def resolve(proxy: str, defaults: dict[str, Any], overrides: dict[str, Any]) -> 
 # -- inputs and networks --------------------------------------------------------------------
 def seeded_batch(data: str, n: int, seed: int, device: torch.device, labels: bool) -> Batch:
     """`n` train images drawn uniformly without replacement under `seed`, normalised with the
-    data's mean/std; labels are copied only when the proxy uses them."""
+    data's mean/std; labels are copied only when the proxy uses them.
+
+    Args:
+        data: "sample" (the shipped CIFAR-10 images), an `.npz` path or a CIFAR folder.
+        n: Batch size.
+        seed: The only randomness: the same seed gives the same images in any process.
+        device: Where the tensors go.
+        labels: Whether to include the labels (a label-free proxy passes False, so it
+            cannot read them by accident).
+    """
     images = images_for(data)
     if n > len(images.x_train):
         raise HarnessError(
@@ -187,7 +213,12 @@ def build_network(
     arch: Any, benchmark: Any, s: dict[str, Any], init_seed: int, device: torch.device
 ) -> nn.Module:
     """The space's network at the proxy's scale, initialised under `init_seed`, on `device`,
-    in the proxy's BatchNorm mode."""
+    in the proxy's BatchNorm mode.
+
+    The network is `space.network(arch, benchmark.n_classes, **s["scale"])` of the
+    benchmark's registered space, so a proxy built on it works on every space that builds
+    networks. `s` needs the keys "scale", "init" and "bn" (as `COMMON` has them).
+    """
     space = space_of(benchmark)
     check_scale(space, s["scale"])
     with seeded(init_seed, device):
@@ -205,7 +236,15 @@ Measure = Callable[["Context"], "float | tuple[float, dict[str, Any]]"]
 class Context:
     """What a measure gets: the network (already built, initialised, in its BN mode), the
     batch (None for data-free measures) and the proxy's settings; `init_seed` lets a measure
-    re-initialise (SWAP's repeats) on the same stream."""
+    re-initialise (SWAP's repeats) on the same stream.
+
+    Attributes:
+        net: The untrained network (`build_network`).
+        batch: The seeded images (`seeded_batch`), None when `needs` is "none".
+        settings: The proxy's resolved settings.
+        device: The torch device everything is on.
+        init_seed: The seed the network was initialised under.
+    """
 
     net: nn.Module
     batch: Batch | None
@@ -218,8 +257,26 @@ class Context:
 class ZeroCostProxy:
     """A label-free (or few-label) score of an untrained network; maximised as published.
 
-    `needs` is 'none' (no images), 'images' or 'labels'. `deterministic` is True only when
-    the score cannot depend on the seed (params, flops); otherwise the runner caches by seed.
+    The base of every built-in zero-cost proxy, and the easiest way to write one: give it a
+    `measure(ctx: Context) -> float` (or `(float, extra dict)`) and resolved settings.
+    `evaluate(arch, benchmark, seed)` splits `seed` into an init seed and a batch seed,
+    draws the batch (`seeded_batch`), builds the network (`build`, default
+    `build_network`: the benchmark's space's `network`), runs `measure` under the
+    `threads` setting and returns an `Evaluation` whose `labels_used` is the batch size
+    when `needs` is "labels", else 0; wall time is the simulated cost; a non-finite score
+    is a failed evaluation.
+
+    Attributes:
+        name: The registered name.
+        config: The resolved settings (`resolve(name, defaults, overrides)`); `settings()`
+            returns a copy.
+        measure: The score of one network (and batch).
+        needs: "none" (no images), "images" or "labels" (the batch carries labels, counted).
+        deterministic: True only when the score cannot depend on the seed (params, flops);
+            otherwise the runner caches by seed.
+        direction: "maximize" (default) or "minimize".
+        needs_table: False: computed from the network, so it works on any space.
+        build: `(arch, benchmark, settings, init_seed, device) -> nn.Module`.
     """
 
     name: str
@@ -233,6 +290,7 @@ class ZeroCostProxy:
     build: Callable[..., nn.Module] = field(default=build_network)
 
     def settings(self) -> dict[str, Any]:
+        """A copy of `config` (JSON-serialisable)."""
         return dict(self.config)
 
     @pinned_threads
