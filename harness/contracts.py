@@ -18,11 +18,15 @@ does (it needs pytest: `pip install "csnas-harness[dev]"`).
 
 The classes live in their own modules (`harness.proxies.base`, `harness.strategies.base`,
 `harness.spaces.base`, `harness.benchmarks.base`, `harness.proxies.zero_cost.common`,
-`harness.methods`) and are the same objects when imported from there. Importing this module
-imports torch (through the zero-cost helpers); the registries themselves do not.
+`harness.methods`) and are the same objects when imported from there. The zero-cost helpers
+need torch and are imported on first access (`from harness.contracts import ZeroCostProxy`),
+so a plugin that uses only the rest keeps a lookup run free of torch.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from harness import HarnessError
 from harness.benchmarks import BENCHMARKS
@@ -30,19 +34,31 @@ from harness.benchmarks.base import Benchmark, TruthSource
 from harness.methods import METHODS, Method
 from harness.proxies import PROXIES
 from harness.proxies.base import Direction, Evaluation, Proxy
-from harness.proxies.zero_cost.common import (
-    COMMON,
-    Batch,
-    Context,
-    ZeroCostProxy,
-    build_network,
-    resolve,
-    seeded_batch,
-)
 from harness.spaces import SPACES
 from harness.spaces.base import Categorical, Params, ParamSpace, SearchSpace
 from harness.strategies import STRATEGIES
 from harness.strategies.base import Ledger, Strategy, StrategyFactory, Suggestion
+
+if TYPE_CHECKING:  # imported on first access: they import torch
+    from harness.proxies.zero_cost.common import (
+        COMMON,
+        Batch,
+        Context,
+        ZeroCostProxy,
+        build_network,
+        resolve,
+        seeded_batch,
+    )
+
+_ZERO_COST = ("COMMON", "Batch", "Context", "ZeroCostProxy", "build_network", "resolve",
+              "seeded_batch")  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ZERO_COST:
+        return getattr(importlib.import_module("harness.proxies.zero_cost.common"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BENCHMARKS",

@@ -170,6 +170,19 @@ def test_list_marks_only_the_plugins_names_when_an_entry_point_loads_first(tmp_p
     assert kept == alone.stdout.splitlines()
 
 
+def test_the_example_plugins_own_conformance_tests_pass(tmp_path):
+    """examples/mylab-nas/tests (its proxies and strategy through harness.testing), with the
+    example on PYTHONPATH as `--plugin` users have it, so they cannot rot."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(REPO)]),
+           "HARNESS_NO_ENTRY_POINTS": "1"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(EXAMPLE / "tests")], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    counts = done.stdout.strip().splitlines()[-1]
+    assert " passed" in counts and "failed" not in counts and "error" not in counts
+
+
 def test_a_tagged_zero_cost_proxy_of_a_user_is_seen_everywhere_zero_cost_ones_are():
     from harness.proxies import PROXIES
     from harness.proxies.zero_cost import ZERO_COST
@@ -219,11 +232,15 @@ def test_the_example_package_installed_by_pip_loads_through_its_entry_point(tmp_
     install = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", str(EXAMPLE)],
                              capture_output=True, text=True)  # fmt: skip
     assert install.returncode == 0, install.stderr
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HARNESS_NO_ENTRY_POINTS": ""}
     listed = subprocess.run([str(python), "-m", "harness.cli", "list"], capture_output=True,
                             text=True, env=env, cwd=tmp_path)  # fmt: skip
     assert listed.returncode == 0, listed.stderr
     assert "conv-path [from mylab_nas (mylab-nas)]" in listed.stdout
+    assert "mylab-hillclimb [from mylab_nas (mylab-nas)]" in listed.stdout
+    methods = listed.stdout.split("methods:")[1].splitlines()
+    marked = {line.split()[0] for line in methods if "[from" in line}
+    assert marked == {"conv-path-ls", "conv-path-rea"}  # never a built-in method
     url = f"sqlite:///{tmp_path / 'h.db'}"
     ran = subprocess.run([str(python), "-m", "harness.cli", "run", "--method",
                           "conv-path-rea,conv-path-ls", "--seeds", "2", "--trials", "20",

@@ -59,6 +59,8 @@ SMALL: dict[str, dict] = {
     "zico": {"scale": {"C": 4, "N": 1}, "batch_size": 8},  # 2 batches of 8: 16 labels
 }
 LABELED = {"snip", "grad-norm", "zico"}
+#: the harness's own zero-cost proxies (a plugin may tag its own "zero-cost" too)
+BUILT_IN = [n for n in ZERO_COST if PROXIES.origin(n) == "built-in"]
 
 
 def _fixed(layer: nn.Module, weight: list) -> nn.Module:
@@ -202,11 +204,12 @@ def test_every_zero_cost_proxy_is_registered_with_a_method() -> None:
         assert method.strategy_settings == METHODS.get("tpe").strategy_settings
 
 
-@pytest.mark.parametrize("name", sorted(ZERO_COST))
+@pytest.mark.parametrize("name", sorted(BUILT_IN))
 def test_zero_cost_proxy_scores_an_nb201_cell(name: str) -> None:
+    """What the conformance kit does not know (test_conformance.py runs the kit on each):
+    maximised as published, wall time as the cost, only params and flops seed-free."""
     proxy = make_proxy(name, **SMALL[name])
     ev = proxy.evaluate(CELL, BENCH, seed=3)
-    assert ev.status == "ok" and math.isfinite(ev.score)
     assert ev.direction == proxy.direction == "maximize"
     assert ev.labels_used == (16 if name in LABELED else 0)
     assert ev.simulated_s == ev.wall_s > 0
@@ -321,11 +324,11 @@ def test_reference_check_passes_with_avx512_and_avx2_kernels(kernels: str) -> No
     env = {**os.environ, **KERNELS[kernels]}
     # every proxy but az-nas, whose 100-cell reference population costs minutes here (the
     # full check in .ci/run covers it)
-    fast = ",".join(p for p in ZERO_COST if p != "az-nas")
+    fast = ",".join(p for p in BUILT_IN if p != "az-nas")
     done = subprocess.run([sys.executable, str(script), "check", "--cells", "4", "--proxy", fast],
                           env=env, capture_output=True, text=True, cwd=script.parents[1])  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"checked {4 * (len(ZERO_COST) - 1)} scores" in done.stdout
+    assert f"checked {4 * (len(BUILT_IN) - 1)} scores" in done.stdout
     assert "0 outside" in done.stdout
 
 
@@ -340,7 +343,7 @@ def test_reference_check_fails_when_a_score_is_altered(tmp_path: Path) -> None:
     first[col] = repr(float(first[col]) * (1 + 1e-4))
     altered = tmp_path / "altered.csv"
     altered.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
-    fast = [p for p in ZERO_COST if p != "az-nas"]  # az-nas's reference population: minutes
+    fast = [p for p in BUILT_IN if p != "az-nas"]  # az-nas's reference population: minutes
     assert ref.check(altered, n_cells=1, rtol=None, atol=1e-9, proxies=fast) == 1
     assert ref.check(committed, n_cells=1, rtol=None, atol=1e-9, proxies=fast) == 0
 

@@ -92,7 +92,8 @@ class Proxy(Protocol):
             parameter counts) and is cheap: the runner then calls `evaluate` every time
             instead of caching (`harness.runner.cached_evaluate`).
         needs_table: True for proxies that read the benchmark's table (lookups): such a
-            proxy is refused on a benchmark without one.
+            proxy is refused on a benchmark without one. The harness reads it with a
+            default of False, so a computed proxy may leave it out.
     """
 
     name: str

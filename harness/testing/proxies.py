@@ -82,9 +82,10 @@ def evaluations(case: ProxyCase) -> tuple[Any, ...]:
 
 
 def _score_in_child(spec: dict[str, Any]) -> list[Any]:
-    import torch
+    if spec["threads"] is not None:  # the same thread count as the parent's torch
+        import torch
 
-    torch.set_num_threads(spec["threads"])
+        torch.set_num_threads(spec["threads"])
     d = spec["case"]
     case = ProxyCase(**{**d, "plugins": tuple(d["plugins"])})
     return [[ev.status, repr(ev.score)] for ev in evaluations(case)]
@@ -152,9 +153,9 @@ class ProxyConformance:
     def test_same_score_in_a_fresh_process(self, proxy_case: ProxyCase) -> None:
         if not proxy_case.fresh_process:
             pytest.skip("the case leaves the fresh-process check to another test")
-        import torch
-
-        spec = {"case": asdict(proxy_case), "threads": torch.get_num_threads()}
+        torch = sys.modules.get("torch")
+        threads = torch.get_num_threads() if torch is not None else None
+        spec = {"case": asdict(proxy_case), "threads": threads}
         theirs = in_fresh_process("harness.testing.proxies:_score_in_child", spec)
         here = [[ev.status, repr(ev.score)] for ev in evaluations(proxy_case)]
         assert theirs == here, "a fresh process scored the same cells differently"
@@ -166,4 +167,5 @@ class ProxyConformance:
             assert proxy.name == proxy_case.proxy
         settings = json_round_trip(proxy.settings())
         assert proxy_case.make(**settings).settings() == settings
-        assert isinstance(proxy.needs_table, bool) and isinstance(proxy.deterministic, bool)
+        assert isinstance(getattr(proxy, "needs_table", False), bool)  # absent: False
+        assert isinstance(proxy.deterministic, bool)
