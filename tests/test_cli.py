@@ -55,6 +55,12 @@ def test_run_report_export_end_to_end(capsys, store_url):
         "direction",
     ):
         assert col in rows.columns
+    # a store of search runs only: no trained cells is an empty table, not an error (the
+    # report guide's export example found this)
+    code, out, err = harness(capsys, "export", "--storage", store_url, "--evaluations")
+    assert code == 0, err
+    empty = pd.read_csv(io.StringIO(out))
+    assert len(empty) == 0 and "test_acc" in empty.columns
 
 
 def test_list_prints_every_registry(capsys):

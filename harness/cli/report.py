@@ -171,7 +171,8 @@ def export_text(storage: str, fmt: str, what: str) -> str:
     else:
         frame = results.evaluations.drop(columns=["created"], errors="ignore")
         if fmt == "csv":
-            frame = frame.drop(columns=["curve", "manifest"])  # nested: --curves, json
+            # nested (--curves, json); absent when the store holds no trained cell
+            frame = frame.drop(columns=["curve", "manifest"], errors="ignore")
     if fmt == "csv":
         return frame.to_csv(index=False)
     return frame.to_json(orient="records", indent=1)
