@@ -1,4 +1,4 @@
-"""nox sessions: tests, slow, lint, typecheck, regression, figures, lock.
+"""nox sessions: tests, slow, lint, typecheck, regression, figures, docs, lock.
 
 Every session installs from the lock file, `constraints.txt` (exact versions of every runtime
 and dev dependency), torch==2.13.0 first (a CPU build on this project's machines; a bare
@@ -72,6 +72,15 @@ def figures(session: nox.Session) -> None:
     # scikit-posthocs orders the CD diagram's crossbars by set iteration (string hashes): fix the
     # hash seed so regenerated figures are byte-identical
     session.run("harness", "reference", "write", env={"PYTHONHASHSEED": "0"})
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/ with `mkdocs build --strict` (a broken link,
+    anchor or reference fails it). `nox -s docs -- serve` runs `mkdocs serve` instead."""
+    _install(session)
+    args = session.posargs or ["build", "--strict"]
+    session.run("mkdocs", *args, env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session(python=PYTHON, reuse_venv=False)
