@@ -100,15 +100,6 @@ def test_each_strategy_check_fails_on_its_fault(fault: str, check: str, error: t
     getattr(kit, check)(_strategy("none"))  # the same check passes without the fault
 
 
-def test_an_unseeded_strategy_fails_in_a_fresh_process_though_not_by_chance_here() -> None:
-    """The fresh-process check compares against this process's run: an unseeded strategy
-    differs there (and a seeded one does not), whatever the hash seed."""
-    kit = StrategyConformance()
-    kit.test_same_suggestions_in_a_fresh_process(_strategy("none"))
-    with pytest.raises(AssertionError, match="fresh process"):
-        kit.test_same_suggestions_in_a_fresh_process(_strategy("unseeded"))
-
-
 # -- proxies broken in one way each ----------------------------------------------------------
 @dataclasses.dataclass
 class BrokenProxy:
