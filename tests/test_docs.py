@@ -304,7 +304,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
     return out, seconds
 
 
-@pytest.mark.slow
 def test_the_site_builds_strictly(site: tuple[Path, float]) -> None:
     out, seconds = site
     pages = sorted(out.rglob("*.html"))
