@@ -116,6 +116,47 @@ def _strategies_table() -> str:
     return "\n\n".join(blocks)
 
 
+def protocol_settings() -> dict[str, dict[str, dict[str, Any]]]:
+    """Each built-in evaluation protocol's resolved settings per profile, on its first native
+    space. {protocol: {profile: settings}}."""
+    from harness.evaluate.protocols import PROFILES, PROTOCOLS
+    from harness.spaces import SPACES
+
+    out = {}
+    for name in _built_in(PROTOCOLS):
+        protocol = PROTOCOLS.get(name)
+        space = protocol.native_spaces[0]
+        keys = tuple(SPACES.get(space).scale_keys)
+        out[name] = {p: protocol.resolve(p, space, keys, {}) for p in PROFILES}
+    return out
+
+
+def _protocols_table() -> str:
+    from harness.evaluate.protocols import PROTOCOLS
+
+    blocks = []
+    for name, by_profile in protocol_settings().items():
+        protocol = PROTOCOLS.get(name)
+        head = (
+            f"### `{name}`\n\n{protocol.description.rstrip('.')}. Reference: {protocol.reference}. "
+            f"Scale shown for `{protocol.native_spaces[0]}`.\n\n"
+        )
+        profiles = list(by_profile)
+        keys = [
+            k for k in dict.fromkeys(k for s in by_profile.values() for k in s) if k != "profile"
+        ]
+        rows = [
+            "| setting | " + " | ".join(f"`{p}`" for p in profiles) + " |",
+            "|:---|" + ":---|" * len(profiles),
+        ]
+        rows += [
+            f"| `{k}` | " + " | ".join(_value(by_profile[p].get(k, "-")) for p in profiles) + " |"
+            for k in keys
+        ]
+        blocks.append(head + "\n".join(rows))
+    return "\n\n".join(blocks)
+
+
 def _methods_table() -> str:
     from harness.methods import METHODS
 
@@ -159,5 +200,6 @@ TABLES = {
     "proxy-settings": _proxies_table,
     "strategy-settings": _strategies_table,
     "methods": _methods_table,
+    "protocol-settings": _protocols_table,
     "names": _names_table,
 }

@@ -284,8 +284,14 @@ def test_settings_tables_cover_every_built_in_proxy_and_strategy() -> None:
     assert proxies["contrastive"]["paper"]["epochs"] == 10  # the authors' setup
     page = hooks.TABLES["proxy-settings"]()
     assert all(f"### `{n}`" in page for n in proxies)
-    assert "<!-- generated: proxy-settings -->" in (DOCS / "reference/settings.md").read_text()
-    assert "<!-- generated: strategy-settings -->" in (DOCS / "reference/settings.md").read_text()
+    page = (DOCS / "reference/settings.md").read_text()
+    for table in ("methods", "proxy-settings", "strategy-settings", "protocol-settings"):
+        assert f"<!-- generated: {table} -->" in page and table in hooks.TABLES
+    protocols = hooks.protocol_settings()
+    assert (
+        protocols["darts"]["paper"]["epochs"] == 600
+        and protocols["nb201"]["paper"]["epochs"] == 200
+    )
 
 
 # -- the built site ----------------------------------------------------------------------------
