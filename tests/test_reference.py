@@ -38,12 +38,14 @@ def test_elsewhere_a_forked_trial_is_judged_by_the_tolerance(committed, capsys):
     """Another environment: a changed trial is named, and passes while the results hold."""
     changed = committed.copy()
     changed.loc[123, "score"] += 0.01
-    assert reference.check(changed, env_differs=["numpy_simd.widest X86_V4 vs X86_V3"], out=REFERENCE) == 0
+    kernels = ["numpy_simd.widest X86_V4 vs X86_V3"]
+    assert reference.check(changed, env_differs=kernels, out=REFERENCE) == 0
     out = capsys.readouterr()
     assert "DIVERGED: 1 trials in 1 runs differ" in out.err
     assert "within tolerance" in out.out
     moved = committed.copy()
     last = moved.groupby("run_id").tail(1).index
     moved.loc[last, "best_truth"] -= 1.0  # every final answer 1 point lower: outside intervals
-    assert reference.check(moved, env_differs=["numpy 2.4.6 (recorded) vs 2.5.0 (here)"], out=REFERENCE) == 1
+    numpy = ["numpy 2.4.6 (recorded) vs 2.5.0 (here)"]
+    assert reference.check(moved, env_differs=numpy, out=REFERENCE) == 1
     assert "outside the committed" in capsys.readouterr().err
