@@ -83,7 +83,10 @@ DARTS_SAME = tuple(  # DARTS_V2 with its first normal node's two inputs in eithe
     f"Genotype(normal=[{first}, ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), "
     "('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], "
     + V2_NORMAL_REDUCE
-    for first in ("('sep_conv_3x3', 0), ('sep_conv_3x3', 1)", "('sep_conv_3x3', 1), ('sep_conv_3x3', 0)")
+    for first in (
+        "('sep_conv_3x3', 0), ('sep_conv_3x3', 1)",
+        "('sep_conv_3x3', 1), ('sep_conv_3x3', 0)",
+    )
 )
 SPACE_CASES = {
     "nb201": SpaceCase("nb201", isomorphic=(NB201_SAME,), distinct=(NB201_OTHER,)),

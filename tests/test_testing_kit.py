@@ -116,7 +116,10 @@ class BrokenProxy:
             self.deterministic = True
 
     def settings(self) -> dict[str, Any]:
-        return {"fault": self.fault, **({"scale": (4, 1)} if self.fault == "tuple-settings" else {})}
+        return {
+            "fault": self.fault,
+            **({"scale": (4, 1)} if self.fault == "tuple-settings" else {}),
+        }
 
     def evaluate(self, arch: Any, benchmark: Any, seed: int) -> Evaluation:
         convs = sum(op.startswith("nor_conv") for op in arch.ops)
