@@ -1,32 +1,103 @@
-"""`harness study nb201|darts ACTION ...`: the proxy studies (harness/studies/)."""
+"""`harness study nb201|darts ACTION [OPTIONS]`: the proxy studies (harness/studies/).
+
+They merge, explain or check the repository's committed study results, so every action
+needs a checkout (`--checkout DIR`, default the current directory), checked before any work.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-_PASS = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+#: the actions, spelled here so `--help` lists them without importing the studies (pandas)
+NB201_ACTIONS = ("run", "write", "explain")
+DARTS_ACTIONS = (
+    "run",
+    "write",
+    "explain",
+    "naslib-scores",
+    "naslib-summary",
+    "paper-cost",
+    "cell-costs",
+)
+
+_checkout = click.option(
+    "--checkout",
+    default=None,
+    metavar="DIR",
+    help="A checkout of the csnas-harness repository (default: the current directory).",
+)
 
 
 @click.group()
 def study() -> None:
     """The proxy studies: `nb201` (the 200-cell NB201 study) and `darts` (the 214 trained
-    DARTS cells). Each takes an action and its options; `ACTION --help` lists them."""
+    DARTS cells), on a checkout of the repository."""
 
 
-@study.command("nb201", context_settings=_PASS)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def nb201(args: tuple[str, ...]) -> None:
-    """The NB201 proxy study: run | write | explain."""
-    from harness.studies.nb201 import main
+@study.command("nb201")
+@click.argument("action", type=click.Choice(NB201_ACTIONS))
+@_checkout
+@click.option(
+    "--root",
+    default=None,
+    metavar="DIR",
+    help="The correlate outputs to merge (default: CHECKOUT/results/study).",
+)
+def nb201(action: str, checkout: str | None, root: str | None) -> None:
+    """The NB201 proxy study. ACTION: `run` prints the correlate commands (each resumable
+    via --storage); `write` merges their outputs into results/reference/study/; `explain`
+    prints the figures on what the contrastive score measures."""
+    from harness.studies import nb201 as module
 
-    main(list(args))
+    assert module.ACTIONS == NB201_ACTIONS
+    module.act(action, checkout, root)
 
 
-@study.command("darts", context_settings=_PASS)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def darts(args: tuple[str, ...]) -> None:
-    """The DARTS-space study: run | write | explain | naslib-scores | naslib-summary |
-    paper-cost | cell-costs."""
-    from harness.studies.darts import main
+@study.command("darts")
+@click.argument("action", type=click.Choice(DARTS_ACTIONS))
+@_checkout
+@click.option(
+    "--root",
+    default=None,
+    metavar="DIR",
+    help="The correlate outputs to merge (default: CHECKOUT/results/darts-study).",
+)
+@click.option(
+    "--naslib",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="NASLib's NB301 zero-cost table, naslib_nb301_zc.csv.gz (naslib-scores, naslib-summary).",
+)
+@click.option(
+    "--cells",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="naslib-scores: NASLib subset size (0 = all); paper-cost, cell-costs: cells timed.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Proxy seed (naslib-scores).")
+@click.option(
+    "--proxies",
+    default=None,
+    help="naslib-scores, cell-costs: a comma-separated subset of proxies.",
+)
+def darts(
+    action: str,
+    checkout: str | None,
+    root: str | None,
+    naslib: Path | None,
+    cells: int,
+    seed: int,
+    proxies: str | None,
+) -> None:
+    """The DARTS-space study. ACTION: `run` prints the correlate commands; `write` merges
+    their outputs into results/reference/darts/; `explain` prints its figures;
+    `naslib-scores` and `naslib-summary` score NASLib's NB301 cells and compare;
+    `paper-cost` and `cell-costs` time the proxies on the study's cells."""
+    from harness.studies import darts as module
 
-    main(list(args))
+    assert module.ACTIONS == DARTS_ACTIONS
+    module.act(action, checkout, root, naslib, cells, seed, proxies)

@@ -55,7 +55,7 @@ def require_checkout(
     else:
         where = f"{missing.absolute()} does not exist"
     raise HarnessError(
-        f"`{command}` needs a checkout of the csnas-harness repository (it reruns or rewrites "
-        f"its committed results): {where}; run it from the checkout's root or give "
+        f"`{command}` needs a checkout of the csnas-harness repository (it reads, reruns or "
+        f"rewrites its committed results): {where}; run it from the checkout's root or give "
         "--checkout DIR"
     )

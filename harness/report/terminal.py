@@ -101,9 +101,11 @@ def _legend(summary: pd.DataFrame) -> list[str]:
         + "; † reduced scale (never marked best).",
         "proxy score: the returned cell's score under its method's own proxy, mean over "
         f"seeds ({score or 'no direction stored'}); not comparable across proxies.",
-        "sim s: simulated training cost charged for every trial (table times); wall s: time "
-        "spent here; cached: trials served from the store's evaluation cache (no wall time, "
-        "still charged), so sim s can exceed wall s.",
-        "Every column: --format csv, md or html.",
+        "sim s: simulated training cost charged for every trial (a lookup's table time, a "
+        "computed proxy's measured seconds); wall s: time spent here; cached: trials served "
+        "from the store's evaluation cache (no wall time, still charged), so sim s can exceed "
+        "wall s.",
+        "Every column: --format md, csv or latex; every table and figure on one page: "
+        "harness report --format html --out FILE.",
     ]
     return [line for t in text for line in _wrap(t)]

@@ -28,7 +28,6 @@ directory), checked first.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import time
@@ -436,66 +435,54 @@ def paper_cost(cells: int, out: Path | None = None) -> dict:
     return result
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "action",
-        choices=[
-            "run",
-            "write",
-            "explain",
-            "naslib-scores",
-            "naslib-summary",
-            "paper-cost",
-            "cell-costs",
-        ],
-    )
-    parser.add_argument(
-        "--checkout",
-        default=None,
-        help="a checkout of the csnas-harness repository (default: the current directory)",
-    )
-    parser.add_argument(
-        "--root", default=None, help="the correlate outputs (default: CHECKOUT/results/darts-study)"
-    )
-    parser.add_argument(
-        "--naslib",
-        type=Path,
-        default=None,
-        help="NASLib's NB301 zero-cost table, naslib_nb301_zc.csv.gz (naslib-scores, -summary)",
-    )
-    parser.add_argument("--cells", type=int, default=100, help="NASLib subset size; 0 = all")
-    parser.add_argument("--seed", type=int, default=0, help="proxy seed (NASLib check)")
-    parser.add_argument("--proxies", default=None, help="NASLib check: comma-separated subset")
-    args = parser.parse_args(argv)
-    command = f"harness study darts {args.action}"
-    needs = f"{FOLDER}/cells.csv.gz" if args.action == "explain" else None
-    if args.action == "naslib-summary":
+#: the actions of `harness study darts` (harness/cli/study.py)
+ACTIONS = (
+    "run",
+    "write",
+    "explain",
+    "naslib-scores",
+    "naslib-summary",
+    "paper-cost",
+    "cell-costs",
+)
+
+
+def act(
+    action: str,
+    checkout: str | None = None,
+    root: str | None = None,
+    naslib: Path | None = None,
+    cells: int = 100,
+    seed: int = 0,
+    proxies: str | None = None,
+) -> None:
+    """Run one action of `harness study darts`, on a checkout of the repository (`checkout`,
+    default the current directory), checked first: one line (HarnessError) where there is
+    none or the action's input is missing."""
+    command = f"harness study darts {action}"
+    needs = f"{FOLDER}/cells.csv.gz" if action == "explain" else None
+    if action == "naslib-summary":
         needs = f"{FOLDER}/{NASLIB_SCORES.as_posix()}"
-    out = require_checkout(command, args.checkout, needs) / FOLDER
-    if args.action.startswith("naslib-") and args.naslib is None:
+    out = require_checkout(command, checkout, needs) / FOLDER
+    if action.startswith("naslib-") and naslib is None:
         raise HarnessError(f"`{command}` needs --naslib FILE (NASLib's naslib_nb301_zc.csv.gz)")
-    if args.naslib is not None and not args.naslib.is_file():
-        raise HarnessError(f"--naslib: {args.naslib} is not a file")
-    root = (
-        Path(args.root) if args.root else checkout_root(args.checkout) / "results" / "darts-study"
-    )
-    if args.action == "run":
+    if naslib is not None and not naslib.is_file():
+        raise HarnessError(f"--naslib: {naslib} is not a file")
+    outputs = Path(root) if root else checkout_root(checkout) / "results" / "darts-study"
+    if action == "run":
         print("\n".join(commands()))
-    elif args.action == "naslib-scores":
-        names = args.proxies.split(",") if args.proxies else None
-        naslib_scores(args.naslib, out / NASLIB_SCORES, args.cells, args.seed, names)
-    elif args.action == "cell-costs":
-        cell_costs((args.proxies or "naswot,jacov,snip,grad-norm,swap").split(","), args.cells)
-    elif args.action == "paper-cost":
-        print(paper_cost(args.cells, out))
-    elif args.action == "naslib-summary":
-        print(naslib_summary(args.naslib, out / NASLIB_SCORES).to_string(index=False))
-    elif args.action == "explain":
+    elif action == "naslib-scores":
+        assert naslib is not None
+        names = proxies.split(",") if proxies else None
+        naslib_scores(naslib, out / NASLIB_SCORES, cells, seed, names)
+    elif action == "cell-costs":
+        cell_costs((proxies or "naswot,jacov,snip,grad-norm,swap").split(","), cells)
+    elif action == "paper-cost":
+        print(paper_cost(cells, out))
+    elif action == "naslib-summary":
+        assert naslib is not None
+        print(naslib_summary(naslib, out / NASLIB_SCORES).to_string(index=False))
+    elif action == "explain":
         explain(out)
     else:
-        write(root, out)
-
-
-if __name__ == "__main__":
-    main()
+        write(outputs, out)

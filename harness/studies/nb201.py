@@ -14,7 +14,6 @@ better cell'. No setting was chosen by looking at the correlations.
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -390,30 +389,20 @@ def _explain(part: pd.DataFrame, profile: str) -> None:
     print(f"authors' pirl seconds per cell: median {seconds.median():.1f}, max {seconds.max():.1f}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Every action works on a checkout of the repository (`--checkout`, default the current
-    directory), checked first: one line (HarnessError) where there is none."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["run", "write", "explain"])
-    parser.add_argument(
-        "--checkout",
-        default=None,
-        help="a checkout of the csnas-harness repository (default: the current directory)",
-    )
-    parser.add_argument(
-        "--root", default=None, help="the correlate outputs (default: CHECKOUT/results/study)"
-    )
-    args = parser.parse_args(argv)
-    needs = f"{FOLDER}/cells.csv.gz" if args.action == "explain" else None
-    ref = require_checkout(f"harness study nb201 {args.action}", args.checkout, needs)
-    root = Path(args.root or checkout_root(args.checkout) / "results" / "study")
-    if args.action == "run":
+#: the actions of `harness study nb201` (harness/cli/study.py)
+ACTIONS = ("run", "write", "explain")
+
+
+def act(action: str, checkout: str | None = None, root: str | None = None) -> None:
+    """Run one action of `harness study nb201`. Every action works on a checkout of the
+    repository (`checkout`, default the current directory), checked first: one line
+    (HarnessError) where there is none."""
+    needs = f"{FOLDER}/cells.csv.gz" if action == "explain" else None
+    ref = require_checkout(f"harness study nb201 {action}", checkout, needs)
+    outputs = Path(root or checkout_root(checkout) / "results" / "study")
+    if action == "run":
         print("\n".join(commands()))
-    elif args.action == "explain":
+    elif action == "explain":
         explain(ref / FOLDER)
     else:
-        write(root, ref / FOLDER)
-
-
-if __name__ == "__main__":
-    main()
+        write(outputs, ref / FOLDER)
