@@ -85,8 +85,14 @@ def _import(target: str, label: str, entry_point: object | None = None) -> None:
         raise HarnessError(f"plugin {target!r}: {err}") from None
     except Exception as err:
         first = str(err).splitlines()[0] if str(err) else ""
+        hint = ""
+        if isinstance(err, ModuleNotFoundError) and err.name == target.split(".")[0]:
+            hint = (
+                " (a module name must be importable: put its folder on PYTHONPATH, or give "
+                "the .py file's path)"
+            )
         raise HarnessError(
-            f"plugin {target!r} failed to load: {type(err).__name__}: {first}"
+            f"plugin {target!r} failed to load: {type(err).__name__}: {first}{hint}"
         ) from None
     finally:
         loading = before

@@ -61,6 +61,10 @@ def test_run_report_export_end_to_end(capsys, store_url):
     assert code == 0, err
     empty = pd.read_csv(io.StringIO(out))
     assert len(empty) == 0 and "test_acc" in empty.columns
+    code, out, err = harness(capsys, "export", "--storage", store_url, "--curves")
+    assert code == 0, err
+    empty = pd.read_csv(io.StringIO(out))  # a header, no rows (it printed nothing)
+    assert len(empty) == 0 and {"eval_id", "epoch", "test_acc"} <= set(empty.columns)
 
 
 def test_list_prints_every_registry(capsys):

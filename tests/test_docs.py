@@ -254,6 +254,14 @@ def test_every_exported_column_is_documented(exported: dict[str, list[str]], kin
     assert not stale, f"reference/store.md documents {kind} columns that are not exported: {stale}"
 
 
+def test_an_empty_curves_export_has_a_real_export_header(exported: dict[str, list[str]]) -> None:
+    """A store with no trained cell exports the curves' header alone: the same columns, in the
+    same order, as the curves of a real training."""
+    from harness.report.results import CURVE_COLUMNS
+
+    assert exported["curves"] == list(CURVE_COLUMNS)
+
+
 def test_every_store_column_is_documented() -> None:
     from harness.store.schema import TABLES
 

@@ -248,3 +248,15 @@ def test_the_example_package_installed_by_pip_loads_through_its_entry_point(tmp_
                          env=env, cwd=tmp_path)  # fmt: skip
     assert ran.returncode == 0, ran.stderr
     assert "conv-path-ls" in ran.stdout and "conv-path-rea" in ran.stdout
+
+
+def test_a_plugin_module_that_is_not_importable_gets_a_hint(tmp_path):
+    """`--plugin name` for a module not on the path (e.g. name.py in the current folder, which
+    the console script does not import from): one line saying how to make it load."""
+    (tmp_path / "myplugin.py").write_text("")
+    done = _harness("--plugin", "myplugin_not_here", "list", cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "No module named 'myplugin_not_here'" in lines[0]
+    assert "put its folder on PYTHONPATH, or give the .py file's path" in lines[0]

@@ -129,6 +129,14 @@ def evaluations_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(out).sort_values("created", kind="stable").reset_index(drop=True)
 
 
+#: the columns of `harness export --curves` (the trainer's per-epoch record, keyed by cell):
+#: an empty export still has its header
+CURVE_COLUMNS = (
+    "eval_id", "benchmark", "scale", "epoch", "lr", "drop_path", "train_loss", "train_acc",
+    "test_acc", "epoch_s", "images_per_s", "checkpoint_s",
+)  # fmt: skip
+
+
 def evaluation_curves(evaluations: pd.DataFrame) -> pd.DataFrame:
     """Long format: one row per (evaluation, epoch) with the per-epoch record's fields."""
     rows = [
@@ -136,7 +144,7 @@ def evaluation_curves(evaluations: pd.DataFrame) -> pd.DataFrame:
         for e in evaluations.itertuples()
         for rec in (e.curve or [])
     ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(CURVE_COLUMNS))
 
 
 def protocol_metric(protocol: str, scale: str, fallback: str) -> str:

@@ -121,7 +121,7 @@ def _evaluations_section(evaluations: pd.DataFrame) -> Section:
     cap = (
         "test_acc: the last epoch's test accuracy (%); scale 'full' = the protocol's "
         "published setup, anything else is a reduced run (smoke/quick/--epochs), not a "
-        "measurement of the published number; curves: `harness export --evaluations`"
+        "measurement of the published number; per-epoch curves: `harness export --curves`"
     )
     return Section("evaluations", title, evaluations.loc[:, list(EVALUATION_COLUMNS)], cap)
 
