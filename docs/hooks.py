@@ -176,23 +176,12 @@ def _methods_table() -> str:
 
 
 def _names_table() -> str:
-    from harness.benchmarks import BENCHMARKS
-    from harness.evaluate.protocols import PROTOCOLS
-    from harness.methods import METHODS
-    from harness.proxies import PROXIES
-    from harness.spaces import SPACES
-    from harness.strategies import STRATEGIES
+    from harness.contracts import REGISTRIES
 
     rows = ["| noun | registered names (built-in) |", "|:---|:---|"]
-    for noun, registry in (
-        ("search space", SPACES),
-        ("benchmark", BENCHMARKS),
-        ("proxy", PROXIES),
-        ("strategy", STRATEGIES),
-        ("method", METHODS),
-        ("evaluation protocol", PROTOCOLS),
-    ):
-        rows.append(f"| {noun} | " + ", ".join(f"`{n}`" for n in _built_in(registry)) + " |")
+    for registry in REGISTRIES:
+        names = ", ".join(f"`{n}`" for n in _built_in(registry))
+        rows.append(f"| {registry.kind} | {names} |")
     return "\n".join(rows)
 
 

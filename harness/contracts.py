@@ -31,13 +31,21 @@ from typing import TYPE_CHECKING, Any
 from harness import HarnessError
 from harness.benchmarks import BENCHMARKS
 from harness.benchmarks.base import Benchmark, TruthSource
+from harness.evaluate.protocols import PROTOCOLS
 from harness.methods import METHODS, Method
 from harness.proxies import PROXIES
 from harness.proxies.base import Direction, Evaluation, Proxy
+from harness.registry import Registry
 from harness.spaces import SPACES
 from harness.spaces.base import Categorical, Params, ParamSpace, SearchSpace
 from harness.strategies import STRATEGIES
 from harness.strategies.base import Ledger, Strategy, StrategyFactory, Suggestion
+
+#: every registry, in the order tables list them (`Registry.kind` names each): what a plugin
+#: can add to, and what the README's names table and the docs' generated tables loop over
+REGISTRIES: tuple[Registry[Any], ...] = (
+    SPACES, BENCHMARKS, PROXIES, STRATEGIES, METHODS, PROTOCOLS,
+)  # fmt: skip
 
 if TYPE_CHECKING:  # imported on first access: they import torch
     from harness.proxies.zero_cost.common import (
@@ -64,7 +72,9 @@ __all__ = [
     "BENCHMARKS",
     "COMMON",
     "METHODS",
+    "PROTOCOLS",
     "PROXIES",
+    "REGISTRIES",
     "SPACES",
     "STRATEGIES",
     "Batch",

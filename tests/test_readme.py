@@ -44,23 +44,11 @@ def _row_names(noun: str) -> set[str]:
 
 
 def test_the_table_of_names_is_the_registries() -> None:
-    from harness.benchmarks import BENCHMARKS
-    from harness.evaluate.protocols import PROTOCOLS
-    from harness.methods import METHODS
-    from harness.proxies import PROXIES
-    from harness.spaces import SPACES
-    from harness.strategies import STRATEGIES
+    from harness.contracts import REGISTRIES
 
-    for noun, registry in (
-        ("search space", SPACES),
-        ("benchmark", BENCHMARKS),
-        ("proxy", PROXIES),
-        ("strategy", STRATEGIES),
-        ("method", METHODS),
-        ("evaluation protocol", PROTOCOLS),
-    ):
+    for registry in REGISTRIES:
         built_in = {n for n in registry.names() if registry.origin(n) == "built-in"}
-        assert _row_names(noun) == built_in, noun
+        assert _row_names(registry.kind) == built_in, registry.kind
 
 
 def test_every_link_and_image_resolves() -> None:

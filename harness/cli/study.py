@@ -6,21 +6,16 @@ needs a checkout (`--checkout DIR`, default the current directory), checked befo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-#: the actions, spelled here so `--help` lists them without importing the studies (pandas)
-NB201_ACTIONS = ("run", "write", "explain")
-DARTS_ACTIONS = (
-    "run",
-    "write",
-    "explain",
-    "naslib-scores",
-    "naslib-summary",
-    "paper-cost",
-    "cell-costs",
-)
+from harness.studies import DARTS_ACTIONS, NB201_ACTIONS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 _checkout = click.option(
     "--checkout",
@@ -28,6 +23,16 @@ _checkout = click.option(
     metavar="DIR",
     help="A checkout of the csnas-harness repository (default: the current directory).",
 )
+
+
+def _root(default: str) -> Callable[[F], F]:
+    """`--root`: where the study's correlate outputs are (each study has its own default)."""
+    return click.option(
+        "--root",
+        default=None,
+        metavar="DIR",
+        help=f"The correlate outputs to merge (default: CHECKOUT/{default}).",
+    )
 
 
 @click.group()
@@ -39,31 +44,20 @@ def study() -> None:
 @study.command("nb201")
 @click.argument("action", type=click.Choice(NB201_ACTIONS))
 @_checkout
-@click.option(
-    "--root",
-    default=None,
-    metavar="DIR",
-    help="The correlate outputs to merge (default: CHECKOUT/results/study).",
-)
+@_root("results/study")
 def nb201(action: str, checkout: str | None, root: str | None) -> None:
     """The NB201 proxy study. ACTION: `run` prints the correlate commands (each resumable
     via --storage); `write` merges their outputs into results/reference/study/; `explain`
     prints the figures on what the contrastive score measures."""
     from harness.studies import nb201 as module
 
-    assert module.ACTIONS == NB201_ACTIONS
     module.act(action, checkout, root)
 
 
 @study.command("darts")
 @click.argument("action", type=click.Choice(DARTS_ACTIONS))
 @_checkout
-@click.option(
-    "--root",
-    default=None,
-    metavar="DIR",
-    help="The correlate outputs to merge (default: CHECKOUT/results/darts-study).",
-)
+@_root("results/darts-study")
 @click.option(
     "--naslib",
     type=click.Path(path_type=Path),
@@ -99,5 +93,4 @@ def darts(
     `paper-cost` and `cell-costs` time the proxies on the study's cells."""
     from harness.studies import darts as module
 
-    assert module.ACTIONS == DARTS_ACTIONS
     module.act(action, checkout, root, naslib, cells, seed, proxies)

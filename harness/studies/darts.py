@@ -435,18 +435,6 @@ def paper_cost(cells: int, out: Path | None = None) -> dict:
     return result
 
 
-#: the actions of `harness study darts` (harness/cli/study.py)
-ACTIONS = (
-    "run",
-    "write",
-    "explain",
-    "naslib-scores",
-    "naslib-summary",
-    "paper-cost",
-    "cell-costs",
-)
-
-
 def act(
     action: str,
     checkout: str | None = None,

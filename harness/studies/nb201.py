@@ -389,10 +389,6 @@ def _explain(part: pd.DataFrame, profile: str) -> None:
     print(f"authors' pirl seconds per cell: median {seconds.median():.1f}, max {seconds.max():.1f}")
 
 
-#: the actions of `harness study nb201` (harness/cli/study.py)
-ACTIONS = ("run", "write", "explain")
-
-
 def act(action: str, checkout: str | None = None, root: str | None = None) -> None:
     """Run one action of `harness study nb201`. Every action works on a checkout of the
     repository (`checkout`, default the current directory), checked first: one line
