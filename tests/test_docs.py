@@ -330,15 +330,9 @@ def test_the_site_builds_strictly(site: tuple[Path, float]) -> None:
 
 @pytest.mark.slow
 def test_every_page_opens_in_chromium_with_links_resolved(site: tuple[Path, float]) -> None:
-    from harness.report.browser import find_chromium
+    from cli_helpers import chromium_or_skip
 
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed")
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("no chromium (apt-get install chromium, or set HARNESS_CHROMIUM)")
+    sync_playwright, executable = chromium_or_skip()
     out, _ = site
     pages = sorted(p for p in out.rglob("*.html") if p.name != "404.html")
     ids: dict[Path, set[str]] = {}

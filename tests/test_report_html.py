@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from cli_helpers import chromium_or_skip
 
-from harness.report.browser import find_chromium
 from harness.report.results import load
 from harness.report.sections import report_sections
 
@@ -87,13 +87,7 @@ def test_page_is_one_self_contained_file(page: tuple[Path, str]) -> None:
 
 
 def test_page_in_headless_chromium(page: tuple[Path, str], tmp_path: Path) -> None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("no browser test: the playwright package is not installed")
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("no browser test: no chromium found (apt-get install chromium)")
+    sync_playwright, executable = chromium_or_skip()
     path, url = page
     errors: list[str] = []
     requests: list[str] = []
