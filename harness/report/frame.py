@@ -5,6 +5,10 @@ The report reads results only: every number below comes from rows a search alrea
 
 from __future__ import annotations
 
+import hashlib
+import json
+from typing import Any
+
 import pandas as pd
 
 from harness import HarnessError
@@ -87,40 +91,117 @@ def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
     return last.sort_values(["benchmark", "method", "repetition"], kind="stable")
 
 
+#: where a frame read from a store carries each run's experiment (`mark_experiments`): in
+#: `DataFrame.attrs`, not a column, so the exported frame keeps its documented columns
+EXPERIMENTS = "harness.experiments"
+#: run-level columns that tell experiments apart where a frame carries no experiments (a frame
+#: read back from CSV): a changed proxy, strategy or profile; settings and code are not visible
+_VISIBLE = (
+    "proxy",
+    "strategy",
+    "proxy_profile",
+    "search_metric",
+    "optimum",
+    "space",
+    "truth_source",
+    "table_source",
+)
+
+
+class _Experiments(dict[str, str]):
+    """run id -> experiment key. pandas deep-copies `attrs` into every frame it derives: this
+    one is shared instead (it never changes once made)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Experiments:
+        return self
+
+
+def experiment_key(config: dict[str, Any]) -> str:
+    """A run's experiment: its run spec (`manifest["config"]`: method, benchmark, strategy,
+    proxy, trials budget, settings, master seed, table and code versions) less the repetition,
+    hashed. Runs of one experiment differ only in their seed index."""
+    blob = json.dumps(
+        {k: v for k, v in config.items() if k != "repetition"}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def mark_experiments(trials: pd.DataFrame, runs: list[dict[str, Any]]) -> pd.DataFrame:
+    """Record each run's experiment (from its manifest's run spec) on `trials` for
+    `one_identity`; runs whose manifest has no spec are told apart by their columns only."""
+    keys = _Experiments(
+        (str(r["run_id"]), experiment_key(r["manifest"]["config"]))
+        for r in runs
+        if isinstance((r.get("manifest") or {}).get("config"), dict)
+    )
+    if keys:
+        trials.attrs[EXPERIMENTS] = keys
+    return trials
+
+
+def _experiments(trials: pd.DataFrame, runs: pd.DataFrame) -> pd.Series:
+    """The experiment of each run in `runs` (one row per run of `trials`)."""
+    known = trials.attrs.get(EXPERIMENTS) or {}
+    visible = [c for c in _VISIBLE if c in runs.columns]
+    shown = runs.loc[:, visible].astype(object).where(runs.loc[:, visible].notna(), None)
+    fallback = ["visible:" + json.dumps(list(row), default=str) for row in shown.itertuples(False)]
+    return pd.Series(
+        [known.get(str(r), f) for r, f in zip(runs["run_id"], fallback)], index=runs.index
+    )
+
+
 def one_identity(
     trials: pd.DataFrame, run_ids: list[str] | None = None
 ) -> tuple[pd.DataFrame, str | None]:
-    """Keep one run identity per (method, benchmark, repetition); never pool two.
+    """Keep one experiment per (method, benchmark): a report row never pools two.
 
-    Runs of the same method, benchmark and seed index under different run ids (a changed
-    table, setting or code version) are different experiments. Kept: those in `run_ids` (an
-    explicit selection such as a plan) where given, else the newest by run creation time.
-    Returns the kept trials and one line saying what was dropped (None if nothing was).
+    An experiment is the runs whose identity differs only in the seed index (same settings,
+    trials budget, master seed, table and code: `experiment_key`). Where a (method, benchmark)
+    holds several (a changed table, setting or code version), the one kept is that of the
+    newest run selected in `run_ids` (an explicit selection such as a plan) where given, else
+    of the newest run by creation time; every run of the others is left out. A frame without
+    recorded experiments (`mark_experiments`: one read back from CSV) tells them apart by
+    proxy, strategy, profile and benchmark columns only. Returns the kept trials and one line
+    saying what was left out (None if nothing was).
     """
-    keys = ["method", "benchmark", "repetition"]
-    runs = trials.drop_duplicates("run_id").loc[:, [*keys, "run_id"]].copy()
+    row = ["method", "benchmark"]
+    slot = [*row, "repetition"]
+    runs = trials.drop_duplicates("run_id").reset_index(drop=True)
+    runs["experiment"] = _experiments(trials, runs)
+    runs = runs.loc[:, [*slot, "run_id", "experiment"]]
     has_time = "run_created" in trials.columns and trials["run_created"].notna().all()
     runs["created"] = (
         runs["run_id"].map(trials.groupby("run_id")["run_created"].first()) if has_time else 0.0
     )
     runs["chosen"] = runs["run_id"].isin(run_ids) if run_ids is not None else False
-    clash = runs.groupby(keys)["run_id"].transform("size") > 1
-    if not clash.any():
+    clash = runs.groupby(slot)["run_id"].transform("size") > 1
+    mixed = runs.groupby(row)["experiment"].transform("nunique") > 1
+    if not clash.any() and not mixed.any():
         return trials, None
     order = runs.sort_values(["chosen", "created", "run_id"], kind="stable")
-    keep = set(order.groupby(keys).tail(1)["run_id"])
-    dropped = runs.loc[clash & ~runs["run_id"].isin(keep)]
-    groups = dropped.groupby(keys).ngroups
+    kept = order.groupby(row).tail(1).set_index(row)["experiment"]
+    ours = runs.join(kept.rename("kept"), on=row)["kept"].eq(runs["experiment"])
+    keep = set(order[ours.loc[order.index]].groupby(slot).tail(1)["run_id"])
+    dropped = runs.loc[~runs["run_id"].isin(keep)]
+    others = dropped.loc[~ours.loc[dropped.index]].groupby([*row, "experiment"]).ngroups
     how = (
-        "the selected run ids"
+        "that of the selected run ids"
         if run_ids is not None
-        else ("the newest run (by creation time)" if has_time else "the last run id (no times)")
+        else "that of the newest run (by creation time)"
+        if has_time
+        else "that of the last run id (no creation times)"
     )
+    where = (
+        f"{int(runs.loc[clash].groupby(slot).ngroups)} (method, benchmark, seed) slot(s)"
+        if clash.any()
+        else f"{int(runs.loc[mixed].groupby(row).ngroups)} (method, benchmark) row(s)"
+    )
+    ids = sorted(dropped["run_id"])
     note = (
-        f"{groups} (method, benchmark, seed) slot(s) hold runs of different identities "
-        f"(changed settings, inputs or code): reporting {how} of each, "
-        f"{len(dropped)} run(s) left out, never pooled ({', '.join(sorted(dropped['run_id'])[:3])}"
-        f"{', ...' if len(dropped) > 3 else ''})"
+        f"{where} hold runs of different identities (changed settings, inputs or code): each "
+        f"(method, benchmark) row reports one experiment (runs differing only in seed), {how}; "
+        f"{len(dropped)} run(s) of {others} other experiment(s) left out, never pooled "
+        f"({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
     )
     return trials[trials["run_id"].isin(keep)], note
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from harness import HarnessError
+from harness.report.frame import mark_experiments
 
 if TYPE_CHECKING:
     from harness.store.base import Store
@@ -164,10 +165,11 @@ def attach_evaluations(
     `evaluated_truth`, `evaluated_protocol`, `evaluated_scale`, `run_created` and
     `proxy_profile` (the search proxy's profile: smoke, quick, paper; None for lookups); a run whose
     report metric is trained at reduced scale gets that protocol and scale in `report_metric`.
+    Each run's experiment (its spec less the seed index) is recorded for `one_identity`.
     """
     if len(trials) == 0:
         return trials
-    t = trials.copy()
+    t = mark_experiments(trials.copy(), runs)
     created = {r["run_id"]: float(r["created"]) for r in runs}
     t["run_created"] = t["run_id"].map(created)
     profiles = {
