@@ -126,6 +126,6 @@ def test_versus_tables_adjust_within_each_benchmark(
         alone = report_tables(frame[frame["benchmark"] == bench], "md", versus="rea",
                               which=("compare",))["compare"]  # fmt: skip
         assert alone in text
-    assert text.count("Paired Wilcoxon") == len(benches)  # those tables and no pooled one
+    assert text.count("Paired t-test") == len(benches)  # those tables and no pooled one
     experiment = json.loads((tmp_path / "track" / "experiment.json").read_text())
     assert experiment["methods"] == {b: methods for b in benches}

@@ -104,15 +104,22 @@ def test_compare_exact_values() -> None:
     c = compare(make_frame())  # versus defaults to csnas
     assert c["versus"].tolist() == ["csnas", "csnas"]
     assert c["method"].tolist() == ["random", "random"]
-    # b1: d = [2, 3, 1] -> W- = 0, p = 2/8; b2: d = [-4, -2, 3] -> W+ = 2, p = 2*3/8
+    # b1: d = [2, 3, 1] -> t = 2 sqrt 3 on 2 df, p = 1 - 2 sqrt 3 / sqrt 14 (t(2)'s CDF);
+    # b2: d = [-4, -2, 3] -> mean -1, sd sqrt 13, t = -sqrt(3 / 13)
+    p1 = 1 - 2 * math.sqrt(3) / math.sqrt(14)
+    t2 = -math.sqrt(3 / 13)
+    p2 = 1 + t2 / math.sqrt(t2 * t2 + 2)
+    assert c["mean_diff"].tolist() == pytest.approx([2.0, -1.0])
     assert c["median_diff"].tolist() == pytest.approx([2.0, -2.0])
-    assert c["statistic"].tolist() == pytest.approx([0.0, 2.0])
-    assert c["p"].tolist() == pytest.approx([0.25, 0.75])
-    assert c["p_holm"].tolist() == pytest.approx([0.5, 0.75])  # 0.25*2, max(0.75*1, 0.5)
-    assert c["direction"].tolist() == ["tie", "tie"]
+    assert c["t"].tolist() == pytest.approx([2 * math.sqrt(3), t2])
+    assert c["p"].tolist() == pytest.approx([p1, p2])
+    assert c["p_holm"].tolist() == pytest.approx([2 * p1, p2])  # p1 * 2, max(p2 * 1, 2 p1)
+    assert c["decision"].tolist() == ["no difference shown"] * 2
+    assert c["seeds"].tolist() == ["better on 3 of 3", "better 1, worse 2 of 3"]
     assert c["n_pairs"].tolist() == [3, 3]
     back = compare(make_frame(), versus="random")
     assert back["median_diff"].tolist() == pytest.approx([-2.0, 2.0])
+    assert back["seeds"].tolist() == ["worse on 3 of 3", "better 2, worse 1 of 3"]
 
 
 def test_compare_significant_direction() -> None:
@@ -122,12 +129,15 @@ def test_compare_significant_direction() -> None:
         ("b1", "rea"): [95.0 + i for i in range(8)],
     }
     c = compare(make_frame(eight)).set_index("method")
-    # all 8 differences share a sign: p = 2 / 2**8, Holm over 2 rows doubles the smaller
-    assert c.loc["random", "p"] == pytest.approx(2 / 256)
-    assert c.loc["random", "p_holm"] == pytest.approx(2 / 256 * 2)
-    assert c.loc["random", "direction"] == "better"
-    assert c.loc["rea", "direction"] == "worse"
-    assert bool(c.loc["rea", "significant"])
+    # csnas - rea is -5 on every seed: no spread, p = 0 (the t-test's limit)
+    assert c.loc["rea", "p"] == 0.0 and c.loc["rea", "decision"] == "worse"
+    # csnas - random = 1.1 i + 0.1 over i = 0..7: mean 3.95, sd 1.1 sqrt 6, t = mean sqrt 8 / sd
+    t = 3.95 * math.sqrt(8) / (1.1 * math.sqrt(6))
+    assert c.loc["random", "t"] == pytest.approx(t)
+    # Holm: rea's p = 0 is the smallest (times 2 is still 0), random's is the last (times 1)
+    assert c.loc["random", "p_holm"] == pytest.approx(c.loc["random", "p"])
+    assert c.loc["random", "p_holm"] < 0.05
+    assert c.loc["random", "decision"] == "better"
 
 
 def test_compare_errors() -> None:

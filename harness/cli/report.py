@@ -80,7 +80,7 @@ def report(
     run_ids: str | None,
     correlate: str | None,
 ) -> None:
-    """Summary per benchmark and method, paired Wilcoxon-Holm tests, average ranks, returned
+    """Summary per benchmark and method, paired t-tests (Holm), average ranks, returned
     and trained cells; `--format html --out study.html` writes all of it as one page."""
     from harness.report.frame import one_identity
 

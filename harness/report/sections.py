@@ -17,6 +17,7 @@ from harness.report.render import FORMATS, metrics_caption, render
 from harness.report.results import EVALUATION_COLUMNS, Results
 from harness.report.tables import (
     compare,
+    compare_caption,
     default_versus,
     rank_methods,
     returned_cells,
@@ -73,12 +74,7 @@ def _compare_section(trials: pd.DataFrame, versus: str | None, metrics: str) -> 
             else "no paired tests: they need 2+ methods on one benchmark (this store has one)"
         )
         return Section("compare", title, None, reason=why)
-    cap = (
-        f"Paired Wilcoxon over seeds, {vs} vs each method; median_diff = {vs} - method "
-        f"(report-metric points); Holm-adjusted p; direction 'better'/'worse' only if "
-        f"p_holm < 0.05 (never with fewer than 6 paired seeds)\n{metrics}"
-    )
-    return Section("compare", title, comp, cap)
+    return Section("compare", title, comp, f"{compare_caption(vs)}\n{metrics}")
 
 
 def _ranks_reason(summary: pd.DataFrame) -> str | None:

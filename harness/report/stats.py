@@ -14,9 +14,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-#: Below this many non-zero paired differences, a two-sided exact Wilcoxon test cannot reach
-#: p < 0.05 (its smallest p is 2 / 2**n = 0.0625 for n = 5), so results are flagged underpowered.
-WILCOXON_MIN_PAIRS = 6
+#: The fewest pairs a paired t-test can decide on: with n pairs it has n - 1 degrees of freedom,
+#: so one pair leaves no spread to test against; from 2 pairs on a consistent difference can
+#: reach any p. (An exact sign-flip or Wilcoxon test on n pairs cannot go below 2 / 2**n:
+#: 0.0625 at 5 pairs, so it could never decide at the default 5 seeds.)
+T_MIN_PAIRS = 2
+#: the paired comparison's labels: a decision, or why there is none
+BETTER, WORSE = "better", "worse"
+NO_DIFFERENCE = "no difference shown"
+TOO_FEW = "inconclusive: n too small"
 
 
 def bootstrap_ci(
@@ -74,27 +80,57 @@ def bootstrap_band(
 
 
 @dataclass(frozen=True)
-class PairedTest:
-    """A two-sided Wilcoxon signed-rank test of a - b over paired seeds."""
+class PairedComparison:
+    """A two-sided paired t-test of a - b over seeds, with the effect and the win count."""
 
     n_pairs: int  # pairs with both values present
-    n_nonzero: int  # pairs with a non-zero difference (the ones Wilcoxon ranks)
-    statistic: float
-    p: float
-    median_diff: float  # median of a - b over all pairs
-    underpowered: bool  # fewer than WILCOXON_MIN_PAIRS non-zero differences
+    n_better: int  # pairs where a > b
+    n_worse: int  # pairs where a < b
+    mean_diff: float  # mean of a - b
+    ci_lo: float  # percentile bootstrap CI of mean_diff (seeded; see bootstrap_ci)
+    ci_hi: float
+    median_diff: float  # median of a - b
+    statistic: float  # t = mean / (sd / sqrt(n)), n - 1 degrees of freedom
+    p: float  # two-sided; NaN when n_pairs < T_MIN_PAIRS
+
+    @property
+    def testable(self) -> bool:
+        """Whether the test can reach any threshold at this n (T_MIN_PAIRS pairs or more)."""
+        return self.n_pairs >= T_MIN_PAIRS
+
+    def seeds(self) -> str:
+        """The win count in words, from a's side: 'worse on 5 of 5', 'equal on 5 of 5', or
+        the counts where they differ: 'better 2, worse 3 of 5', 'better 1, worse 3, equal 6
+        of 10' (short enough for a terminal column)."""
+        if self.n_pairs == 0:
+            return "no paired seeds"
+        equal = self.n_pairs - self.n_better - self.n_worse
+        counts = (("better", self.n_better), ("worse", self.n_worse), ("equal", equal))
+        parts = [(word, k) for word, k in counts if k]
+        if len(parts) == 1:
+            return f"{parts[0][0]} on {parts[0][1]} of {self.n_pairs}"
+        return f"{', '.join(f'{word} {k}' for word, k in parts)} of {self.n_pairs}"
 
 
-def wilcoxon_paired(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> PairedTest:
-    """Wilcoxon signed-rank test over seed pairs, with the degenerate cases made explicit.
+def paired_t(
+    a: np.ndarray | list[float],
+    b: np.ndarray | list[float],
+    *,
+    seed: int = 0,
+    n_resamples: int = 9999,
+    level: float = 0.95,
+) -> PairedComparison:
+    """Two-sided paired t-test of a - b over seeds (scipy.stats.ttest_rel), with the mean and
+    median difference, a seeded bootstrap CI of the mean difference and the win count.
 
-    - Pairs with a NaN on either side are dropped.
-    - Zero differences are dropped before ranking (Wilcoxon's own convention, scipy's
-      `zero_method="wilcox"`); if every difference is zero the methods are indistinguishable
-      on these seeds: statistic 0, p = 1.
-    - No pairs at all: statistic and p are NaN.
-    - Fewer than 6 non-zero differences: the exact p is still reported, but it can never be
-      below 0.0625, so `underpowered` is set and such a comparison can only come out a tie.
+    The t-test assumes the differences are roughly normal over seeds; it is used because it
+    can decide at 5 pairs, where every exact rank or sign-flip test stops at p = 0.0625.
+    Degenerate cases are explicit:
+    - pairs with a NaN on either side are dropped;
+    - fewer than T_MIN_PAIRS pairs: statistic and p are NaN (no test is possible);
+    - every difference zero: the methods are indistinguishable on these seeds, t = 0, p = 1;
+    - every difference the same non-zero value: no spread at all, t = +-inf, p = 0 (the limit
+      of t as the spread shrinks; scipy gives the same, with a precision warning).
     """
     x = np.asarray(a, dtype=float)
     y = np.asarray(b, dtype=float)
@@ -103,15 +139,31 @@ def wilcoxon_paired(a: np.ndarray | list[float], b: np.ndarray | list[float]) ->
     keep = ~(np.isnan(x) | np.isnan(y))
     d = x[keep] - y[keep]
     n = int(d.size)
-    nonzero = int(np.count_nonzero(d))
-    underpowered = nonzero < WILCOXON_MIN_PAIRS
+    better, worse = int(np.sum(d > 0)), int(np.sum(d < 0))
     if n == 0:
-        return PairedTest(0, 0, math.nan, math.nan, math.nan, True)
-    median = float(np.median(d))
-    if nonzero == 0:
-        return PairedTest(n, 0, 0.0, 1.0, median, True)
-    res = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided")
-    return PairedTest(n, nonzero, float(res.statistic), float(res.pvalue), median, underpowered)
+        return PairedComparison(0, 0, 0, *(math.nan,) * 6)
+    mean, median = float(np.mean(d)), float(np.median(d))
+    lo, hi = bootstrap_ci(d, level=level, n_resamples=n_resamples, seed=seed)
+    if n < T_MIN_PAIRS:
+        t, p = math.nan, math.nan
+    elif np.all(d == d[0]):
+        t = 0.0 if d[0] == 0 else math.copysign(math.inf, float(d[0]))
+        p = 1.0 if d[0] == 0 else 0.0
+    else:
+        res = stats.ttest_rel(x[keep], y[keep], alternative="two-sided")
+        t, p = float(res.statistic), float(res.pvalue)
+    return PairedComparison(n, better, worse, mean, lo, hi, median, t, p)
+
+
+def paired_label(test: PairedComparison, p_holm: float, alpha: float = 0.05) -> str:
+    """The comparison's label from a's side: 'better'/'worse' when the Holm-adjusted p is below
+    alpha, 'inconclusive: n too small' when the test cannot reach alpha at this n, else
+    'no difference shown' (not 'tie': failing to show a difference is not showing equality)."""
+    if not test.testable:
+        return TOO_FEW
+    if p_holm < alpha:
+        return BETTER if test.mean_diff > 0 else WORSE
+    return NO_DIFFERENCE
 
 
 def holm(pvalues: np.ndarray | list[float]) -> np.ndarray:

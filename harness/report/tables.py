@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from harness import HarnessError
@@ -59,15 +58,22 @@ COMPARE_COLUMNS: tuple[str, ...] = (
     "n_pairs",
     "versus_mean",
     "method_mean",
+    "mean_diff",
+    "ci_lo",
+    "ci_hi",
     "median_diff",
-    "statistic",
+    "seeds",
+    "t",
     "p",
     "p_holm",
-    "significant",
-    "direction",
+    "decision",
     "search_metric",
     "report_metric",
 )
+#: the paired comparison's bootstrap CI of the mean difference: resamples and seed (stated in
+#: the caption, so a rerun on the same store gives the same interval)
+COMPARE_RESAMPLES = 9999
+COMPARE_SEED = 0
 
 
 def _joined(values: pd.Series) -> str:
@@ -181,15 +187,22 @@ def default_versus(trials: pd.DataFrame) -> str:
 
 
 def compare(
-    trials: pd.DataFrame, versus: str | None = None, *, alpha: float = 0.05
+    trials: pd.DataFrame,
+    versus: str | None = None,
+    *,
+    alpha: float = 0.05,
+    seed: int = COMPARE_SEED,
+    n_resamples: int = COMPARE_RESAMPLES,
 ) -> pd.DataFrame:
-    """Paired Wilcoxon of `versus` against every other method, per benchmark, over seeds.
+    """Paired t-test of `versus` against every other method, per benchmark, over seeds.
 
     Runs are paired by repetition (the seed index: same derived seed stream per method).
-    median_diff = median over pairs of (versus - method) in report-metric points; p_holm is
-    Holm-adjusted over every row of the table. direction reads "versus is better/worse than
-    method" and is 'tie' unless p_holm < alpha (so with fewer than 6 seeds it is always 'tie':
-    see stats.wilcoxon_paired).
+    mean_diff and median_diff are over pairs of (versus - method) in report-metric points,
+    ci_lo/ci_hi a seeded percentile bootstrap CI of the mean difference; `seeds` is the win
+    count from versus's side ('worse on 5 of 5'); p_holm is Holm-adjusted over every testable
+    row of the table. decision (stats.paired_label): 'better'/'worse' (versus than method) when
+    p_holm < alpha, 'inconclusive: n too small' with fewer than stats.T_MIN_PAIRS pairs, else
+    'no difference shown'. `compare_caption` says the same in words.
     """
     check_trials(trials)
     methods = methods_of(trials)
@@ -197,7 +210,7 @@ def compare(
     if versus not in methods:
         raise HarnessError(f"unknown --versus method {versus!r} (methods: {', '.join(methods)})")
     final = final_rows(trials)
-    rows = []
+    rows, tests = [], []
     for (benchmark, scale), g in final.groupby(["benchmark", "scale"], sort=True):
         acc = g.pivot_table(
             index="repetition", columns="method", values="report_value", aggfunc="mean"
@@ -208,7 +221,10 @@ def compare(
             if method == versus:
                 continue
             pair = acc[[versus, method]].dropna()
-            test = stats.wilcoxon_paired(pair[versus].to_numpy(), pair[method].to_numpy())
+            test = stats.paired_t(
+                pair[versus].to_numpy(), pair[method].to_numpy(), seed=seed, n_resamples=n_resamples
+            )
+            tests.append(test)
             rows.append(
                 {
                     "benchmark": benchmark,
@@ -218,10 +234,13 @@ def compare(
                     "n_pairs": test.n_pairs,
                     "versus_mean": pair[versus].mean(),
                     "method_mean": pair[method].mean(),
+                    "mean_diff": test.mean_diff,
+                    "ci_lo": test.ci_lo,
+                    "ci_hi": test.ci_hi,
                     "median_diff": test.median_diff,
-                    "statistic": test.statistic,
+                    "seeds": test.seeds(),
+                    "t": test.statistic,
                     "p": test.p,
-                    "mean_diff": float((pair[versus] - pair[method]).mean()),
                     "search_metric": _joined(g["search_metric"]),
                     "report_metric": _joined(g["report_metric"]),
                 }
@@ -230,12 +249,23 @@ def compare(
         return pd.DataFrame(columns=list(COMPARE_COLUMNS))
     out = pd.DataFrame(rows)
     out["p_holm"] = stats.holm(out["p"].to_numpy())
-    out["significant"] = out["p_holm"] < alpha
-    sign = np.sign(out["median_diff"].where(out["median_diff"] != 0, out["mean_diff"]))
-    out["direction"] = np.where(
-        out["significant"], np.where(sign > 0, "better", "worse"), "tie"
-    ).astype(object)
+    out["decision"] = [
+        stats.paired_label(t, p, alpha) for t, p in zip(tests, out["p_holm"], strict=True)
+    ]
     return out.loc[:, list(COMPARE_COLUMNS)].reset_index(drop=True)
+
+
+def compare_caption(versus: str, *, alpha: float = 0.05) -> str:
+    """The paired-test table's caption: the test, its assumption, the effect and the labels."""
+    return (
+        f"Paired t-test over seeds (two-sided; assumes the per-seed differences are roughly "
+        f"normal), {versus} vs each method; mean_diff, median_diff = {versus} - method "
+        f"(report-metric points); ci_lo, ci_hi: 95% percentile bootstrap CI of mean_diff "
+        f"({COMPARE_RESAMPLES:,} resamples, seed {COMPARE_SEED}); seeds: {versus}'s win count; "
+        f"t has n_pairs - 1 degrees of freedom; Holm-adjusted p; decision 'better'/'worse' if "
+        f"p_holm < {alpha}, else '{stats.NO_DIFFERENCE}', or '{stats.TOO_FEW}' with fewer than "
+        f"{stats.T_MIN_PAIRS} paired seeds"
+    )
 
 
 @dataclass(frozen=True)
