@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -234,3 +235,36 @@ def test_one_seed_is_inconclusive_not_a_tie() -> None:
     c = compare(make_frame({("b1", "csnas"): [70.0], ("b1", "wide"): [94.0]}))
     assert c["decision"].tolist() == ["inconclusive: n too small"]
     assert c["seeds"].tolist() == ["worse on 1 of 1"] and c["p_holm"].isna().all()
+
+
+def test_a_real_five_seed_store_through_the_cli(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`harness report --versus rea --format latex|csv` on a store `harness run` could write (5
+    seeds, lookup searches): the same rule as compare() on the store's trials."""
+    import io
+
+    from cli_helpers import harness
+
+    from harness.executors import execute_plan
+    from harness.report import compare
+    from harness.runner import make_plan
+    from harness.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'five.db'}"
+    plan = make_plan(["rea", "random"], ["nb201-cifar10"], seeds=5, master_seed=1, trials=6)
+    execute_plan(plan, url, workers=1)
+    store = open_store(url, create=False)
+    expected = compare(store.trials_frame(), "rea")
+    store.close()
+    argv = ("report", "--storage", url, "--versus", "rea", "--table", "compare")
+    code, out, err = harness(capsys, *argv, "--format", "csv")
+    assert code == 0, err
+    body = "\n".join(line for line in out.splitlines() if not line.startswith("#"))
+    table = pd.read_csv(io.StringIO(body))
+    assert table["decision"].tolist() == expected["decision"].tolist()
+    assert table["seeds"].tolist() == expected["seeds"].tolist()
+    assert table["n_pairs"].tolist() == [5]
+    code, tex, err = harness(capsys, *argv, "--format", "latex")
+    assert code == 0, err
+    assert "Paired t-test" in tex and f" & {expected['decision'][0]} \\\\" in tex
