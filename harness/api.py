@@ -159,7 +159,13 @@ def summary(
     source: str | pd.DataFrame = DEFAULT_URL, *, seed: int = 0, run_ids: list[str] | None = None
 ) -> pd.DataFrame:
     """One row per benchmark x method x scale: report metric, regret, labels, cost, with
-    bootstrap intervals (the `harness report --table summary` numbers). Where a (method,
+    bootstrap intervals (the `harness report --table summary` numbers), `row` 'this store'.
+    In context, without running anything: each benchmark's `optimum` and the share of its
+    table's cells better than the returned cells (`worse_than_pct`, median over seeds; min,
+    max), and after the store's rows the committed reference rows at the same trials budget
+    (`row` 'reference: proxy track' or 'lookup track': random, rea, the best label-free
+    method; never `best`); keep `summary[summary.row == "this store"]` for the store alone.
+    Where a (method,
     benchmark, seed) slot holds runs of different identities, one line is warned and only
     one identity is kept (`run_ids` if given, else the newest): never both pooled."""
     import warnings
@@ -176,7 +182,9 @@ def summary(
     trials, note = one_identity(results.trials, run_ids)
     if note:
         warnings.warn(note, UserWarning, stacklevel=2)
-    return summarize(trials, seed=seed)
+    from harness.report.context import summary_in_context
+
+    return summary_in_context(summarize(trials, seed=seed), trials)
 
 
 def report(

@@ -84,6 +84,9 @@ def test_page_is_one_self_contained_file(page: tuple[Path, str]) -> None:
     assert html.count("<details>") == 12 + 1  # 12 runs and the trained cell
     assert "store</dt>" in html and "plan</dt>" in html and "harness</dt>" in html
     assert "smoke" in html and "not drawn: " in html  # labels and declined figures
+    # figures captioned in words, not by their file names
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html)
+    assert captions and not [c for c in captions if "_" in c], captions
 
 
 def test_page_in_headless_chromium(page: tuple[Path, str], tmp_path: Path) -> None:
@@ -106,6 +109,21 @@ def test_page_in_headless_chromium(page: tuple[Path, str], tmp_path: Path) -> No
                 "Object.fromEntries(Array.from(document.querySelectorAll('table'))"
                 ".map(t => [t.id, t.tBodies[0].rows.length]))"
             )
+            tab.set_viewport_size({"width": 1400, "height": 1000})
+            widths = tab.evaluate(
+                "Array.from(document.querySelectorAll('figure img'))"
+                ".map(i => [i.alt, i.getBoundingClientRect().width])"
+            )
+            overflow = tab.evaluate(
+                "Array.from(document.querySelectorAll('table.report')).filter(t =>"
+                " t.parentElement.scrollWidth > t.parentElement.clientWidth"
+                " || t.getBoundingClientRect().right > document.documentElement.clientWidth)"
+                ".map(t => t.id)"
+            )
+            first = tab.evaluate(
+                "Array.from(document.querySelectorAll('section h2, figure')).slice(0, 2)"
+                ".map(e => e.id || e.textContent)"
+            )
             tab.click("#T_summary thead th:nth-child(5)")  # the sort script runs, no error
             tab.screenshot(path=str(tmp_path / "page.png"), full_page=True)
             tab.pdf(path=str(tmp_path / "page.pdf"))  # prints
@@ -115,6 +133,11 @@ def test_page_in_headless_chromium(page: tuple[Path, str], tmp_path: Path) -> No
     assert [r for r in requests if not r.startswith("data:")] == [path.as_uri()]
     assert len(images) >= 6 and all(done and width > 0 for _, done, width in images), images
     assert rows == _expected_rows(url)
+    # readable at a 1,400 px window: every figure at least 700 px wide, no table wider than
+    # the page (they wrap), the reading and the anytime figure first
+    assert widths and all(w >= 700 for _, w in widths), widths
+    assert overflow == []
+    assert first == ["What this store found", "fig-anytime_evaluations"]
     assert (tmp_path / "page.png").stat().st_size > 10_000
     assert (tmp_path / "page.pdf").stat().st_size > 10_000
     print(f"screenshot: {tmp_path / 'page.png'}")

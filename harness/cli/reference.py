@@ -62,6 +62,40 @@ def write(workers: int, checkout: Path | None) -> None:
     from harness.reference import lookup
 
     lookup.write(lookup.run_experiment(workers), ref)
+    _write_rows(ref, checkout)
+
+
+def _write_rows(ref: Path, checkout: Path | None) -> None:
+    """The reference rows summaries show (package data) from the committed summaries, where
+    the checkout has the package's folder."""
+    from harness.reference import checkout_root
+    from harness.report.context import REFERENCE_ROWS_IN_CHECKOUT, write_reference_rows
+
+    out = checkout_root(checkout) / REFERENCE_ROWS_IN_CHECKOUT
+    if out.parent.is_dir() and (ref / "proxy-track" / "summary.csv").exists():
+        print(f"wrote {write_reference_rows(ref, out)}")
+
+
+@reference.command("rows")
+@click.option("--check", "check_only", is_flag=True, help="Compare only; exit 1 if they differ.")
+@checkout_option
+def rows(check_only: bool, checkout: Path | None) -> None:
+    """Rewrite (or --check) harness/assets/reference_rows.csv, the committed tracks' summary
+    rows every summary shows beside a store's own, from results/reference/summary.csv and
+    proxy-track/summary.csv (nothing is rerun)."""
+    from harness.reference import checkout_root, require_checkout
+
+    ref = require_checkout("harness reference rows", checkout, "proxy-track/summary.csv")
+    from harness.report.context import REFERENCE_ROWS_IN_CHECKOUT, reference_rows_from
+
+    out = checkout_root(checkout) / REFERENCE_ROWS_IN_CHECKOUT
+    text = reference_rows_from(ref).to_csv(index=False, lineterminator="\n")
+    if check_only:
+        same = out.exists() and out.read_text() == text
+        print(f"{out}: {'equal to' if same else 'DIFFERS from'} the committed summaries")
+        sys.exit(0 if same else 1)
+    out.write_text(text)
+    print(f"wrote {out} ({text.count(chr(10)) - 1} rows)")
 
 
 @reference.command("proxy-track")
@@ -88,6 +122,7 @@ def proxy_track(
         benchmarks.split(",") if benchmarks else None,
         ref / proxy_track.FOLDER,
     )
+    _write_rows(ref, checkout)
 
 
 @reference.group("zero-cost")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 FORMATS = ("table", "md", "csv", "latex")
 REPORT_FORMATS = (*FORMATS, "html")
 
-TABLES = ("all", "summary", "compare", "ranks", "returned", "evaluations")
+TABLES = ("all", "summary", "context", "compare", "ranks", "returned", "evaluations")
 
 
 def _split_ids(text: str | None) -> list[str] | None:

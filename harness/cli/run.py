@@ -202,9 +202,9 @@ def run(
     if frame.empty:
         click.echo("no trials: every run stopped before its first evaluation (budget too small?)")
         return
-    from harness.report.tables import render, summarize
+    from harness.report.sections import summary_text
 
-    click.echo(render(summarize(frame), fmt))
+    click.echo(summary_text(frame, fmt))
 
 
 def _tally(statuses: dict[str, str], storage: str) -> str:

@@ -66,7 +66,8 @@ def tables(frame: pd.DataFrame) -> dict[str, str]:
     out = {}
     for fmt, ext in (("md", "md"), ("latex", "tex"), ("csv", "csv")):
         for name, text in report_tables(frame, fmt).items():
-            out[f"{name}.{ext}"] = text
+            if name != "context":  # the context is read from these tables: not one of them
+                out[f"{name}.{ext}"] = text
     return out
 
 

@@ -22,6 +22,24 @@ from harness.report.results import Results, results_of
 from harness.report.sections import Section, report_sections
 
 TEMPLATE = "study.html.j2"
+#: each figure's caption in words (the page shows these, not the file names)
+FIGURE_CAPTIONS: dict[str, str] = {
+    "anytime_evaluations": "Anytime performance: the report metric of the cell each search "
+    "would return after each trial (mean over seeds, 95% bootstrap band)",
+    "anytime_simulated": "The same against the simulated training cost charged so far",
+    "anytime_wall": "The same against the wall-clock seconds spent here",
+    "anytime_regret": "Regret (the benchmark's optimum minus the returned cell's report "
+    "metric) after each trial",
+    "rank_vs_budget": "Each method's rank among the store's methods as the trial budget grows",
+    "critical_difference": "Average ranks over benchmarks with the Nemenyi critical difference",
+    "labels_vs_accuracy": "Labeled images each search used against the report metric it reached",
+    "found_cells": "The cells the searches returned, operation by operation",
+    "evaluation_curves": "Cells trained from scratch: test accuracy per epoch",
+    "proxy_vs_truth": "Each proxy's score against the report metric over the study's cells",
+    "contrastive_explained": "What the contrastive score measures, against the report metric",
+}
+#: the figure shown first, beside the reading
+LEAD_FIGURE = "anytime_evaluations"
 
 
 def _styled(frame: pd.DataFrame, uid: str) -> str:
@@ -29,15 +47,18 @@ def _styled(frame: pd.DataFrame, uid: str) -> str:
     the best full-scale mean in bold, text columns left-aligned; ids fixed (reproducible)."""
     drop = ("best", "search_metric", "report_metric")  # metrics: in the caption
     view = frame.drop(columns=[c for c in drop if c in frame.columns])
+    empty = [c for c in view.columns if view[c].isna().all() or view[c].astype(str).eq("").all()]
+    view = view.drop(columns=empty)  # no value in any row (every column: --format csv)
     text = [c for c in view.columns if not pd.api.types.is_numeric_dtype(view[c])]
     long = [c for c in text if view[c].astype(str).str.len().max() > 40]
     styler = view.style.set_uuid(uid).hide(axis="index")
     styler = styler.format(precision=2, na_rep="-", thousands=",")
     styler = styler.format(_p, subset=[c for c in ("p", "p_holm", "friedman_p") if c in view])
     styler = styler.set_table_attributes('class="report"')  # id: T_<uid>
-    styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    styler = styler.set_properties(subset=text, **{"text-align": "left", "white-space": "normal"})
     wrap = {"white-space": "normal", "overflow-wrap": "anywhere", "min-width": "16rem"}
     styler = styler.set_properties(subset=long, **wrap)
+    styler = styler.format_index(lambda c: str(c).replace("_", " "), axis=1)  # headers wrap
     if "scale" in view.columns:
         reduced = view["scale"].astype(str).ne("full").to_numpy()
         styler = styler.apply(lambda _: np.where(reduced, "background-color: #fdf0f0", ""), axis=0)
@@ -76,9 +97,47 @@ def _proxy_study(cells: pd.DataFrame | None) -> Section | None:
     return Section("proxy_study", "Proxy study (harness correlate)", pd.DataFrame(rows), cap)
 
 
+#: the narrowest a figure is drawn (CSS px): a one-panel figure is about 400 px at its
+#: natural size, too small to read on a wide page; wider figures keep theirs, within the page
+MIN_FIGURE_PX = 760
+#: and at least this tall where the page is wide enough (a one-panel figure under a long
+#: title is wide but short: its panel stays small at the natural width)
+MIN_FIGURE_HEIGHT_PX = 560
+
+
+def _natural_px(svg: str, attr: str = "width") -> float | None:
+    """The SVG's width or height in CSS px (matplotlib writes them in pt)."""
+    import re
+
+    m = re.search(rf'<svg[^>]*\s{attr}="([0-9.]+)(pt|px)?"', svg)
+    if m is None:
+        return None
+    return float(m.group(1)) * (4 / 3 if m.group(2) == "pt" else 1.0)
+
+
+def _width_px(svg: str) -> int:
+    w, h = _natural_px(svg), _natural_px(svg, "height")
+    if w is None or h is None:
+        return MIN_FIGURE_PX
+    return round(max(MIN_FIGURE_PX, w, w * MIN_FIGURE_HEIGHT_PX / h))
+
+
 def _img(svg: str, name: str) -> str:
     data = base64.b64encode(svg.encode()).decode()
-    return f'<img alt="{name}" src="data:image/svg+xml;base64,{data}">'
+    alt = FIGURE_CAPTIONS.get(name, name.replace("_", " "))
+    width = _width_px(svg)
+    return (
+        f'<img alt="{alt}" style="width: min(100%, {width}px)" '
+        f'src="data:image/svg+xml;base64,{data}">'
+    )
+
+
+def _figure(name: str, svg: str) -> dict[str, str]:
+    return {
+        "name": name,
+        "svg": _img(svg, name),
+        "caption": FIGURE_CAPTIONS.get(name, name.replace("_", " ")),
+    }
 
 
 def _manifests(results: Results) -> list[dict[str, str]]:
@@ -135,8 +194,17 @@ def study_page(
 
     trials = results.trials if len(results.trials) else None
     drawn = svg_figures(trials, correlate, seed, results.evaluations)
-    figures = [{"name": n, "svg": _img(svg, n)} for n, svg, _ in drawn if svg is not None]
-    declined = [(n, why) for n, svg, why in drawn if svg is None]
+    figures = [_figure(n, svg) for n, svg, _ in drawn if svg is not None]
+    lead = [f for f in figures if f["name"] == LEAD_FIGURE]
+    figures = [f for f in figures if f["name"] != LEAD_FIGURE]
+    declined = [(FIGURE_CAPTIONS.get(n, n), why) for n, svg, why in drawn if svg is None]
+    reading: list[str] = []
+    if trials is not None:
+        from harness.report.context import contexts, readings
+        from harness.report.frame import one_identity
+
+        ctxs = contexts(one_identity(trials, run_ids)[0])
+        reading = readings(ctxs) + [str(c.reason) for c in ctxs if c.reason]
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("harness.report", "templates"),
         autoescape=True,
@@ -152,6 +220,8 @@ def study_page(
         meta=meta,
         notes=report.notes,
         sections=sections,
+        reading=reading,
+        lead=lead,
         figures=figures,
         declined=declined,
         manifests=_manifests(results),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from harness import HarnessError
+from harness.report.context import BenchmarkContext, context_caption, context_frame, contexts
 from harness.report.frame import check_trials, final_rows, methods_of, one_identity
 from harness.report.render import FORMATS, metrics_caption, render
 from harness.report.results import EVALUATION_COLUMNS, Results
@@ -23,8 +24,9 @@ from harness.report.tables import (
     returned_cells,
     summarize,
 )
+from harness.report.terminal import terminal_summary
 
-TABLES: tuple[str, ...] = ("summary", "compare", "ranks", "returned", "evaluations")
+TABLES: tuple[str, ...] = ("summary", "context", "compare", "ranks", "returned", "evaluations")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Section:
     frame: pd.DataFrame | None
     caption: str = ""
     reason: str | None = None
+    #: the section already rendered for its format (the terminal summary, with its context)
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,15 +126,28 @@ def _evaluations_section(evaluations: pd.DataFrame) -> Section:
     return Section("evaluations", title, evaluations.loc[:, list(EVALUATION_COLUMNS)], cap)
 
 
+def _context_section(ctxs: list[BenchmarkContext], summary: pd.DataFrame) -> Section:
+    title = "In context: the benchmark's table and the committed reference rows"
+    frame = context_frame(ctxs, summary)
+    if frame.empty:
+        why = "; ".join(c.reason for c in ctxs if c.reason) or "no benchmark with a table"
+        return Section("context", title, None, reason=f"no context: {why}")
+    return Section("context", title, frame, context_caption(ctxs))
+
+
 def _trial_sections(
     trials: pd.DataFrame, fmt: str, versus: str | None, seed: int, which: tuple[str, ...]
 ) -> list[Section]:
     metrics = metrics_caption(trials)
     summary = summarize(trials, seed=seed)
+    ctxs = contexts(trials) if {"summary", "context"} & set(which) else []
     out = []
     if "summary" in which:
         cap = f"{metrics}\n{summary_legend(summary)}"
-        out.append(Section("summary", "Summary per benchmark and method", summary, cap))
+        text = terminal_summary(summary, ctxs) if fmt == "table" else None
+        out.append(Section("summary", "Summary per benchmark and method", summary, cap, text=text))
+    if "context" in which and not (fmt == "table" and "summary" in which):
+        out.append(_context_section(ctxs, summary))  # a terminal's summary already holds it
     if "compare" in which:
         out.append(_compare_section(trials, versus, metrics))
     if "ranks" in which:
@@ -142,12 +159,12 @@ def _trial_sections(
 
 
 def default_tables(results: Results) -> tuple[str, ...]:
-    """summary, compare, ranks; returned where some report metric is not a table's; and
-    evaluations where cells were trained."""
+    """summary, context, compare, ranks; returned where some report metric is not a table's;
+    and evaluations where cells were trained."""
     out: tuple[str, ...] = ()
     if len(results.trials):
         open_space = final_rows(results.trials)["report_source"].ne("table").any()
-        out = ("summary", "compare", "ranks", *(("returned",) if open_space else ()))
+        out = ("summary", "context", "compare", "ranks", *(("returned",) if open_space else ()))
     return out + (("evaluations",) if len(results.evaluations) else ())
 
 
@@ -193,7 +210,9 @@ def render_report(report: Report, fmt: str = "table") -> dict[str, str]:
         out["notes"] = "".join(f"{mark}{n}\n" for n in report.notes)
     many = fmt == "csv" and len(report.sections) > 1
     for i, s in enumerate(report.sections):
-        if s.frame is None:
+        if s.text is not None:
+            text = s.text
+        elif s.frame is None:
             text = f"# {s.name}: {s.reason}\n" if fmt == "csv" else f"{s.reason}\n"
         else:
             text = render(s.frame, fmt, caption=s.caption or None)
@@ -238,3 +257,27 @@ def report_tables(
         raise HarnessError(f"unknown table format {fmt!r} (formats: {', '.join(FORMATS)})")
     report = report_sections(results, fmt, versus=versus, seed=seed, which=which, run_ids=run_ids)
     return render_report(report, fmt)
+
+
+def summary_text(
+    trials: pd.DataFrame,
+    fmt: str = "table",
+    *,
+    seed: int = 0,
+    summary: pd.DataFrame | None = None,
+) -> str:
+    """The summary `harness run` closes with: in a terminal, the table with each benchmark's
+    context and the readings last; md and latex add the context table after the summary;
+    csv is the summary's CSV alone (one clean table for machines). `summary`: the trials'
+    `summarize` frame where the caller has it."""
+    summary = summarize(trials, seed=seed) if summary is None else summary
+    if fmt == "csv":
+        return render(summary, fmt)
+    ctxs = contexts(trials)
+    if fmt == "table":
+        return terminal_summary(summary, ctxs)
+    out = render(summary, fmt, caption=f"{metrics_caption(trials)}\n{summary_legend(summary)}")
+    context = _context_section(ctxs, summary)
+    if context.frame is None:
+        return out + f"\n{context.reason}\n"
+    return out + "\n" + render(context.frame, fmt, caption=context.caption)

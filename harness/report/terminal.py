@@ -7,9 +7,14 @@ goes to `--format csv|md|html`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from harness.report.numbers import fmt_num
+
+if TYPE_CHECKING:
+    from harness.report.context import BenchmarkContext
 
 WIDTH = 100
 
@@ -43,9 +48,29 @@ def _row(r: pd.Series) -> dict[str, str]:
     }
 
 
-def _table(rows: list[dict[str, str]]) -> list[str]:
+def _reference_row(r: pd.Series) -> dict[str, str]:
+    """A committed track's row, in the store's columns (what it does not hold: -)."""
+    return {
+        "method": str(r["method"]),
+        "seeds": str(int(r["n_seeds"])),
+        "test acc (%)": f"{fmt_num(r['test_acc_mean'])} ± {fmt_num(r['test_acc_std'])}",
+        "regret": fmt_num(r["regret_mean"]),
+        "labels": f"{float(r['labels_used_mean']):,.0f}",
+        "proxy score": "-",
+        "sim s": "-",
+        "wall s": "-",
+        "cached": "-",
+    }
+
+
+def _table(
+    rows: list[dict[str, str]], refs: list[dict[str, str]] | None = None, label: str = ""
+) -> list[str]:
+    """The store's rows; then, under a line saying what they are, the reference rows (the
+    same columns and widths)."""
+    refs = refs or []
     header = list(rows[0])
-    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in header]
+    widths = [max(len(h), *(len(r[h]) for r in [*rows, *refs])) for h in header]
     left = {"method"}
 
     def line(cells: list[str]) -> str:
@@ -54,17 +79,30 @@ def _table(rows: list[dict[str, str]]) -> list[str]:
         ).rstrip()
 
     out = [line(header), "  ".join("-" * w for w in widths)]
-    return out + [line([r[h] for h in header]) for r in rows]
+    out += [line([r[h] for h in header]) for r in rows]
+    if refs:
+        out += _wrap(label)
+        out += [line([r[h] for h in header]) for r in refs]
+    return out
 
 
-def _wrap(text: str, width: int = WIDTH) -> list[str]:
+def _wrap(text: str, width: int = WIDTH, indent: str = "") -> list[str]:
     import textwrap
 
-    return textwrap.wrap(text, width, subsequent_indent="  ") or [""]
+    wrapped = textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent + "  ")
+    return wrapped or [""]
 
 
-def terminal_summary(summary: pd.DataFrame) -> str:
-    """The summary frame (tables.SUMMARY_COLUMNS) as per-benchmark blocks with a legend."""
+def terminal_summary(summary: pd.DataFrame, contexts: list[BenchmarkContext] | None = None) -> str:
+    """The summary frame (tables.SUMMARY_COLUMNS) as per-benchmark blocks with a legend.
+
+    With `contexts` (`context.contexts(trials)`), each benchmark with a table shows its
+    optimum, where the returned cells stand among the table's cells and the committed
+    reference rows at the same budget (under the store's rows, labelled); the output ends with
+    one reading per (benchmark, method)."""
+    from harness.report.context import context_lines, readings
+
+    by_bench = {c.benchmark: c for c in contexts or []}
     lines: list[str] = []
     for bench, g in summary.groupby("benchmark", sort=True):
         metric = "; ".join(sorted(set(g["report_metric"].astype(str))))
@@ -76,11 +114,27 @@ def terminal_summary(summary: pd.DataFrame) -> str:
         ]
         if profiled:
             lines += _wrap(f"  proxies run at: {', '.join(profiled)}")
-        lines += _table([_row(r) for _, r in g.iterrows()])
+        ctx = by_bench.get(str(bench))
+        refs = [] if ctx is None else [_reference_row(r) for _, r in ctx.reference.iterrows()]
+        label = ""
+        if refs and ctx is not None:
+            tracks = " and ".join(sorted(set(ctx.reference["track"].astype(str))))
+            budgets = ", ".join(str(t) for t in sorted(set(ctx.reference["trials"])))
+            label = (
+                f"reference rows, not run here: the committed {tracks} at {budgets} trials "
+                "(results/reference/); never starred or tested with the rows above"
+            )
+        lines += _table([_row(r) for _, r in g.iterrows()], refs, label)
         for _, r in g[g["scale"] != "full"].iterrows():
             lines += _wrap(f"† {r['method']}: {r['scale']}, not the published setup")
+        if ctx is not None:
+            lines += [w for text in context_lines(ctx) for w in _wrap(text, indent="  ")]
         lines.append("")
     lines += _legend(summary)
+    said = readings(list(by_bench.values()))
+    if said:
+        lines.append("")
+        lines += [w for text in said for w in _wrap(f"Reading: {text}.")]
     return "\n".join(lines) + "\n"
 
 
