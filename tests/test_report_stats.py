@@ -106,6 +106,20 @@ def test_paired_t_degenerate() -> None:
     assert stats.T_MIN_PAIRS == 2
 
 
+def test_paired_t_float_noise_is_no_spread_and_no_win() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no precision warning reaches the user
+        same_margin = stats.paired_t([93.5, 93.6, 93.7], [70.1, 70.2, 70.3])
+        noise = stats.paired_t([0.1 + 0.2, 0.3, 0.7], [0.3, 0.1 + 0.2, 0.7])
+        tiny = stats.paired_t([23.4, 23.4 + 1e-7, 23.4 + 2e-7], [0.0, 0.0, 0.0])
+    assert same_margin.seeds() == "better on 3 of 3"
+    assert (same_margin.statistic, same_margin.p) == (math.inf, 0.0)
+    assert noise.seeds() == "equal on 3 of 3" and (noise.statistic, noise.p) == (0.0, 1.0)
+    assert tiny.p < 1e-9  # a real but tiny spread: the test runs, silently
+
+
 def test_paired_t_bootstrap_is_seeded() -> None:
     a, b = [1.0, 5.0, 2.0, 8.0, 3.0], [0.0, 1.0, 1.0, 2.0, 4.0]
     assert stats.paired_t(a, b, seed=4) == stats.paired_t(a, b, seed=4)
