@@ -430,4 +430,21 @@ def _run_all(
         frames.append(frame if i == len(proxies) - 1 else frame[frame["seed"].notna()])
         if partial is not None and i < len(proxies) - 1:
             pd.concat(frames, ignore_index=True).to_csv(partial, index=False)
-    return pd.concat(frames, ignore_index=True)
+    frame = pd.concat(frames, ignore_index=True)
+    # a table signal named like an asked proxy (NB201's `params`) is a row of its own, never
+    # pooled with the computed one
+    clash = frame["seed"].isna() & frame["proxy"].isin(proxies)
+    frame.loc[clash, "proxy"] = frame.loc[clash, "proxy"] + TABLE_SUFFIX
+    return frame
+
+
+#: the name of a benchmark signal that shares an asked proxy's name
+TABLE_SUFFIX = " (table)"
+
+
+def asked_rows(summary: pd.DataFrame, proxies: Sequence[str]) -> pd.Series:
+    """True for the summary rows of the proxies asked for (and their readouts,
+    `proxy:readout`); False for reference rows (the benchmark's own signals, the truth's
+    agreement with itself)."""
+    names = summary["proxy"].astype(str)
+    return names.isin(proxies) | names.map(lambda n: n.partition(":")[0] in proxies)

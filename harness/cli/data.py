@@ -7,6 +7,7 @@ raised as HarnessError (one line; the main CLI exits with code 2).
 from __future__ import annotations
 
 import click
+import pandas as pd
 
 from harness import HarnessError
 from harness.cli.run import parse_set
@@ -32,6 +33,28 @@ def download_cmd(dataset: str, root: str, url: str | None, md5: str | None, forc
     path = download(dataset, root, url=url, md5=md5, force=force)
     click.echo(f"{dataset}: {path}")
     click.echo(f"train returned cells on it: harness evaluate ... --set data={path}")
+
+
+def _print_summary(summary: pd.DataFrame, proxies: list[str]) -> None:
+    """The proxies asked for, then, apart and labelled, the reference rows (the benchmark's
+    own signals, the truth's agreement with itself); the budget column only where a proxy
+    trains (it is empty otherwise)."""
+    from harness.correlate import asked_rows
+
+    def table(rows: pd.DataFrame) -> str:
+        if rows["budget"].isna().all():
+            rows = rows.drop(columns=["budget"])
+        return rows.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+    asked = asked_rows(summary, proxies)
+    click.echo(table(summary[asked]))
+    reference = summary[~asked].rename(columns={"proxy": "reference"})
+    if len(reference):
+        click.echo(
+            "\nreference rows, not proxies asked for (the benchmark's own table signals; "
+            "the truth's agreement with itself):"
+        )
+        click.echo(table(reference))
 
 
 def _parse_steps(text: str | None) -> list[int] | None:
@@ -115,6 +138,6 @@ def correlate(
         seeds=seeds,
         storage=storage,
     )
-    click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    _print_summary(summary, [p.strip() for p in proxy.split(",") if p.strip()])
     if out:
         click.echo(f"wrote {out}/cells.csv, summary.csv, scatter.png")
