@@ -10,6 +10,7 @@ A worker that finds its lease taken stops before writing another trial.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from harness.store import Holder, Store
 
 DEFAULT_SECONDS = 60.0
+log = logging.getLogger("harness.leases")
 _TOKEN = uuid.uuid4().hex[:8]
 
 
@@ -90,6 +92,12 @@ def claim(store: Store, run_id: str, owner: str, seconds: float) -> Lease | Hold
     held = store.claim_run(run_id, owner, seconds)
     if held is not None and held.owner and owner_is_dead(held.owner):
         if store.take_over(run_id, owner, held.owner, seconds):
+            log.info(
+                "run %s: took over the lease of %s (its process is gone); resuming from its "
+                "stored trials",
+                run_id,
+                held.owner,
+            )
             held = None
         else:
             held = store.claim_run(run_id, owner, seconds)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import sys
 import time
@@ -23,13 +24,15 @@ from harness import HarnessError, __version__
 from harness.benchmarks import BENCHMARKS, Benchmark
 from harness.environment import differences, environment, libraries
 from harness.identity import cache_version, run_inputs
-from harness.leases import DEFAULT_SECONDS, Lease, claim, owner_id
+from harness.leases import DEFAULT_SECONDS, Lease, claim, describe, owner_id
 from harness.methods import METHODS
 from harness.proxies import Evaluation, make_proxy
 from harness.seeds import derive_seed
 from harness.spaces import SPACES
 from harness.store import Store, evaluation_key, redact
 from harness.strategies import STRATEGIES, make_strategy
+
+log = logging.getLogger("harness.runner")
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,7 @@ def execute_run(
     done), 'busy' (another live worker holds it) or 'lost' (our lease was taken meanwhile)."""
     run_id = spec.run_id
     if store.run_status(run_id) == "done":
+        log.debug("run %s (%s): already complete in the store, skipped", run_id, _name(spec))
         return "skipped"
     benchmark = spec.resolve_benchmark()
     space = SPACES.get(benchmark.space)
@@ -304,17 +308,27 @@ def execute_run(
     )
     lease = claim(store, run_id, owner or owner_id(), lease_seconds)
     if not isinstance(lease, Lease):
-        return "skipped" if lease.status == "done" else "busy"
+        if lease.status == "done":
+            log.debug("run %s (%s): completed by another worker, skipped", run_id, _name(spec))
+            return "skipped"
+        log.debug("run %s (%s): %s", run_id, _name(spec), describe(lease, time.time()))
+        return "busy"
     try:
         resumed = _search(spec, store, lease, benchmark, space, strategy, proxy, on_trial)
     except LeaseLost:
+        log.info("run %s (%s): lease taken by another worker, stopped", run_id, _name(spec))
         return "lost"
     finally:
         lease.stop()
     if lease.lost.is_set():
+        log.info("run %s (%s): lease taken by another worker, stopped", run_id, _name(spec))
         return "lost"
     store.finish_run(run_id, lease.owner)
     return "resumed" if resumed else "done"
+
+
+def _name(spec: RunSpec) -> str:
+    return f"{spec.method} on {spec.benchmark}, repetition {spec.repetition}"
 
 
 @dataclass
@@ -465,6 +479,7 @@ def cached_evaluate(
     key = evaluation_key(proxy.name, settings_json, arch_key, seed, version)
     hit = store.cached_evaluation(key)
     if hit is not None:
+        log.debug("cache hit: %s on %s (proxy seed %d)", proxy.name, arch_key, seed)
         return Evaluation(**hit), True
     ev = proxy.evaluate(arch, benchmark, seed)
     store.cache_evaluation(key, proxy.name, settings_json, arch_key, seed, ev.to_dict(), version)

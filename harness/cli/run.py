@@ -134,7 +134,30 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     show_default=True,
     help="With --nats-path: the mean over training trials, or one seeded trial.",
 )
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress bar, no closing tally; log warnings only.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Also log each skipped run and cache hit (DEBUG); by default the log names new "
+    "stores, lease takeovers and retries.",
+)
+@click.option(
+    "--log-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Append every log record (DEBUG, with time and process) to FILE.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar  [default: only when stderr is a terminal]",
+)
 @click.option(
     "--format",
     "fmt",
@@ -164,15 +187,58 @@ def run(
     nats_path: str | None,
     nats_trial: str,
     quiet: bool,
+    verbose: int,
+    log_file: str | None,
+    progress: bool | None,
     fmt: str,
 ) -> None:
     """Search: methods x benchmarks x seeds, resumable; ends with the summary table.
 
     Several `harness run` commands (or hosts) may share one store and plan: each run is
-    executed once, under a lease; the others take other runs or wait."""
+    executed once, under a lease; the others take other runs or wait.
+
+    Logging (stderr, `harness: ...`): new stores, lease takeovers and retries; -v adds skipped
+    runs and cache hits, -q keeps warnings only; --log-file keeps everything."""
+    from harness import log
+
+    log.configure(log.level_of(verbose, quiet), log_file)
+    try:
+        _run(**locals())
+    finally:
+        log.reset()
+
+
+def _run(
+    methods: tuple[str, ...],
+    benchmarks: tuple[str, ...],
+    seeds: int,
+    trials: int | None,
+    budget_seconds: float | None,
+    master_seed: int,
+    proxy: str | None,
+    profile: str | None,
+    sets: tuple[str, ...],
+    bench_sets: tuple[str, ...],
+    storage: str,
+    executor: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    lease_seconds: float,
+    table: str | None,
+    nats_path: str | None,
+    nats_trial: str,
+    quiet: bool,
+    progress: bool | None,
+    fmt: str,
+    **_: object,
+) -> None:
+    import sys
+
     from harness import api
     from harness.executors import check_workers
 
+    if progress is None:
+        progress = not quiet and sys.stderr.isatty()
     if workers is not None:
         check_workers(workers)
     frame = api.run(
@@ -184,7 +250,7 @@ def run(
         executor,
         workers=workers,
         scheduler=scheduler,
-        progress=not quiet,
+        progress=progress,
         lease_seconds=lease_seconds,
         master_seed=master_seed,
         budget_seconds=budget_seconds,
@@ -202,9 +268,14 @@ def run(
     if frame.empty:
         click.echo("no trials: every run stopped before its first evaluation (budget too small?)")
         return
+    from harness.report.pending import evaluate_hints
     from harness.report.sections import summary_text
+    from harness.report.tables import summarize
 
-    click.echo(summary_text(frame, fmt))
+    summary = summarize(frame)
+    click.echo(summary_text(frame, fmt, summary=summary))
+    for line in evaluate_hints(summary, storage) if fmt == "table" else []:
+        click.echo(line)
 
 
 def _tally(statuses: dict[str, str], storage: str) -> str:

@@ -53,6 +53,60 @@ def _worker_visible(origin: str, plugins: list[str]) -> bool:
     return origin == "built-in" or origin.endswith(")") or origin in carried
 
 
+def _script_reimported() -> bool:
+    """True when worker processes import this process's main module again (multiprocessing
+    does for a script file and for `python -m module`), so the names it registers, and those
+    of the modules it imports, exist there too. A notebook, an interactive session and
+    `python -` (stdin) have no file to import."""
+    import os
+    import sys
+
+    main = sys.modules.get("__main__")
+    spec_name = str(getattr(getattr(main, "__spec__", None), "name", "") or "")
+    if spec_name:
+        return not spec_name.endswith("__main__")
+    path = str(getattr(main, "__file__", "") or "")
+    return path.endswith(".py") and os.path.isfile(path)
+
+
+def check_worker_names(plan: Plan, executor: str) -> None:
+    """Every name a run needs (proxy, strategy, benchmark, space) must exist in the worker
+    processes: refuse, in one line and before any run starts, a name registered only in this
+    process (a notebook cell, an interactive session, a module the workers do not import)."""
+    from harness.benchmarks import BENCHMARKS
+    from harness.proxies import PROXIES
+    from harness.spaces import SPACES
+    from harness.strategies import STRATEGIES
+
+    names: dict[tuple[Any, str], None] = {}
+    for r in plan.runs:
+        names[(PROXIES, r.proxy)] = None
+        names[(STRATEGIES, r.strategy)] = None
+        names[(BENCHMARKS, r.benchmark)] = None
+        names[(SPACES, BENCHMARKS.get(r.benchmark).space)] = None
+    script = executor == "process" and _script_reimported()
+    for registry, name in names:
+        origin = registry.origin(name)
+        if _worker_visible(origin, plan.plugins) or script:
+            continue
+        workers = "Dask workers" if executor == "dask" else "worker processes"
+        where = (
+            "in this notebook or interactive session (__main__)"
+            if origin == "__main__"
+            else f"by module {origin}"
+        )
+        fix = (
+            "put the class in a module or .py file and load it as a plugin "
+            "(harness.run(..., plugins=['FILE.py']) or --plugin FILE.py)"
+            if origin == "__main__"
+            else f"load it as a plugin (plugins=[{origin!r}] or --plugin {origin})"
+        )
+        raise HarnessError(
+            f"{registry.kind} {name!r} is registered {where}, which the {workers} cannot "
+            f"import: use executor='serial' (--executor serial), or {fix}"
+        )
+
+
 def auto_workers(plan: Plan) -> int:
     """`--workers` left out: one worker per usable core, at most one per run, when the plan's
     runs compute a proxy (each evaluation pins its own CPU threads, see the `threads`
@@ -96,7 +150,12 @@ def execute_plan(
         raise HarnessError(f"--lease-seconds must be between 1 and 86400, got {lease_seconds}")
     if executor == "process" and (workers == 1 or len(plan.runs) == 1):
         executor = "serial"  # one worker process would only add start-up time
+    if executor != "serial":
+        check_worker_names(plan, executor)
+    from harness import log
+
     opts = Options(
+        log=log.settings(),
         url=url,
         workers=workers,
         scheduler=scheduler,

@@ -9,6 +9,7 @@ executed exactly once (leases, harness.leases). Progress is read back from the s
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from harness.runner import Plan, RunSpec, execute_run
 from harness.store import Store, open_store
 
 RETRY = ("busy", "lost")
+log = logging.getLogger("harness.executors")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Options:
     lease_seconds: float = DEFAULT_SECONDS
     poll_seconds: float = 0.5
     plugins: tuple[str, ...] = ()  # imported by every worker before its first run
+    #: the parent's logging (harness.log.settings), set up again in each worker process
+    log: tuple[int, str | None] | None = None
 
 
 class Session(Protocol):
@@ -95,6 +99,14 @@ def drive(plan: Plan, opts: Options, start: Starter, progress: bool) -> dict[str
             while pending:
                 statuses = session.run_all(pending, bar.tick)
                 retry = [s for s in pending if statuses[s.run_id] in RETRY]
+                new = [s.run_id for s in retry if s.run_id not in waited]
+                if new:
+                    log.info(
+                        "%d run(s) held by another worker or lost with their lease (%s): "
+                        "waiting, then trying again",
+                        len(new),
+                        ", ".join(new[:3]) + (", ..." if len(new) > 3 else ""),
+                    )
                 for spec in pending:
                     status = statuses[spec.run_id]
                     if status not in RETRY:
@@ -132,7 +144,7 @@ def run_in_worker(
     plugin_modules.load(plugins)
     store = _STORES.get(url)
     if store is None:
-        store = _STORES[url] = open_store(url, create=False)
+        store = _STORES[url] = open_store(url, create=False, check=False)  # parent checked
     return spec.run_id, execute_run(spec, store, lease_seconds=lease_seconds)
 
 

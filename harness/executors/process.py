@@ -11,6 +11,7 @@ worker whose parent dies exits too, so no orphan goes on writing.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import multiprocessing as mp
 import os
 import sys
@@ -25,10 +26,16 @@ from harness.executors.base import Options, run_in_worker
 from harness.runner import RunSpec
 from harness.store import Store
 
+log = logging.getLogger("harness.executors")
 
-def _init_worker(threads: int, parent: int, plugins: tuple[str, ...]) -> None:
+
+def _init_worker(
+    threads: int, parent: int, plugins: tuple[str, ...], log: tuple[int, str | None] | None
+) -> None:
+    from harness import log as harness_log
     from harness import plugins as plugin_modules
 
+    harness_log.configure_worker(log)
     plugin_modules.load(plugins)  # the plan's plugins, before the first run
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     if "torch" in sys.modules:  # set the thread count only where torch is in use
@@ -98,7 +105,7 @@ class ProcessSession:
             self.opts.workers,
             mp_context=self.ctx,
             initializer=_init_worker,
-            initargs=(self.threads, os.getpid(), self.opts.plugins),
+            initargs=(self.threads, os.getpid(), self.opts.plugins, self.opts.log),
         )
 
     def run_all(self, specs: list[RunSpec], tick: Callable[[], None]) -> dict[str, str]:
@@ -147,6 +154,7 @@ class ProcessSession:
         return futures
 
     def _rebuild(self) -> None:
+        log.info("a worker process died: starting a new pool; its runs are tried again")
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool = self._pool()
 
