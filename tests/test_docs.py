@@ -194,7 +194,8 @@ def test_python_blocks_run(page: Path, tmp_path: Path) -> None:
                           text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     if page == API_EXAMPLE:  # a store and figures, as the example says
-        assert (tmp_path / "study.db").is_file() and any((tmp_path / "figures").glob("*.png"))
+        assert (tmp_path / "results" / "study.db").is_file()
+        assert any((tmp_path / "figures").glob("*.png"))
 
 
 def test_the_api_example_is_marked_and_runs_as_a_script() -> None:
