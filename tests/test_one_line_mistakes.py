@@ -134,6 +134,8 @@ def test_a_pending_darts_result_prints_the_evaluate_command_that_fills_it(tmp_pa
     assert "pending" in out
     command = f"harness evaluate --method random --benchmark darts-cifar100 --storage {url}"
     assert f"  {command}" in out.splitlines()
+    code, out, err = cli(capsys, "report", "--storage", url)
+    assert code == 0 and f"  {command}" in out.splitlines()  # the report says it too
     code, out, err = cli(capsys, *RUN, "--storage", f"sqlite:///{tmp_path / 'nb.db'}")
     assert code == 0 and "harness evaluate" not in out  # a table's result is never pending
 

@@ -100,6 +100,11 @@ def report(
     )  # fmt: skip
     if out is None:
         click.echo(text, nl=False)
+        if fmt == "table" and table in ("all", "summary"):
+            from harness.report.pending import evaluate_hints
+
+            for line in evaluate_hints(results.trials, storage):
+                click.echo(line)
     else:
         click.echo(f"wrote {out}", err=True)
 

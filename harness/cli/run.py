@@ -274,7 +274,7 @@ def _run(
 
     summary = summarize(frame)
     click.echo(summary_text(frame, fmt, summary=summary))
-    for line in evaluate_hints(summary, storage) if fmt == "table" else []:
+    for line in evaluate_hints(frame, storage) if fmt == "table" else []:
         click.echo(line)
 
 

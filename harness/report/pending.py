@@ -10,13 +10,16 @@ import pandas as pd
 from harness.store.base import DEFAULT_URL, redact
 
 
-def evaluate_hints(summary: pd.DataFrame, storage: str = DEFAULT_URL) -> list[str]:
-    """One line per (benchmark, method) whose report metric is pending (no trained accuracy):
-    the exact `harness evaluate` command that trains its runs' returned cells into `storage`.
-    Empty when nothing is pending."""
-    if summary.empty or "test_acc_mean" not in summary:
+def evaluate_hints(trials: pd.DataFrame, storage: str = DEFAULT_URL) -> list[str]:
+    """One line per (benchmark, method) with a run whose returned cell has no report metric
+    yet (no table, not trained): the exact `harness evaluate` command that trains those runs'
+    cells into `storage`. Empty when nothing is pending."""
+    from harness.report.frame import final_rows
+
+    if trials.empty:
         return []
-    pending = summary[summary["test_acc_mean"].isna()]
+    last = final_rows(trials)
+    pending = last[last["report_source"] == "pending"]
     pairs = list(dict.fromkeys(zip(pending["method"], pending["benchmark"])))
     if not pairs:
         return []
