@@ -50,7 +50,8 @@ def test_terminal_summary_in_context(store: str, capsys: pytest.CaptureFixture[s
     code, out, err = cli(capsys, "report", "--storage", store, "--table", "summary")
     assert code == 0, err
     lines = out.splitlines()
-    assert max(len(line) for line in lines) <= 100
+    # fits a terminal (the `harness evaluate` command a pending run's hint prints is one line)
+    assert max(len(ln) for ln in lines if not ln.lstrip().startswith("harness ")) <= 100
     block = out[out.index("nb201-cifar10:") :]
     mine, refs = block.split("reference rows, not run here", 1)
     assert "the committed proxy track at 100 trials" in refs
