@@ -199,40 +199,12 @@ def run(
 
     Logging (stderr, `harness: ...`): new stores, lease takeovers and retries; -v adds skipped
     runs and cache hits, -q keeps warnings only; --log-file keeps everything."""
+    import sys
+
     from harness import log
 
     log.configure(log.level_of(verbose, quiet), log_file)
-    try:
-        _run(**locals())
-    finally:
-        log.reset()
-
-
-def _run(
-    methods: tuple[str, ...],
-    benchmarks: tuple[str, ...],
-    seeds: int,
-    trials: int | None,
-    budget_seconds: float | None,
-    master_seed: int,
-    proxy: str | None,
-    profile: str | None,
-    sets: tuple[str, ...],
-    bench_sets: tuple[str, ...],
-    storage: str,
-    executor: str | None,
-    workers: int | None,
-    scheduler: str | None,
-    lease_seconds: float,
-    table: str | None,
-    nats_path: str | None,
-    nats_trial: str,
-    quiet: bool,
-    progress: bool | None,
-    fmt: str,
-    **_: object,
-) -> None:
-    import sys
+    click.get_current_context().call_on_close(log.reset)  # on success and on error alike
 
     from harness import api
     from harness.executors import check_workers
