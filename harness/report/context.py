@@ -265,16 +265,11 @@ def readings(ctxs: list[BenchmarkContext]) -> list[str]:
 
 
 #: the columns of the context table (`harness report --table context`, the API summary's)
+#: (a reference row's columns, its track named in `row`, then the shares of the table's cells)
 CONTEXT_COLUMNS: tuple[str, ...] = (
-    "benchmark",
-    "method",
+    *ROW_COLUMNS[:2],
     "row",
-    "trials",
-    "n_seeds",
-    "test_acc_mean",
-    "test_acc_std",
-    "regret_mean",
-    "labels_used_mean",
+    *(c for c in ROW_COLUMNS[2:] if c != "track"),
     "worse_than_pct",
     "worse_than_pct_min",
     "worse_than_pct_max",
