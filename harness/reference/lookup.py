@@ -53,7 +53,7 @@ def run_experiment(workers: int = 2) -> pd.DataFrame:
     )
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'reference.db'}"
-        execute_plan(plan, url, workers=workers, progress=True)
+        execute_plan(plan, url, workers=workers, progress=sys.stderr.isatty())
         store = open_store(url, create=False)
         frame = store.trials_frame()
         store.close()

@@ -17,6 +17,7 @@ a time.
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ def run(
     plan = track_plan(methods, benchmarks)
     with tempfile.TemporaryDirectory() as tmp:
         url = storage or f"sqlite:///{Path(tmp) / 'proxy-track.db'}"
-        execute_plan(plan, url, workers=None, progress=True)  # a worker per core
+        execute_plan(plan, url, workers=None, progress=sys.stderr.isatty())  # a worker per core
         store = open_store(url, create=False)
         fresh = store.trials_frame(plan.run_ids)
         store.close()
