@@ -177,7 +177,8 @@ def run_cells(
                     rows.append(base)
                     rows.extend(_readout_rows(proxy, spec, ev, base))
                 if progress is not None:
-                    progress(f"{spec} budget {budget} seed {seed}: {len(cells)} cells")
+                    at = "" if budget is None else f" budget {budget}"
+                    progress(f"{spec}{at} seed {seed}: {len(cells)} cells")
     signals = getattr(benchmark, "signals", None)
     if signals is not None:
         for arch, key, text, truth in keyed:
