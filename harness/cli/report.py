@@ -90,10 +90,9 @@ def report(
         missing = sorted(set(ids) - set(results.trials.get("run_id", [])))
         if missing:
             raise HarnessError(f"--run-ids: no run {missing[0]!r} in {redact(storage)}")
-    if fmt == "csv" and len(results.trials):  # csv keeps stdout clean: notes go to stderr
-        note = one_identity(results.trials, ids)[1]
-        if note:
-            click.echo(f"note: {note}", err=True)
+    kept, note = one_identity(results.trials, ids) if len(results.trials) else (None, None)
+    if fmt == "csv" and note:  # csv keeps stdout clean: notes go to stderr
+        click.echo(f"note: {note}", err=True)
     text = write_report(
         results, fmt, versus=versus, table=table, out=out, seed=seed, run_ids=ids,
         correlate=correlate,
@@ -103,7 +102,8 @@ def report(
         if fmt == "table" and table in ("all", "summary"):
             from harness.report.pending import evaluate_hints
 
-            for line in evaluate_hints(results.trials, storage):
+            # the runs the report shows: a left-out experiment's pending cells are not asked for
+            for line in evaluate_hints(kept if kept is not None else results.trials, storage):
                 click.echo(line)
     else:
         click.echo(f"wrote {out}", err=True)

@@ -242,10 +242,8 @@ def run(
         return
     from harness.report.pending import evaluate_hints
     from harness.report.sections import summary_text
-    from harness.report.tables import summarize
 
-    summary = summarize(frame)
-    click.echo(summary_text(frame, fmt, summary=summary))
+    click.echo(summary_text(frame, fmt))
     for line in evaluate_hints(frame, storage) if fmt == "table" else []:
         click.echo(line)
 

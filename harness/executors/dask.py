@@ -110,14 +110,14 @@ class DaskSession:
 
     def _lost(self, spec: RunSpec) -> str:
         n = self.attempts[spec.run_id] = self.attempts.get(spec.run_id, 0) + 1
+        if n >= MAX_ATTEMPTS:
+            raise HarnessError(f"run {spec.run_id} was lost with its worker {n} times; giving up")
         logging.getLogger("harness.executors").info(
             "run %s was lost with its Dask worker (attempt %d of %d): trying again",
             spec.run_id,
             n,
             MAX_ATTEMPTS,
         )
-        if n >= MAX_ATTEMPTS:
-            raise HarnessError(f"run {spec.run_id} was lost with its worker {n} times; giving up")
         return "lost"
 
     def close(self) -> None:

@@ -87,8 +87,6 @@ def reference_rows() -> pd.DataFrame:
 def _pick(rows: pd.DataFrame) -> pd.DataFrame:
     """random, rea and the best label-free method (0 labels) at one benchmark and budget,
     one row each, from the first track (TRACKS order) that holds it."""
-    if rows.empty:
-        return rows
     order = {t: i for i, (t, _) in enumerate(TRACKS)}
     rows = rows.assign(_order=rows["track"].map(order)).sort_values("_order", kind="stable")
     first = rows.drop_duplicates("method")
@@ -97,9 +95,6 @@ def _pick(rows: pd.DataFrame) -> pd.DataFrame:
     if len(free):
         chosen.append(str(free.sort_values("test_acc_mean", ascending=False)["method"].iloc[0]))
     picked = first.set_index("method").loc[chosen].reset_index()
-    picked["role"] = [
-        m if m in BASELINES else "best label-free" for m in picked["method"]
-    ]  # fmt: skip
     return picked.drop(columns="_order")
 
 
@@ -187,7 +182,7 @@ def contexts(trials: pd.DataFrame) -> list[BenchmarkContext]:
             means[str(method)] = (float(acc.mean()), len(acc))
         here = refs[(refs["benchmark"] == bench) & refs["trials"].isin(set(budget.values()))]
         picked = pd.concat(
-            [_pick(r) for _, r in here.groupby("trials", sort=True)] or [here.assign(role="")],
+            [_pick(r) for _, r in here.groupby("trials", sort=True)] or [here],
             ignore_index=True,
         )
         out.append(

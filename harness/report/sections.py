@@ -140,7 +140,9 @@ def _trial_sections(
 ) -> list[Section]:
     metrics = metrics_caption(trials)
     summary = summarize(trials, seed=seed)
-    ctxs = contexts(trials) if {"summary", "context"} & set(which) else []
+    # the contexts feed the context table, and the terminal's summary (which holds them)
+    needed = "context" in which or (fmt == "table" and "summary" in which)
+    ctxs = contexts(trials) if needed else []
     out = []
     if "summary" in which:
         cap = f"{metrics}\n{summary_legend(summary)}"
@@ -259,25 +261,10 @@ def report_tables(
     return render_report(report, fmt)
 
 
-def summary_text(
-    trials: pd.DataFrame,
-    fmt: str = "table",
-    *,
-    seed: int = 0,
-    summary: pd.DataFrame | None = None,
-) -> str:
-    """The summary `harness run` closes with: in a terminal, the table with each benchmark's
-    context and the readings last; md and latex add the context table after the summary;
-    csv is the summary's CSV alone (one clean table for machines). `summary`: the trials'
-    `summarize` frame where the caller has it."""
-    summary = summarize(trials, seed=seed) if summary is None else summary
-    if fmt == "csv":
-        return render(summary, fmt)
-    ctxs = contexts(trials)
-    if fmt == "table":
-        return terminal_summary(summary, ctxs)
-    out = render(summary, fmt, caption=f"{metrics_caption(trials)}\n{summary_legend(summary)}")
-    context = _context_section(ctxs, summary)
-    if context.frame is None:
-        return out + f"\n{context.reason}\n"
-    return out + "\n" + render(context.frame, fmt, caption=context.caption)
+def summary_text(trials: pd.DataFrame, fmt: str = "table", *, seed: int = 0) -> str:
+    """The summary `harness run` closes with, the report's own sections: in a terminal, the
+    table with each benchmark's context and the readings last; md and latex add the context
+    table after the summary; csv is the summary's CSV alone (one clean table for machines)."""
+    which = ("summary",) if fmt == "csv" else ("summary", "context")
+    sections = _trial_sections(trials, fmt, None, seed, which)
+    return "\n".join(render_report(Report(sections, []), fmt).values())

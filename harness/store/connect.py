@@ -236,7 +236,7 @@ def open_store(url: str | None = None, create: bool = True, check: bool = True) 
     An existing SQLite file is first checked (`PRAGMA integrity_check`, about 0.1 s for 100k
     trials): a damaged one is refused in one line before anything reads or writes it
     (`check=False` skips this, for worker processes whose parent checked). A new store is
-    named on the `harness.store` logger (INFO), with any folder made for it: `store.created`."""
+    named on the `harness.store` logger (INFO), with any folder made for it."""
     url = url or DEFAULT_URL
     parsed = _parse(url)
     path: Path | None = None
@@ -251,13 +251,10 @@ def open_store(url: str | None = None, create: bool = True, check: bool = True) 
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise HarnessError(f"cannot create storage {redact(url)}: {err.strerror}") from None
-            created = f"new store {path}" + (
-                f" (created folder{'s' if len(folders) > 1 else ''} "
-                + ", ".join(f"{p}{os.sep}" for p in folders)
-                + ")"
-                if folders
-                else ""
-            )
+            created = f"new store {path}"
+            if folders:
+                made = ", ".join(f"{p}{os.sep}" for p in folders)
+                created += f" (created folder{'s' if len(folders) > 1 else ''} {made})"
         elif path.is_dir():
             raise HarnessError(f"storage {redact(url)} points at a directory")
         elif check:
@@ -272,7 +269,6 @@ def open_store(url: str | None = None, create: bool = True, check: bool = True) 
         engine.dispose()
         raise
     store = SqlStore(url, engine)
-    store.created = created
     if created:
         log.info(created)
     return store

@@ -112,8 +112,6 @@ class SqlStore:
     def __init__(self, url: str, engine: sa.Engine) -> None:
         self.url = redact(url)
         self._engine = engine
-        #: what opening it created ("new store PATH (created folder ...)"), else None
-        self.created: str | None = None
         dialect = engine.dialect.name
         self._insert_run = _idempotent_insert(dialect, runs_table)
         self._insert_evaluation = _idempotent_insert(dialect, evaluations_table)
