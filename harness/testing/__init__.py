@@ -36,16 +36,26 @@ harness imports this package.
 from __future__ import annotations
 
 try:
-    import pytest  # noqa: F401
+    import pytest
 except ImportError as err:  # pragma: no cover - the dev extra installs pytest
     raise ImportError(
         'harness.testing needs pytest: pip install "csnas-harness[dev]" (or pytest)'
     ) from err
 
-from harness.testing.benchmarks import BenchmarkCase, BenchmarkConformance
-from harness.testing.proxies import ProxyCase, ProxyConformance
-from harness.testing.spaces import SpaceCase, SpaceConformance
-from harness.testing.strategies import StrategyCase, StrategyConformance, objective
+# pytest explains a failed `assert` (the values compared) only in modules it rewrites: test
+# files, conftest, and these, named before they import
+pytest.register_assert_rewrite(
+    "harness.testing._common",
+    "harness.testing.benchmarks",
+    "harness.testing.proxies",
+    "harness.testing.spaces",
+    "harness.testing.strategies",
+)
+
+from harness.testing.benchmarks import BenchmarkCase, BenchmarkConformance  # noqa: E402
+from harness.testing.proxies import ProxyCase, ProxyConformance  # noqa: E402
+from harness.testing.spaces import SpaceCase, SpaceConformance  # noqa: E402
+from harness.testing.strategies import StrategyCase, StrategyConformance, objective  # noqa: E402
 
 __all__ = [
     "BenchmarkCase",

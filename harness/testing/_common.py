@@ -52,12 +52,12 @@ def in_fresh_process(function: str, spec: dict[str, Any], timeout: float = 300) 
     return json.loads(last[len("RESULT ") :])
 
 
-def json_round_trip(value: Any) -> Any:
+def json_round_trip(value: Any, what: str = "settings") -> Any:
     """`value` through JSON and back; raises AssertionError naming what does not survive."""
     try:
         text = json.dumps(value, sort_keys=True)
     except (TypeError, ValueError) as err:
-        raise AssertionError(f"settings are not JSON-serialisable: {err}") from None
+        raise AssertionError(f"{what} are not JSON-serialisable: {err}") from None
     back = json.loads(text)
-    assert back == value, f"settings change through JSON: {value!r} -> {back!r}"
+    assert back == value, f"{what} change through JSON: {value!r} -> {back!r}"
     return back

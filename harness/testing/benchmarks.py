@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
 
-from harness.testing._common import load_plugins, resolve
+from harness.benchmarks.base import TruthSource
+from harness.testing._common import json_round_trip, resolve
 
-TRUTH_SOURCES = ("table", "surrogate", "training")
+TRUTH_SOURCES = get_args(TruthSource)
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,7 @@ class BenchmarkConformance:
     def test_space_is_registered(self, benchmark_case: BenchmarkCase) -> None:
         from harness.spaces import SPACES
 
-        b = benchmark_case.get()
-        load_plugins(benchmark_case.plugins)
+        b = benchmark_case.get()  # loads the case's plugins
         assert b.space in SPACES, f"space {b.space!r} is not registered"
         assert isinstance(b.n_classes, int) and b.n_classes >= 2
         assert b.truth_source in TRUTH_SOURCES
@@ -85,5 +84,4 @@ class BenchmarkConformance:
             assert all(v is None or lo <= v <= hi for v in values)
 
     def test_manifest_is_json(self, benchmark_case: BenchmarkCase) -> None:
-        manifest = benchmark_case.get().manifest()
-        assert json.loads(json.dumps(manifest)) == manifest
+        json_round_trip(benchmark_case.get().manifest(), "manifest")

@@ -13,14 +13,15 @@ import random
 import sys
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
 
+from harness.proxies.base import Direction
 from harness.testing._common import in_fresh_process, json_round_trip, load_plugins, resolve
 
-DIRECTIONS = ("minimize", "maximize")
+DIRECTIONS = get_args(Direction)
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,18 @@ def _score_in_child(spec: dict[str, Any]) -> list[Any]:
     return [[ev.status, repr(ev.score)] for ev in evaluations(case)]
 
 
+def _advance_rngs() -> None:
+    """Move each global random state on by one draw, so a proxy that re-seeds one to a fixed
+    value cannot leave it as it found it by chance (an earlier evaluation did the same)."""
+    random.random()
+    np.random.random()
+    if "torch" in sys.modules:
+        sys.modules["torch"].rand(1)
+
+
 def _rng_states() -> list[Any]:
     legacy: Any = np.random.get_state()
-    states: list[Any] = [random.getstate(), legacy[1].tolist()]
+    states: list[Any] = [random.getstate(), legacy[1].tolist(), legacy[2:]]  # key and position
     if "torch" in sys.modules:
         states.append(sys.modules["torch"].get_rng_state().tolist())
     return states
@@ -134,10 +144,12 @@ class ProxyConformance:
         """A new proxy object, the same seed: the same score; the caller's random states
         (random, numpy's global, torch's) are left as they were."""
         bench, cells = proxy_case.benchmark_and_cells()
-        before = _rng_states()
-        again = proxy_case.make().evaluate(cells[0], bench, proxy_case.seed)
-        assert _rng_states() == before, "evaluate changed the caller's global random state"
         first = evaluations(proxy_case)[0]
+        proxy = proxy_case.make()  # outside the window: making it may import torch (a new state)
+        _advance_rngs()
+        before = _rng_states()
+        again = proxy.evaluate(cells[0], bench, proxy_case.seed)
+        assert _rng_states() == before, "evaluate changed the caller's global random state"
         assert (again.status, repr(again.score)) == (first.status, repr(first.score))  # NaN too
 
     def test_deterministic_means_seed_independent(self, proxy_case: ProxyCase) -> None:
