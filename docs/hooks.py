@@ -46,10 +46,6 @@ def _value(value: Any) -> str:
     return f"`{text}`" if text != "" else '`""`'
 
 
-def _built_in(registry: Any) -> list[str]:
-    return [n for n in registry.names() if registry.origin(n) == "built-in"]
-
-
 def proxy_settings() -> dict[str, dict[str, Any]]:
     """Each built-in proxy's settings as it is built with no override (trained proxies: per
     profile). {proxy: {profile or "": settings}}."""
@@ -58,7 +54,7 @@ def proxy_settings() -> dict[str, dict[str, Any]]:
 
     out: dict[str, dict[str, Any]] = {}
     trained = set(PROXIES.tagged("trained"))
-    for name in _built_in(PROXIES):
+    for name in PROXIES.built_in():
         if name in trained:
             out[name] = {p: make_proxy(name, profile=p).settings() for p in PROFILES}
         else:
@@ -72,7 +68,7 @@ def strategy_settings() -> dict[str, dict[str, Any]]:
     from harness.strategies import STRATEGIES, make_strategy
 
     space = SPACES.get("nb201").param_space
-    return {n: dict(make_strategy(n, space, 0).settings) for n in _built_in(STRATEGIES)}
+    return {n: dict(make_strategy(n, space, 0).settings) for n in STRATEGIES.built_in()}
 
 
 def _proxies_table() -> str:
@@ -123,7 +119,7 @@ def protocol_settings() -> dict[str, dict[str, dict[str, Any]]]:
     from harness.spaces import SPACES
 
     out = {}
-    for name in _built_in(PROTOCOLS):
+    for name in PROTOCOLS.built_in():
         protocol = PROTOCOLS.get(name)
         space = protocol.native_spaces[0]
         keys = tuple(SPACES.get(space).scale_keys)
@@ -164,7 +160,7 @@ def _methods_table() -> str:
         "| method | strategy | proxy | settings | trials | what it is |",
         "|:---|:---|:---|:---|---:|:---|",
     ]
-    for name in _built_in(METHODS):
+    for name in METHODS.built_in():
         m = METHODS.get(name)
         settings = {**m.strategy_settings, **m.proxy_settings}
         shown = ", ".join(f"`{k}={v}`" for k, v in settings.items()) or "-"
@@ -180,7 +176,7 @@ def _names_table() -> str:
 
     rows = ["| noun | registered names (built-in) |", "|:---|:---|"]
     for registry in REGISTRIES:
-        names = ", ".join(f"`{n}`" for n in _built_in(registry))
+        names = ", ".join(f"`{n}`" for n in registry.built_in())
         rows.append(f"| {registry.kind} | {names} |")
     return "\n".join(rows)
 

@@ -148,6 +148,11 @@ class Registry(Generic[T]):
         self._ensure_loaded()
         return sorted({*self._items, *self._lazy})
 
+    def built_in(self) -> list[str]:
+        """The harness's own names (sorted), without any plugin's: what its tables list and
+        its tests check."""
+        return [n for n in self.names() if self.origin(n) == "built-in"]
+
     def __contains__(self, name: object) -> bool:
         self._ensure_loaded()
         return name in self._items or name in self._lazy

@@ -21,7 +21,7 @@ from harness.testing import (
 
 
 def built_in(registry) -> list[str]:
-    return [n for n in registry.names() if registry.origin(n) == "built-in"]
+    return registry.built_in()
 
 
 #: a narrow, shallow network and a small batch for every zero-cost proxy

@@ -47,7 +47,7 @@ def test_the_table_of_names_is_the_registries() -> None:
     from harness.contracts import REGISTRIES
 
     for registry in REGISTRIES:
-        built_in = {n for n in registry.names() if registry.origin(n) == "built-in"}
+        built_in = set(registry.built_in())
         assert _row_names(registry.kind) == built_in, registry.kind
 
 

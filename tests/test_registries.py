@@ -19,7 +19,7 @@ TRAINED = {"contrastive", "supervised"}
 
 def built_in(registry) -> list[str]:
     """The harness's own names: an installed plugin's never change what these tests check."""
-    return [n for n in registry.names() if registry.origin(n) == "built-in"]
+    return registry.built_in()
 
 
 @pytest.mark.parametrize("name", built_in(METHODS))

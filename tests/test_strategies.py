@@ -23,7 +23,7 @@ SPACE = NB201Space()
 PARAMS = SPACE.param_space
 BENCH = BENCHMARKS.get("nb201-cifar10")
 #: the harness's own strategies: an installed plugin's are checked by its own tests
-BUILT_IN = [n for n in STRATEGIES.names() if STRATEGIES.origin(n) == "built-in"]
+BUILT_IN = STRATEGIES.built_in()
 MODEL_BASED = ["rea", "tpe-hyperopt", "tpe-optuna"]
 
 #: what each built-in needs besides the kit's defaults. GP-BO refits its GP every tell

@@ -1,6 +1,6 @@
 """The conformance kit catches what it claims to: each check fails on an object broken in
-exactly the way it is there to catch (the built-ins passing it is in test_strategies.py,
-test_zero_cost.py, test_nb201_space.py, test_darts_space.py and test_benchmarks.py)."""
+exactly the way it is there to catch (the built-ins passing it is in test_conformance.py and
+test_strategies.py)."""
 
 from __future__ import annotations
 

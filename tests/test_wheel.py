@@ -104,6 +104,11 @@ def harness(ns: SimpleNamespace, *args: str, env: dict[str, str] | None = None):
     return _run([str(ns.venv / "bin" / "harness"), *args], ns.empty, env or ns.env)
 
 
+def python(ns: SimpleNamespace, code: str):
+    """The venv's python running `code` in the empty folder."""
+    return _run([str(ns.venv / "bin" / "python"), "-c", code], ns.empty, ns.env)
+
+
 def test_the_wheel_installs_one_import_name(installed: SimpleNamespace) -> None:
     with zipfile.ZipFile(installed.wheel) as whl:
         names = whl.namelist()
@@ -125,8 +130,7 @@ def test_the_wheel_installs_one_import_name(installed: SimpleNamespace) -> None:
         "print(sorted({str(f).split('/')[0] for f in m.files('csnas-harness') "
         "if not str(f).startswith('..')}))"
     )
-    done = _run([str(installed.venv / "bin" / "python"), "-c", code], installed.empty,
-                installed.env)  # fmt: skip
+    done = python(installed, code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['csnas_harness-0.1.0.dist-info', 'harness']"
     site = next((installed.venv / "lib").glob("python*/site-packages"))
@@ -140,8 +144,7 @@ def test_the_installed_package_is_not_a_checkout(installed: SimpleNamespace) -> 
         "package_checkout; print(harness.__file__); print(harness.baselines.__file__); "
         "print(package_checkout(), git_commit())"
     )
-    done = _run([str(installed.venv / "bin" / "python"), "-c", code], installed.empty,
-                installed.env)  # fmt: skip
+    done = python(installed, code)
     assert done.returncode == 0, done.stderr
     first, second, third = done.stdout.splitlines()
     assert Path(first).is_relative_to(installed.venv) and not Path(first).is_relative_to(REPO)

@@ -60,7 +60,7 @@ SMALL: dict[str, dict] = {
 }
 LABELED = {"snip", "grad-norm", "zico"}
 #: the harness's own zero-cost proxies (a plugin may tag its own "zero-cost" too)
-BUILT_IN = [n for n in ZERO_COST if PROXIES.origin(n) == "built-in"]
+BUILT_IN = [n for n in ZERO_COST if n in PROXIES.built_in()]
 
 
 def _fixed(layer: nn.Module, weight: list) -> nn.Module:

@@ -86,10 +86,10 @@ def rows(check_only: bool, checkout: Path | None) -> None:
     from harness.reference import checkout_root, require_checkout
 
     ref = require_checkout("harness reference rows", checkout, "proxy-track/summary.csv")
-    from harness.report.context import REFERENCE_ROWS_IN_CHECKOUT, reference_rows_from
+    from harness.report.context import REFERENCE_ROWS_IN_CHECKOUT, reference_rows_text
 
     out = checkout_root(checkout) / REFERENCE_ROWS_IN_CHECKOUT
-    text = reference_rows_from(ref).to_csv(index=False, lineterminator="\n")
+    text = reference_rows_text(ref)
     if check_only:
         same = out.exists() and out.read_text() == text
         print(f"{out}: {'equal to' if same else 'DIFFERS from'} the committed summaries")

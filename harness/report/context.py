@@ -64,10 +64,15 @@ def reference_rows_from(reference: str | Path) -> pd.DataFrame:
     )
 
 
+def reference_rows_text(reference: str | Path) -> str:
+    """`reference_rows_from(reference)` as the CSV text the package ships (and checks)."""
+    return str(reference_rows_from(reference).to_csv(index=False, lineterminator="\n"))
+
+
 def write_reference_rows(reference: str | Path, out: str | Path) -> Path:
-    """Write `reference_rows_from(reference)` to `out` (a checkout's package data)."""
+    """Write `reference_rows_text(reference)` to `out` (a checkout's package data)."""
     out = Path(out)
-    out.write_text(reference_rows_from(reference).to_csv(index=False, lineterminator="\n"))
+    out.write_text(reference_rows_text(reference))
     return out
 
 
