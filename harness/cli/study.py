@@ -8,21 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
+from harness.cli.reference import F, checkout_option
 from harness.studies import DARTS_ACTIONS, NB201_ACTIONS
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-_checkout = click.option(
-    "--checkout",
-    default=None,
-    metavar="DIR",
-    help="A checkout of the csnas-harness repository (default: the current directory).",
-)
 
 
 def _root(default: str) -> Callable[[F], F]:
@@ -43,9 +33,9 @@ def study() -> None:
 
 @study.command("nb201")
 @click.argument("action", type=click.Choice(NB201_ACTIONS))
-@_checkout
+@checkout_option
 @_root("results/study")
-def nb201(action: str, checkout: str | None, root: str | None) -> None:
+def nb201(action: str, checkout: Path | None, root: str | None) -> None:
     """The NB201 proxy study. ACTION: `run` prints the correlate commands (each resumable
     via --storage); `write` merges their outputs into results/reference/study/; `explain`
     prints the figures on what the contrastive score measures."""
@@ -56,7 +46,7 @@ def nb201(action: str, checkout: str | None, root: str | None) -> None:
 
 @study.command("darts")
 @click.argument("action", type=click.Choice(DARTS_ACTIONS))
-@_checkout
+@checkout_option
 @_root("results/darts-study")
 @click.option(
     "--naslib",
@@ -80,7 +70,7 @@ def nb201(action: str, checkout: str | None, root: str | None) -> None:
 )
 def darts(
     action: str,
-    checkout: str | None,
+    checkout: Path | None,
     root: str | None,
     naslib: Path | None,
     cells: int,

@@ -69,10 +69,9 @@ def _script_reimported() -> bool:
     return path.endswith(".py") and os.path.isfile(path)
 
 
-def check_worker_names(plan: Plan, executor: str) -> None:
-    """Every name a run needs (proxy, strategy, benchmark, space) must exist in the worker
-    processes: refuse, in one line and before any run starts, a name registered only in this
-    process (a notebook cell, an interactive session, a module the workers do not import)."""
+def _plan_names(plan: Plan) -> list[tuple[Any, str]]:
+    """(registry, name) of every proxy, strategy, benchmark and space the plan's runs use,
+    once each, in plan order."""
     from harness.benchmarks import BENCHMARKS
     from harness.proxies import PROXIES
     from harness.spaces import SPACES
@@ -84,10 +83,18 @@ def check_worker_names(plan: Plan, executor: str) -> None:
         names[(STRATEGIES, r.strategy)] = None
         names[(BENCHMARKS, r.benchmark)] = None
         names[(SPACES, BENCHMARKS.get(r.benchmark).space)] = None
-    script = executor == "process" and _script_reimported()
-    for registry, name in names:
+    return list(names)
+
+
+def check_worker_names(plan: Plan, executor: str) -> None:
+    """Every name a run needs (proxy, strategy, benchmark, space) must exist in the worker
+    processes: refuse, in one line and before any run starts, a name registered only in this
+    process (a notebook cell, an interactive session, a module the workers do not import)."""
+    if executor == "process" and _script_reimported():
+        return  # each worker imports the script again, registrations included
+    for registry, name in _plan_names(plan):
         origin = registry.origin(name)
-        if _worker_visible(origin, plan.plugins) or script:
+        if _worker_visible(origin, plan.plugins):
             continue
         workers = "Dask workers" if executor == "dask" else "worker processes"
         where = (
@@ -113,15 +120,13 @@ def auto_workers(plan: Plan) -> int:
     setting, so the trials are those of a serial run); 1 for table lookups (a lookup run
     takes milliseconds, a worker process seconds to start) and for names a worker process
     could not build (registered in this process only, not through a plugin)."""
-    from harness.proxies import PROXIES, make_proxy
-    from harness.strategies import STRATEGIES
+    from harness.proxies import make_proxy
 
     tables = {p: getattr(make_proxy(p), "needs_table", False) for p in {r.proxy for r in plan.runs}}
     computed = sum(not tables[r.proxy] for r in plan.runs)
     if not computed:
         return 1
-    names = {(PROXIES, r.proxy) for r in plan.runs} | {(STRATEGIES, r.strategy) for r in plan.runs}
-    if not all(_worker_visible(reg.origin(name), plan.plugins) for reg, name in names):
+    if not all(_worker_visible(reg.origin(name), plan.plugins) for reg, name in _plan_names(plan)):
         return 1
     return max(1, min(usable_cores(), computed))
 

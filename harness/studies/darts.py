@@ -437,7 +437,7 @@ def paper_cost(cells: int, out: Path | None = None) -> dict:
 
 def act(
     action: str,
-    checkout: str | None = None,
+    checkout: str | Path | None = None,
     root: str | None = None,
     naslib: Path | None = None,
     cells: int = 100,

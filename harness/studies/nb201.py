@@ -389,7 +389,7 @@ def _explain(part: pd.DataFrame, profile: str) -> None:
     print(f"authors' pirl seconds per cell: median {seconds.median():.1f}, max {seconds.max():.1f}")
 
 
-def act(action: str, checkout: str | None = None, root: str | None = None) -> None:
+def act(action: str, checkout: str | Path | None = None, root: str | None = None) -> None:
     """Run one action of `harness study nb201`. Every action works on a checkout of the
     repository (`checkout`, default the current directory), checked first: one line
     (HarnessError) where there is none."""
