@@ -40,7 +40,7 @@ def _names(value: str | Iterable[str], what: str) -> list[str]:
 
 
 def plan(
-    methods: str | Iterable[str],
+    methods: str | Iterable[str] = (),
     benchmarks: str | Iterable[str] = ("nb201-cifar10",),
     seeds: int = 5,
     trials: int | None = None,
@@ -55,8 +55,17 @@ def plan(
     nats_trial: str = "mean",
     benchmark_settings: dict[str, Any] | None = None,
     plugins: Iterable[str] = (),
+    strategies: str | Iterable[str] = (),
+    strategy_settings: dict[str, Any] | None = None,
+    parallel: int = 1,
 ) -> Plan:
     """The runs `run` would execute (methods x benchmarks x seeds), checked, nothing stored.
+
+    `strategies` run any registered strategy with `proxy` (default `lookup-12`) and
+    `strategy_settings`, named by both (`rea+meco`; a registered method that is exactly that
+    pairing keeps its name); `proxy` also overrides the named `methods`' own proxy.
+    `parallel`: candidates in flight per run, each evaluated by its own worker (1: ask,
+    evaluate, tell, one at a time).
 
     `plugins`: modules (or .py files) that register proxies, strategies, methods, spaces or
     benchmarks (harness.plugins); the plan carries them to every worker.
@@ -71,8 +80,10 @@ def plan(
         settings["profile"] = profile
     if table is None and os.environ.get("HARNESS_NB201_TABLE"):
         table = os.environ["HARNESS_NB201_TABLE"]  # read here, once: it travels in the plan
+    named = [] if methods in ((), [], "") else _names(methods, "methods")
+    paired = [] if strategies in ((), [], "") else _names(strategies, "strategies")
     return make_plan(
-        _names(methods, "methods"),
+        named,
         _names(benchmarks, "benchmarks"),
         seeds=seeds,
         master_seed=master_seed,
@@ -87,11 +98,14 @@ def plan(
         or None,
         table=None if table is None else str(table),
         plugins=list(plugins),
+        strategies=paired,
+        strategy_settings=strategy_settings,
+        parallel=parallel,
     )
 
 
 def run(
-    methods: str | Iterable[str],
+    methods: str | Iterable[str] = (),
     benchmarks: str | Iterable[str] = ("nb201-cifar10",),
     seeds: int = 5,
     trials: int | None = None,
@@ -114,7 +128,7 @@ def run(
     already complete in `storage` are not redone; the statuses per run are in
     `frame.attrs["statuses"]`. Other keyword options go to `plan` (master_seed,
     budget_seconds, proxy, proxy_settings, profile, table, nats_path, nats_trial,
-    benchmark_settings, plugins)."""
+    benchmark_settings, plugins, strategies, strategy_settings, parallel)."""
     from harness.executors import execute_plan
 
     the_plan = plan(methods, benchmarks, seeds, trials, **plan_options)

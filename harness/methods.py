@@ -100,3 +100,42 @@ for _m in (
     ),
 ):
     METHODS.register(_m.name, _m)
+
+
+def compose(strategy: str, proxy: str, strategy_settings: dict[str, Any] | None = None) -> Method:
+    """Any registered strategy with any proxy (`harness run --strategy S --proxy P`).
+
+    The preset that is exactly this pairing (same strategy, proxy and strategy settings, no
+    proxy settings of its own) is returned as it is, so `--strategy rea --proxy meco` and
+    `--method meco-rea` are one experiment with one set of runs. Any other pairing is named by
+    both, `rea+meco`, with non-default strategy settings in brackets
+    (`rea[population_size=20]+meco`): two pairings in one store never share a name."""
+    settings = dict(strategy_settings or {})
+    for _, m in METHODS.items():
+        if (m.strategy, m.proxy, m.strategy_settings, m.proxy_settings) == (
+            strategy,
+            proxy,
+            settings,
+            {},
+        ):
+            return m
+    name = strategy + _bracket(settings) + "+" + proxy
+    return Method(
+        name,
+        strategy,
+        proxy,
+        f"strategy {strategy} with proxy {proxy}",
+        strategy_settings=settings,
+    )
+
+
+def _bracket(settings: dict[str, Any]) -> str:
+    """`[key=value,...]` in key order, values as JSON (strings bare), or '' for none."""
+    if not settings:
+        return ""
+    import json
+
+    def text(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+    return "[" + ",".join(f"{k}={text(v)}" for k, v in sorted(settings.items())) + "]"

@@ -15,6 +15,7 @@ import logging
 import math
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -22,10 +23,11 @@ from typing import Any
 
 from harness import HarnessError, __version__
 from harness.benchmarks import BENCHMARKS, Benchmark
+from harness.candidates import Deferred, Done, Evaluator, Job
 from harness.environment import differences, environment, libraries
 from harness.identity import cache_version, run_inputs
 from harness.leases import DEFAULT_SECONDS, Lease, claim, describe, owner_id
-from harness.methods import METHODS
+from harness.methods import METHODS, Method, compose
 from harness.proxies import Evaluation, make_proxy
 from harness.seeds import derive_seed
 from harness.spaces import SPACES
@@ -52,6 +54,16 @@ class RunSpec:
     benchmark_settings: dict[str, Any] = field(default_factory=dict)
     #: table / image sha256 and the proxy's code version (harness.identity.run_inputs)
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: candidates in flight (`--parallel`); 1 asks, evaluates and tells one at a time
+    parallel: int = 1
+
+    def config(self) -> dict[str, Any]:
+        """The spec as stored (manifest `config`) and hashed (run id). `parallel` at 1 is left
+        out, so runs made before it existed keep their ids and experiments."""
+        out = asdict(self)
+        if out["parallel"] == 1:
+            del out["parallel"]
+        return out
 
     def resolve_benchmark(self) -> Benchmark:
         benchmark = BENCHMARKS.get(self.benchmark)
@@ -74,7 +86,7 @@ class RunSpec:
 
     @property
     def run_id(self) -> str:
-        blob = json.dumps(asdict(self), sort_keys=True)
+        blob = json.dumps(self.config(), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -125,25 +137,33 @@ def make_plan(
     benchmark_settings: dict[str, Any] | None = None,
     table: str | None = None,
     plugins: list[str] | None = None,
+    strategies: list[str] | None = None,
+    strategy_settings: dict[str, Any] | None = None,
+    parallel: int = 1,
 ) -> Plan:
     """Resolve names, settings and input files up front, so bad input fails before anything
     is stored. `table` is an NB201 table file for the benchmarks that read one: it becomes a
     benchmark setting, so the path and its sha256 are part of each run's identity. `plugins`
-    (with $HARNESS_PLUGINS) are imported first, and the plan carries them to its workers."""
+    (with $HARNESS_PLUGINS) are imported first, and the plan carries them to its workers.
+
+    `strategies` pair each strategy with `proxy` (default `lookup-12`) and `strategy_settings`
+    (harness.methods.compose), beside the named `methods`, whose proxy `proxy` overrides.
+    `parallel` candidates are kept in flight per run (harness.runner._search)."""
     from harness import plugins as plugin_modules
 
     loaded = plugin_modules.load([*plugin_modules.from_environment(), *(plugins or [])])
     check_plan_sizes(seeds, master_seed, trials, budget_seconds)
-    n_runs = len(methods) * len(benchmarks) * seeds
+    check_parallel(parallel)
+    entries = _entries(methods, strategies or [], proxy, strategy_settings or {})
+    n_runs = len(entries) * len(benchmarks) * seeds
     if n_runs > MAX_RUNS:
         raise HarnessError(f"the plan has {n_runs:,} runs, more than {MAX_RUNS:,}: fewer --seeds?")
     runs: list[RunSpec] = []
-    shared = _shared_settings(methods, proxy, proxy_settings or {})
-    for method_name in methods:
-        method = METHODS.get(method_name)
-        STRATEGIES.get(method.strategy)
-        proxy_name = proxy or method.proxy
-        settings = dict(method.proxy_settings) if proxy is None else {}
+    shared = _shared_settings(entries, proxy, proxy_settings or {})
+    for method in entries:
+        composed = method.name not in METHODS or METHODS.get(method.name) != method
+        proxy_name = method.proxy if composed else (proxy or method.proxy)
+        settings = dict(method.proxy_settings) if proxy is None or composed else {}
         settings.update(shared[proxy_name])
         resolved = make_proxy(proxy_name, **settings)  # validates settings
         n_trials = trials
@@ -152,8 +172,9 @@ def make_plan(
         for bench_name in benchmarks:
             bench_settings = _benchmark_settings(bench_name, benchmark_settings, table)
             inputs = _checked_inputs(method, proxy_name, resolved, bench_name, bench_settings)
+            strategy_overrides = _strategy_settings(method, bench_name, parallel, composed)
             template = RunSpec(
-                method=method_name,
+                method=method.name,
                 benchmark=bench_name,
                 repetition=0,
                 master_seed=master_seed,
@@ -161,13 +182,70 @@ def make_plan(
                 proxy=proxy_name,
                 trials=n_trials,
                 budget_seconds=budget_seconds,
-                strategy_settings=dict(method.strategy_settings),
+                strategy_settings=strategy_overrides,
                 proxy_settings=resolved.settings(),
                 benchmark_settings=bench_settings,
                 inputs=inputs,
+                parallel=parallel,
             )
             runs.extend(replace(template, repetition=rep) for rep in range(seeds))
     return Plan(runs, plugins=loaded)
+
+
+#: more candidates in flight than any executor here has workers for
+MAX_PARALLEL = 1024
+
+
+def check_parallel(parallel: int) -> None:
+    if isinstance(parallel, bool) or not isinstance(parallel, int):
+        raise HarnessError(f"--parallel must be an integer, got {parallel!r}")
+    if not 1 <= parallel <= MAX_PARALLEL:
+        raise HarnessError(f"--parallel must be between 1 and {MAX_PARALLEL}, got {parallel}")
+
+
+def _entries(
+    methods: list[str], strategies: list[str], proxy: str | None, settings: dict[str, Any]
+) -> list[Method]:
+    """The plan's methods: the named presets, then each strategy composed with the proxy."""
+    if settings and not strategies:
+        raise HarnessError("--strategy-set needs --strategy (a named method has its settings)")
+    if not methods and not strategies:
+        raise HarnessError("nothing to run: give --method NAME or --strategy NAME")
+    out = [METHODS.get(m) for m in methods]
+    for name in strategies:
+        STRATEGIES.get(name)  # an unknown name: one line listing the known ones
+        out.append(compose(name, proxy or "lookup-12", settings))
+    names = [m.name for m in out]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise HarnessError(f"method {twice[0]!r} is in the plan twice (a preset and a pairing?)")
+    return out
+
+
+def _strategy_settings(
+    method: Method, bench_name: str, parallel: int, check: bool
+) -> dict[str, Any]:
+    """The method's strategy settings, checked by building the strategy on the benchmark's
+    space where they are the user's (a setting the strategy does not take: one line). With
+    several candidates in flight a strategy that has a constant liar gets it turned on, in
+    the settings and so in the run id (tpe-optuna: pending trials are told as the best loss
+    so far; the others see pending candidates their own way, see docs)."""
+    settings = dict(method.strategy_settings)
+    if not check and parallel == 1:
+        return settings
+    space = SPACES.get(BENCHMARKS.get(bench_name).space).param_space
+    try:
+        strategy = make_strategy(method.strategy, space, 0, **settings)
+    except (TypeError, ValueError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise HarnessError(f"strategy {method.strategy}: {first}") from None
+    resolved = getattr(strategy, "settings", {}) or {}
+    close = getattr(strategy, "close", None)
+    if callable(close):
+        close()
+    if parallel > 1 and resolved.get("constant_liar") is False and "constant_liar" not in settings:
+        settings["constant_liar"] = True
+    return settings
 
 
 def _checked_inputs(
@@ -196,11 +274,11 @@ def _benchmark_settings(
 
 
 def _shared_settings(
-    methods: list[str], proxy: str | None, settings: dict[str, Any]
+    methods: list[Method], proxy: str | None, settings: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
     """Plan-wide proxy settings (`--profile`, `--set`) go to every proxy that takes them, so a
     plan can mix trained and lookup proxies; a setting no proxy of the plan takes is an error."""
-    names = list(dict.fromkeys(proxy or METHODS.get(m).proxy for m in methods))
+    names = list(dict.fromkeys(proxy or m.proxy for m in methods))
     known = {n: set(make_proxy(n).settings()) for n in names}  # trained ones list `profile`
     unknown = sorted(set(settings) - set().union(*known.values()))
     if unknown:
@@ -223,7 +301,7 @@ def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> di
     benchmark = spec.resolve_benchmark()
     return {
         "run_id": spec.run_id,
-        "config": asdict(spec),
+        "config": spec.config(),
         "seed": spec.seed,
         "proxy_seed": spec.proxy_seed,
         "strategy_settings": strategy_settings,
@@ -282,9 +360,12 @@ def execute_run(
     on_trial: Callable[[int], None] | None = None,
     owner: str | None = None,
     lease_seconds: float = DEFAULT_SECONDS,
+    evaluator: Evaluator | None = None,
 ) -> str:
     """Run (or resume) one run under a lease. Returns 'done', 'resumed', 'skipped' (already
-    done), 'busy' (another live worker holds it) or 'lost' (our lease was taken meanwhile)."""
+    done), 'busy' (another live worker holds it) or 'lost' (our lease was taken meanwhile).
+    `evaluator`: where the candidates of a run with `parallel` > 1 are evaluated (the
+    executor's workers); without one they are evaluated here, one after another."""
     run_id = spec.run_id
     if store.run_status(run_id) == "done":
         log.debug("run %s (%s): already complete in the store, skipped", run_id, _name(spec))
@@ -314,7 +395,9 @@ def execute_run(
         log.debug("run %s (%s): %s", run_id, _name(spec), describe(lease, time.time()))
         return "busy"
     try:
-        resumed = _search(spec, store, lease, benchmark, space, strategy, proxy, on_trial)
+        resumed = _search(
+            spec, store, lease, benchmark, space, strategy, proxy, on_trial, evaluator
+        )
     except LeaseLost:
         log.info("run %s (%s): lease taken by another worker, stopped", run_id, _name(spec))
         return "lost"
@@ -347,6 +430,18 @@ class _Incumbent:
             self.loss, self.score, self.truth, self.arch = loss, score, truth, arch
 
 
+@dataclass
+class _Candidate:
+    """A suggestion asked and not yet told: its cell and its evaluation under way."""
+
+    suggestion: Any
+    arch: Any = None
+    arch_key: str = ""
+    pending: Any = None  # harness.candidates.Pending
+    cached: bool = False
+    asked_at: float = 0.0
+
+
 def _search(
     spec: RunSpec,
     store: Store,
@@ -356,68 +451,177 @@ def _search(
     strategy: Any,
     proxy: Any,
     on_trial: Callable[[int], None] | None,
+    evaluator: Evaluator | None = None,
 ) -> bool:
-    """Replay the stored trials, then search until the run is complete. True if resumed."""
+    """Replay the stored trials, then search until the run is complete. True if resumed.
+
+    Up to `spec.parallel` candidates are in flight: the run asks until k are open, then tells
+    (and stores) the oldest once its evaluation is done, then asks again. Asks and tells
+    therefore interleave the same way whatever finishes first, and resume replays them so.
+    At k = 1 this is ask, evaluate, tell, store: the loop as it always was."""
     best = _Incumbent()
-    replayed = _replay(spec, store, strategy, best)
+    open_ = _replay(spec, store, strategy, best)
+    replayed = open_.told
     settings_json = json.dumps(proxy.settings(), sort_keys=True)
     version = cache_version(spec.inputs)
-    number = replayed
-    while spec.trials is None or number < spec.trials:
+    context = _EvalContext(spec, store, proxy, settings_json, version, benchmark, evaluator)
+    inflight: deque[_Candidate] = deque()
+    for suggestion in open_.outstanding:  # asked before the stop, never told: evaluate again
+        inflight.append(
+            _start(_Candidate(suggestion, asked_at=time.perf_counter()), space, context)
+        )
+    asked = open_.asked
+    last_end = 0.0
+    while True:
         if lease.lost.is_set():
             raise LeaseLost(spec.run_id)
-        t0 = time.perf_counter()
-        suggestion = strategy.ask()
-        arch = space.decode(suggestion.params)
-        arch_key = space.canonical_key(arch)
-        ev, cached = cached_evaluate(
-            store, proxy, settings_json, version, arch, arch_key, benchmark, spec.proxy_seed
-        )
+        while len(inflight) < spec.parallel and (spec.trials is None or asked < spec.trials):
+            t0 = time.perf_counter()
+            candidate = _Candidate(strategy.ask(), asked_at=t0)
+            inflight.append(_start(candidate, space, context))
+            asked += 1
+        if not inflight:
+            break
+        candidate = inflight.popleft()
+        ev = context.finish(candidate)
         if spec.budget_seconds is not None and best.cum_sim + ev.simulated_s > spec.budget_seconds:
             break  # the next evaluation would exceed the simulated budget
-        strategy.tell(suggestion.number, ev.loss)
-        truth = benchmark.report(arch)
-        wall = time.perf_counter() - t0
-        best.offer(ev.loss, ev.score, truth, space.format(arch))
-        best.cum_wall += wall
-        best.cum_sim += ev.simulated_s
-        row = dict(
-            run_id=spec.run_id,
-            number=suggestion.number,
-            params=suggestion.params,
-            arch=space.format(arch),
-            arch_key=arch_key,
-            status=ev.status,
-            score=ev.score,
-            direction=ev.direction,
-            truth=truth,
-            **_best_columns(best, benchmark.optimum),
-            wall_s=wall,
-            simulated_s=ev.simulated_s,
-            labels_used=ev.labels_used,
-            cached=cached,
-        )
+        strategy.tell(candidate.suggestion.number, ev.loss)
+        truth = benchmark.report(candidate.arch)
+        end = time.perf_counter()
+        wall = end - max(candidate.asked_at, last_end)  # overlapping candidates counted once
+        last_end = end
+        row = _row(spec, space, candidate, ev, truth, wall, best, benchmark.optimum)
         if not store.add_trial(row, lease.owner):
             raise LeaseLost(spec.run_id)
-        number += 1
         if on_trial is not None:
             on_trial(1)
     return bool(replayed)
 
 
-def _replay(spec: RunSpec, store: Store, strategy: Any, best: _Incumbent) -> int:
-    """Feed the stored trials to the freshly seeded strategy, which must propose exactly what
-    was stored; returns how many there were."""
+@dataclass
+class _EvalContext:
+    """What starting and finishing a candidate's evaluation needs (the store's cache)."""
+
+    spec: RunSpec
+    store: Store
+    proxy: Any
+    settings_json: str
+    version: str
+    benchmark: Any
+    evaluator: Evaluator | None
+
+    def key(self, arch_key: str) -> str:
+        return evaluation_key(
+            self.proxy.name, self.settings_json, arch_key, self.spec.proxy_seed, self.version
+        )
+
+    def finish(self, candidate: _Candidate) -> Evaluation:
+        """The candidate's evaluation, stored in the cache when it was computed."""
+        ev: Evaluation = candidate.pending.result()
+        if not candidate.cached and not self.proxy.deterministic:
+            self.store.cache_evaluation(
+                self.key(candidate.arch_key),
+                self.proxy.name,
+                self.settings_json,
+                candidate.arch_key,
+                self.spec.proxy_seed,
+                ev.to_dict(),
+                self.version,
+            )
+        return ev
+
+
+def _start(candidate: _Candidate, space: Any, context: _EvalContext) -> _Candidate:
+    """Decode the candidate and start its evaluation: a table lookup or a cache hit at once,
+    else in this process when its turn comes, or on the executor's workers."""
+    spec, proxy = context.spec, context.proxy
+    candidate.arch = space.decode(candidate.suggestion.params)
+    candidate.arch_key = space.canonical_key(candidate.arch)
+    if proxy.deterministic:
+        candidate.pending = Deferred(proxy, candidate.arch, context.benchmark, spec.proxy_seed)
+        return candidate
+    hit = context.store.cached_evaluation(context.key(candidate.arch_key))
+    if hit is not None:
+        log.debug(
+            "cache hit: %s on %s (proxy seed %d)", proxy.name, candidate.arch_key, spec.proxy_seed
+        )
+        candidate.pending, candidate.cached = Done(Evaluation(**hit)), True
+    elif context.evaluator is None or spec.parallel == 1:
+        candidate.pending = Deferred(proxy, candidate.arch, context.benchmark, spec.proxy_seed)
+    else:
+        job = Job(
+            spec.proxy,
+            spec.proxy_settings,
+            candidate.arch,
+            spec.benchmark,
+            spec.benchmark_settings,
+            spec.proxy_seed,
+        )
+        candidate.pending = context.evaluator.submit(job)
+    return candidate
+
+
+def _row(
+    spec: RunSpec,
+    space: Any,
+    candidate: _Candidate,
+    ev: Evaluation,
+    truth: float | None,
+    wall: float,
+    best: _Incumbent,
+    optimum: float | None,
+) -> dict[str, Any]:
+    """The trial as stored, the incumbent updated with it."""
+    arch = space.format(candidate.arch)
+    best.offer(ev.loss, ev.score, truth, arch)
+    best.cum_wall += wall
+    best.cum_sim += ev.simulated_s
+    return dict(
+        run_id=spec.run_id,
+        number=candidate.suggestion.number,
+        params=candidate.suggestion.params,
+        arch=arch,
+        arch_key=candidate.arch_key,
+        status=ev.status,
+        score=ev.score,
+        direction=ev.direction,
+        truth=truth,
+        **_best_columns(best, optimum),
+        wall_s=wall,
+        simulated_s=ev.simulated_s,
+        labels_used=ev.labels_used,
+        cached=candidate.cached,
+    )
+
+
+@dataclass
+class _Replayed:
+    """Where replay leaves a run: trials told, suggestions asked, and those still open."""
+
+    told: int
+    asked: int
+    outstanding: list[Any]
+
+
+def _replay(spec: RunSpec, store: Store, strategy: Any, best: _Incumbent) -> _Replayed:
+    """Feed the stored trials to the freshly seeded strategy, asking ahead as the search did
+    (k open before each tell); each must be proposed exactly as stored."""
     done = store.trials(spec.run_id)
+    open_: deque[Any] = deque()
+    asked = 0
     for row in done:
-        suggestion = strategy.ask()
+        while len(open_) < spec.parallel and (spec.trials is None or asked < spec.trials):
+            open_.append(strategy.ask())
+            asked += 1
+        suggestion = open_.popleft()
         if suggestion.params != row["params"] or suggestion.number != row["number"]:
             raise HarnessError(_replay_mismatch(store, spec.run_id, row, suggestion.params))
         loss = _loss(row["status"], row["score"], row["direction"])
         strategy.tell(suggestion.number, loss)
         best.offer(loss, row["score"], row["truth"], row["arch"])
         best.cum_wall, best.cum_sim = row["cum_wall_s"], row["cum_simulated_s"]
-    return len(done)
+    return _Replayed(len(done), asked, list(open_))
 
 
 def _best_columns(best: _Incumbent, optimum: float | None) -> dict[str, Any]:

@@ -18,13 +18,13 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
-    """`--set key=value` proxy overrides; values parsed as JSON where they parse."""
+def parse_set(values: tuple[str, ...], option: str = "--set") -> dict[str, Any]:
+    """`--set key=value` overrides; values parsed as JSON where they parse."""
     out: dict[str, Any] = {}
     for item in values:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise HarnessError(f"--set expects key=value, got {item!r}")
+            raise HarnessError(f"{option} expects key=value, got {item!r}")
         try:
             out[key] = json.loads(raw)
         except json.JSONDecodeError:
@@ -34,7 +34,32 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
 
 @click.command()
 @click.option(
-    "--method", "methods", multiple=True, required=True, help="Method(s); comma lists ok."
+    "--method",
+    "methods",
+    multiple=True,
+    help="Named method(s) (presets of a strategy and a proxy); comma lists ok.",
+)
+@click.option(
+    "--strategy",
+    "strategies",
+    multiple=True,
+    help="Strategy(ies), each run with --proxy (default lookup-12) and named by both, e.g. "
+    "`--strategy rea --proxy meco` is `rea+meco`; comma lists ok. Adapters: "
+    "optuna:<SamplerClass>, nevergrad:<optimizer>.",
+)
+@click.option(
+    "--strategy-set",
+    "strategy_sets",
+    multiple=True,
+    help="Strategy setting key=value for --strategy (repeatable), e.g. population_size=20.",
+)
+@click.option(
+    "--parallel",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Candidates in flight per run, each evaluated by its own worker (process, dask); "
+    "told in ask order, so the trials depend on the seed and this number only.",
 )
 @click.option(
     "--benchmark",
@@ -65,7 +90,12 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     show_default=True,
     help="Derives every run's strategy and proxy seeds.",
 )
-@click.option("--proxy", default=None, help="Override the method's proxy  [default: its own]")
+@click.option(
+    "--proxy",
+    default=None,
+    help="The proxy of each --strategy, and the override of each --method's own  "
+    "[default: lookup-12 for --strategy; the method's own]",
+)
 @click.option(
     "--profile",
     default=None,
@@ -169,6 +199,9 @@ def parse_set(values: tuple[str, ...]) -> dict[str, Any]:
 )
 def run(
     methods: tuple[str, ...],
+    strategies: tuple[str, ...],
+    strategy_sets: tuple[str, ...],
+    parallel: int,
     benchmarks: tuple[str, ...],
     seeds: int,
     trials: int | None,
@@ -233,6 +266,9 @@ def run(
         nats_path=nats_path,
         nats_trial=nats_trial,
         benchmark_settings=parse_set(bench_sets),
+        strategies=_split(strategies),
+        strategy_settings=parse_set(strategy_sets, "--strategy-set"),
+        parallel=parallel,
     )
     statuses = frame.attrs["statuses"]
     if not quiet:
@@ -278,6 +314,8 @@ def list_cmd() -> None:
         click.echo(f"  {name:18s} {b.describe()}{_origin(BENCHMARKS, name)}")
     click.echo("proxies:    " + names(PROXIES))
     click.echo("strategies: " + names(STRATEGIES))
+    adapters = [f"{f.pattern} ({f.about})" + _family_origin(f) for f in STRATEGIES.families()]
+    click.echo("adapters:   " + ", ".join(adapters))
     click.echo("protocols:  " + names(PROTOCOLS))
     click.echo("methods:")
     for name, m in METHODS.items():
@@ -287,9 +325,17 @@ def list_cmd() -> None:
 
 
 def _origin(registry: Any, name: str) -> str:
-    """'' for the harness's own names, else ' [from PLUGIN]'."""
+    """'' for the harness's own names, else ' [from PLUGIN]'; ' [archived: WHY]' added for a
+    name kept for old runs only (`Registry.archive`)."""
     origin = registry.origin(name)
-    return "" if origin == "built-in" else f" [from {origin}]"
+    why = registry.archived(name)
+    return ("" if origin == "built-in" else f" [from {origin}]") + (
+        f" [archived: {why}]" if why else ""
+    )
+
+
+def _family_origin(family: Any) -> str:
+    return "" if family.origin == "built-in" else f" [from {family.origin}]"
 
 
 COMMANDS = [run, list_cmd]

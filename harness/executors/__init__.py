@@ -119,7 +119,8 @@ def auto_workers(plan: Plan) -> int:
     runs compute a proxy (each evaluation pins its own CPU threads, see the `threads`
     setting, so the trials are those of a serial run); 1 for table lookups (a lookup run
     takes milliseconds, a worker process seconds to start) and for names a worker process
-    could not build (registered in this process only, not through a plugin)."""
+    could not build (registered in this process only, not through a plugin). With `parallel`
+    k > 1, one worker per candidate in flight, at most one per core."""
     from harness.proxies import make_proxy
 
     tables = {p: getattr(make_proxy(p), "needs_table", False) for p in {r.proxy for r in plan.runs}}
@@ -128,6 +129,9 @@ def auto_workers(plan: Plan) -> int:
         return 1
     if not all(_worker_visible(reg.origin(name), plan.plugins) for reg, name in _plan_names(plan)):
         return 1
+    in_flight = max(r.parallel for r in plan.runs)
+    if in_flight > 1:  # the runs go one after another, each with k candidates on the workers
+        return max(1, min(usable_cores(), in_flight))
     return max(1, min(usable_cores(), computed))
 
 
@@ -153,7 +157,8 @@ def execute_plan(
         raise HarnessError(f"--scheduler needs --executor dask, not {executor}")
     if not 1 <= lease_seconds <= 86_400:
         raise HarnessError(f"--lease-seconds must be between 1 and 86400, got {lease_seconds}")
-    if executor == "process" and (workers == 1 or len(plan.runs) == 1):
+    in_flight = max((r.parallel for r in plan.runs), default=1)
+    if executor == "process" and (workers == 1 or (len(plan.runs) == 1 and in_flight == 1)):
         executor = "serial"  # one worker process would only add start-up time
     if executor != "serial":
         check_worker_names(plan, executor)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from harness import HarnessError
+from harness.candidates import Evaluator
 from harness.leases import DEFAULT_SECONDS
 from harness.runner import Plan, RunSpec, execute_run
 from harness.store import Store, open_store
@@ -97,7 +98,11 @@ def drive(plan: Plan, opts: Options, start: Starter, progress: bool) -> dict[str
         with start(opts, store, lambda: bar) as session:  # the cluster is up: show progress
             bar = Progress(store, plan, progress)
             while pending:
-                statuses = session.run_all(pending, bar.tick)
+                if any(spec.parallel > 1 for spec in pending):
+                    evaluator = getattr(session, "evaluator", lambda: None)()
+                    statuses = run_here(pending, store, opts, bar, evaluator)
+                else:
+                    statuses = session.run_all(pending, bar.tick)
                 retry = [s for s in pending if statuses[s.run_id] in RETRY]
                 new = [s.run_id for s in retry if s.run_id not in waited]
                 if new:
@@ -121,6 +126,25 @@ def drive(plan: Plan, opts: Options, start: Starter, progress: bool) -> dict[str
             bar.close()
         store.close()
     return results
+
+
+def run_here(
+    specs: list[RunSpec],
+    store: Store,
+    opts: Options,
+    bar: Progress,
+    evaluator: Evaluator | None = None,
+) -> dict[str, str]:
+    """Each run driven by this process, one after another: the serial executor, and every
+    executor's runs with several candidates in flight (`--parallel`), whose evaluations go to
+    `evaluator` (its workers) while this process asks, tells and stores."""
+    out = {}
+    for spec in specs:
+        out[spec.run_id] = execute_run(
+            spec, store, on_trial=bar.local, lease_seconds=opts.lease_seconds, evaluator=evaluator
+        )
+    bar.tick()
+    return out
 
 
 def _pause(seconds: float, tick: Callable[[], None]) -> None:

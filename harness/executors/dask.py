@@ -17,10 +17,13 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import replace
 from typing import Any
 
 from harness import HarnessError
+from harness.candidates import Job, evaluate_job
 from harness.executors.base import Options, run_in_worker
+from harness.proxies import Evaluation
 from harness.runner import RunSpec
 from harness.store import Store, redact
 
@@ -120,6 +123,10 @@ class DaskSession:
         )
         return "lost"
 
+    def evaluator(self) -> DaskEvaluator:
+        """The cluster's workers as the evaluators of candidates in flight (`--parallel`)."""
+        return DaskEvaluator(self)
+
     def close(self) -> None:
         self.client.close()
         if self.cluster is not None:
@@ -129,3 +136,41 @@ class DaskSession:
 def start(opts: Options, store: Store, bar: Any) -> closing[DaskSession]:
     """The session, closed when the `with` block ends (whatever ends it)."""
     return closing(DaskSession(opts))
+
+
+class DaskEvaluator:
+    """Candidates as Dask tasks (a GPU resource where the proxy runs on CUDA); a task lost
+    with its worker is retried by Dask itself (`retries`), then fails the run in one line."""
+
+    def __init__(self, session: DaskSession) -> None:
+        self.session = session
+
+    def submit(self, job: Job) -> _DaskPending:
+        job = replace(job, plugins=self.session.opts.plugins)
+        device = str(job.proxy_settings.get("device", "cpu"))
+        future = self.session.client.submit(
+            evaluate_job,
+            job,
+            key=f"harness-candidate-{uuid.uuid4().hex[:12]}",
+            pure=False,
+            retries=MAX_ATTEMPTS,
+            resources={"GPU": 1} if device.startswith("cuda") else None,
+        )
+        return _DaskPending(future, job)
+
+
+class _DaskPending:
+    def __init__(self, future: Any, job: Job) -> None:
+        self.future, self.job = future, job
+
+    def result(self) -> Evaluation:
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
+
+        try:
+            return Evaluation(**self.future.result())
+        except (KilledWorker, FutureCancelledError) as err:
+            raise HarnessError(
+                f"a candidate of proxy {self.job.proxy} was lost with its Dask worker "
+                f"({type(err).__name__}); giving up"
+            ) from None

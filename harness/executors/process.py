@@ -19,10 +19,13 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import replace
 from typing import Any
 
 from harness import HarnessError
+from harness.candidates import Job, evaluate_job
 from harness.executors.base import Options, run_in_worker
+from harness.proxies import Evaluation
 from harness.runner import RunSpec
 from harness.store import Store
 
@@ -158,8 +161,56 @@ class ProcessSession:
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool = self._pool()
 
+    def evaluator(self) -> PoolEvaluator:
+        """The pool as the evaluator of candidates in flight (`--parallel`)."""
+        return PoolEvaluator(self)
+
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: how often one candidate may take its worker down before the run gives up on it
+MAX_EVALUATION_ATTEMPTS = 3
+
+
+class PoolEvaluator:
+    """Candidates evaluated on the pool's workers; a worker that dies mid-evaluation breaks
+    the pool, which is rebuilt, and the candidate is evaluated again (its result depends on
+    its seed only)."""
+
+    def __init__(self, session: ProcessSession) -> None:
+        self.session = session
+
+    def submit(self, job: Job) -> _PoolPending:
+        return _PoolPending(self.session, replace(job, plugins=self.session.opts.plugins))
+
+
+class _PoolPending:
+    def __init__(self, session: ProcessSession, job: Job) -> None:
+        self.session, self.job = session, job
+        self.future = self._submit()
+
+    def _submit(self) -> cf.Future[dict[str, Any]]:
+        try:
+            return self.session.pool.submit(evaluate_job, self.job)
+        except (cf.process.BrokenProcessPool, OSError):
+            self.session._rebuild()
+            return self.session.pool.submit(evaluate_job, self.job)
+
+    def result(self) -> Evaluation:
+        for attempt in range(1, MAX_EVALUATION_ATTEMPTS + 1):
+            try:
+                return Evaluation(**self.future.result())
+            except cf.process.BrokenProcessPool:
+                if attempt == MAX_EVALUATION_ATTEMPTS:
+                    raise HarnessError(
+                        f"a candidate of proxy {self.job.proxy} took its worker process down "
+                        f"{attempt} times; giving up"
+                    ) from None
+                if getattr(self.session.pool, "_broken", False):
+                    self.session._rebuild()
+                self.future = self._submit()
+        raise AssertionError("unreachable")
 
 
 def start(opts: Options, store: Store, bar: Any) -> closing[ProcessSession]:

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.executors.base import Options, Progress
-from harness.runner import RunSpec, execute_run
+from harness.executors.base import Options, Progress, run_here
+from harness.runner import RunSpec
 from harness.store import Store
 
 
@@ -16,13 +16,7 @@ class SerialSession:
         self.opts, self.store, self.bar = opts, store, bar
 
     def run_all(self, specs: list[RunSpec], tick: Callable[[], None]) -> dict[str, str]:
-        out = {}
-        for spec in specs:
-            out[spec.run_id] = execute_run(
-                spec, self.store, on_trial=self.bar().local, lease_seconds=self.opts.lease_seconds
-            )
-        tick()
-        return out
+        return run_here(specs, self.store, self.opts, self.bar())
 
 
 @contextmanager
