@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from harness.baselines import evolution, gp, random_search
+from harness.baselines import evolution, gp, local_search, random_search, reinforce, smac_bo
 
-__all__ = ["evolution", "gp", "random_search"]
+__all__ = ["evolution", "gp", "local_search", "random_search", "reinforce", "smac_bo"]
