@@ -32,13 +32,24 @@ class Method:
 
 
 METHODS: Registry[Method] = Registry("method")
+#: the proxy of a strategy run without one: the benchmark's own 12-epoch validation accuracy
+DEFAULT_PROXY = "lookup-12"
 
 for _m in (
     Method("random", "random", "lookup-12", "uniform random search"),
     Method("rea", "rea", "lookup-12", "regularised evolution (population 10, sample 3)"),
     Method("tpe", "tpe-hyperopt", "lookup-12", "hyperopt TPE with CSNAS's settings"),
     Method("tpe-optuna", "tpe-optuna", "lookup-12", "optuna TPE, every flag explicit"),
-    Method("bo-gp", "gp", "lookup-12", "GP Bayesian optimisation (scikit-optimize)"),
+    Method(
+        "bo-gp",
+        "gp",
+        "lookup-12",
+        "GP Bayesian optimisation (scikit-optimize; archived upstream, kept for continuity)",
+    ),
+    Method("gp-optuna", "gp-optuna", "lookup-12", "GP Bayesian optimisation (optuna GPSampler)"),
+    Method("smac", "smac", "lookup-12", "SMAC3 random-forest Bayesian optimisation"),
+    Method("reinforce", "reinforce", "lookup-12", "REINFORCE as NATS-Bench ran it"),
+    Method("local-search", "local-search", "lookup-12", "local search as NASLib runs it"),
     Method(
         "csnas",
         "tpe-hyperopt",
@@ -109,7 +120,8 @@ def compose(strategy: str, proxy: str, strategy_settings: dict[str, Any] | None 
     proxy settings of its own) is returned as it is, so `--strategy rea --proxy meco` and
     `--method meco-rea` are one experiment with one set of runs. Any other pairing is named by
     both, `rea+meco`, with non-default strategy settings in brackets
-    (`rea[population_size=20]+meco`): two pairings in one store never share a name."""
+    (`rea[population_size=20]+meco`): two pairings in one store never share a name. With the
+    default proxy (the table lookup) the strategy alone names it, as `random` and `rea` do."""
     settings = dict(strategy_settings or {})
     for _, m in METHODS.items():
         if (m.strategy, m.proxy, m.strategy_settings, m.proxy_settings) == (
@@ -119,7 +131,7 @@ def compose(strategy: str, proxy: str, strategy_settings: dict[str, Any] | None 
             {},
         ):
             return m
-    name = strategy + _bracket(settings) + "+" + proxy
+    name = strategy + _bracket(settings) + ("" if proxy == DEFAULT_PROXY else "+" + proxy)
     return Method(
         name,
         strategy,

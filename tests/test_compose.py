@@ -52,8 +52,9 @@ def test_a_pairing_that_is_a_preset_is_that_preset_with_its_runs():
 def test_other_pairings_are_named_by_both_with_their_settings():
     assert compose("random", "meco").name == "random+meco"
     assert compose("rea", "lookup-12", {"population_size": 20}).name == (
-        "rea[population_size=20]+lookup-12"
-    )
+        "rea[population_size=20]"
+    )  # the default proxy, a table lookup, is left out of the name
+    assert compose("optuna:QMCSampler", "lookup-12").name == "optuna:QMCSampler"
     plain = make_plan([], ["nb201-cifar10"], 1, trials=5, strategies=["rea"], proxy="synflow")
     wider = make_plan(
         [],

@@ -1,6 +1,7 @@
 """`harness bench <what>`: the speed figures, printed and never asserted (harness/bench/).
 
-`grid` (the harness over a bare loop, executors, databases, store writes, GP-BO), `proxies`
+`grid` (the harness over a bare loop, executors, databases, store writes, GP-BO),
+`strategies` (each strategy's own ask + tell per trial), `proxies`
 (trained proxies: seconds per cell, images/s), `zero-cost` (seconds per cell of each
 zero-cost proxy), `evaluate` (evaluate's training step, projected schedule hours).
 """
@@ -19,6 +20,28 @@ from harness.cli.run import _split
 @click.group()
 def bench() -> None:
     """Measure speed (printed figures; run on a quiet machine)."""
+
+
+@bench.command("strategies")
+@click.option("--strategy", "names", multiple=True, help="Strategies [the optimizer track's].")
+@click.option("--trials", type=int, default=100, show_default=True)
+@click.option("--seeds", type=int, default=3, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
+def strategies(names: tuple[str, ...], trials: int, seeds: int, out: str | None) -> None:
+    """Each strategy's own cost per trial: ask + tell in ms on table lookups (mean over the
+    run and over its last tenth), and its construction; medians over seeds."""
+    from harness.bench.strategies import DEFAULT, run_bench
+    from harness.strategies import STRATEGIES
+
+    for flag, value in (("--trials", trials), ("--seeds", seeds)):
+        if not 1 <= value <= 100_000:
+            raise HarnessError(f"{flag} must be between 1 and 100000, got {value}")
+    chosen = _split(names) or DEFAULT
+    for name in chosen:
+        STRATEGIES.get(name)  # unknown: one line before any timing
+    rows = run_bench(chosen, trials, seeds)
+    if out:
+        Path(out).write_text(json.dumps(rows, indent=1) + "\n")
 
 
 @bench.command("grid")

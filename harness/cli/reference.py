@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import click
 
+from harness import HarnessError
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -123,6 +125,50 @@ def proxy_track(
         ref / proxy_track.FOLDER,
     )
     _write_rows(ref, checkout)
+
+
+@reference.group("optimizers")
+def optimizers() -> None:
+    """The optimizer track (results/reference/optimizers/): every strategy with the lookup."""
+
+
+@optimizers.command("run")
+@click.option("--storage", default=None, help="Keep the runs here (resume).")
+@click.option("--methods", default=None, help="A comma-separated subset of the track's methods.")
+@click.option("--workers", type=int, default=None, help="Worker processes [one per core].")
+@checkout_option
+def optimizers_run(
+    storage: str | None, methods: str | None, workers: int | None, checkout: Path | None
+) -> None:
+    """Run (or resume) the track, then write whatever runs are complete; with --methods only
+    those are run and the committed trials of the others are kept."""
+    from harness.reference import require_checkout
+
+    ref = require_checkout("harness reference optimizers run", checkout)
+    from harness.reference import optimizers as track
+
+    chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
+    track.run(storage, chosen, workers, ref / track.FOLDER)
+
+
+@optimizers.command("check")
+@click.option(
+    "--seeds", type=int, default=1, show_default=True, help="Repetitions of each to rerun."
+)
+@click.option("--workers", type=int, default=None, help="Worker processes [one per core].")
+@checkout_option
+def optimizers_check(seeds: int, workers: int | None, checkout: Path | None) -> None:
+    """Rerun the first --seeds repetitions of every strategy of the track and compare each
+    trial with the committed ones (exit 1 when one differs)."""
+    from harness.reference import optimizers as track
+    from harness.reference import require_checkout
+
+    ref = require_checkout(
+        "harness reference optimizers check", checkout, f"{track.FOLDER}/trials.csv.gz"
+    )
+    if not 1 <= seeds <= track.SEEDS:
+        raise HarnessError(f"--seeds must be between 1 and {track.SEEDS}, got {seeds}")
+    sys.exit(0 if track.check(seeds, workers, ref / track.FOLDER) else 1)
 
 
 @reference.group("zero-cost")
