@@ -32,8 +32,8 @@ Its logging setup (which would install an INFO handler on the root logger) is sk
 `smac` logger is held at ERROR (its warnings that the acquisition search found
 no unseen cell and it sampled random ones instead are routine on categorical spaces).
 
-smac is an optional dependency (it builds pyrfr, which needs swig): it is imported when the
-strategy is made.
+SMAC is imported when the strategy is made (smac 2.4's random forest is scikit-learn's, seeded
+by the scenario; SMAC 2.0-2.3 built pyrfr, which needs swig).
 """
 
 from __future__ import annotations
@@ -56,10 +56,10 @@ DEFAULTS: dict[str, Any] = {"n_trials": 100}
 def _import_smac() -> Any:
     try:
         import smac
-    except ImportError as e:
+    except ImportError as e:  # pragma: no cover - a declared dependency
         raise ImportError(
-            "strategy 'smac' needs SMAC3: pip install smac (building its pyrfr needs swig, "
-            "e.g. apt-get install swig)"
+            "strategy 'smac' needs SMAC3: pip install smac (2.4+ is pure Python; SMAC 2.0-2.3 "
+            "build pyrfr, which needs swig)"
         ) from e
     return smac
 
