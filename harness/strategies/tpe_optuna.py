@@ -6,19 +6,17 @@ pass every argument of the installed signature explicitly (univariate, independe
 hyperopt's: 20 start-up trials, 24 EI candidates, `default_gamma`) and record them in
 `settings`. Passing the deprecated flags raises Optuna's FutureWarning; that one warning is
 silenced at construction, since pinning them is the point. Optuna's INFO logging ("A new study
-created...") is silenced only around our own calls, and the caller's verbosity restored.
+created...") is silenced only around our own calls, and the caller's verbosity restored; the
+study, the ask/tell and that silencing are `harness.strategies._optuna`'s, shared with gp-optuna
+and the `optuna:<SamplerClass>` adapters.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from harness.spaces.base import ParamSpace
-from harness.strategies.base import Ledger, Suggestion
+from harness.strategies._optuna import OptunaSearch, check_settings, import_optuna, pinned_flags
 
 DEFAULTS: dict[str, Any] = {
     "consider_prior": True,
@@ -39,72 +37,26 @@ _GAMMAS = ("default_gamma", "hyperopt_default_gamma")
 _WEIGHTS = ("default_weights",)
 
 
-def _import_optuna() -> Any:
-    try:
-        import optuna
-    except ImportError as e:  # pragma: no cover - a declared dependency
-        raise ImportError("strategy 'tpe-optuna' needs optuna: pip install 'optuna>=4.0'") from e
-    return optuna
-
-
-@contextmanager
-def _quiet(optuna: Any) -> Iterator[None]:
-    """Optuna at WARNING for the duration of one call, then the caller's level again."""
-    before = optuna.logging.get_verbosity()
-    if before < optuna.logging.WARNING:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        yield
-    finally:
-        if before < optuna.logging.WARNING:
-            optuna.logging.set_verbosity(before)
-
-
-class OptunaTPE:
-    """One in-memory study; trial numbers are ours, since the study is private."""
+class OptunaTPE(OptunaSearch):
+    """One in-memory study with the pinned TPESampler."""
 
     name = "tpe-optuna"
 
     def __init__(self, space: ParamSpace, seed: int, settings: dict[str, Any]) -> None:
-        optuna = _import_optuna()
+        optuna = import_optuna(self.name)
         from optuna.samplers._tpe import sampler as tpe_module
 
-        self._optuna = optuna
-        self.space = space
-        self.settings = settings
         flags = dict(settings)
         flags["gamma"] = getattr(tpe_module, settings["gamma"])
         flags["weights"] = getattr(tpe_module, settings["weights"])
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", r".*has been deprecated", FutureWarning)
+        with pinned_flags(optuna):
             sampler = optuna.samplers.TPESampler(seed=seed, **flags)
-        with _quiet(optuna):
-            self._study = optuna.create_study(sampler=sampler, direction="minimize")
-        self._distributions = {
-            p.name: optuna.distributions.CategoricalDistribution(p.choices) for p in space.params
-        }
-        self._ledger: Ledger[Any] = Ledger()
-
-    def ask(self) -> Suggestion:
-        with _quiet(self._optuna):
-            trial = self._study.ask(self._distributions)
-        params = {name: trial.params[name] for name in self._distributions}
-        return Suggestion(self._ledger.open(trial), params)
-
-    def tell(self, number: int, loss: float | None) -> None:
-        trial = self._ledger.close(number)
-        with _quiet(self._optuna):
-            if loss is None or math.isnan(loss):
-                self._study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
-            else:
-                self._study.tell(trial, float(loss))
+        super().__init__(self.name, space, settings, optuna, sampler)
 
 
 def tpe_optuna(space: ParamSpace, seed: int, **flags: Any) -> OptunaTPE:
     """Optuna TPE; `flags` override DEFAULTS (gamma/weights by function name)."""
-    unknown = set(flags) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown tpe-optuna settings {sorted(unknown)} (known: {list(DEFAULTS)})")
+    check_settings("tpe-optuna", flags, DEFAULTS)
     settings = {**DEFAULTS, **flags}
     if settings["gamma"] not in _GAMMAS:
         raise ValueError(f"tpe-optuna gamma must be one of {_GAMMAS}, not {settings['gamma']!r}")
