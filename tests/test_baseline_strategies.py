@@ -1,5 +1,6 @@
-"""REINFORCE, local search and SMAC: the conformance kit, their updates checked by hand, and a
-cheap check that each learns on the NB201 table (cifar10-valid accuracy at 12 epochs)."""
+"""REINFORCE, local search and SMAC: their updates checked by hand, and a cheap check that each
+learns on the NB201 table (cifar10-valid accuracy at 12 epochs). The conformance kit runs over
+them with every built-in in test_strategies.py."""
 
 from __future__ import annotations
 
@@ -18,28 +19,11 @@ from harness.benchmarks import BENCHMARKS
 from harness.spaces import NB201Space
 from harness.spaces.base import Categorical, ParamSpace
 from harness.strategies import STRATEGIES, make_strategy
-from harness.testing import StrategyCase, StrategyConformance
 
 SPACE = NB201Space()
 PARAMS = SPACE.param_space
 BENCH = BENCHMARKS.get("nb201-cifar10")
 TOY = ParamSpace((Categorical("a", ("x", "y", "z")), Categorical("b", ("p", "q"))))
-
-
-class TestReinforceConformance(StrategyConformance):
-    case = StrategyCase("reinforce")
-
-
-class TestLocalSearchConformance(StrategyConformance):
-    # num_init 3 reaches neighbourhoods, moves and restarts within the kit's 30 trials
-    case = StrategyCase("local-search", settings={"num_init": 3}, short_startup={"num_init": 3})
-
-
-@pytest.mark.slow
-class TestSmacConformance(StrategyConformance):
-    # 16 trials, n_trials 16: 4 Sobol cells, then the forest (~0.1-0.3 s per ask)
-    case = StrategyCase("smac", settings={"n_trials": 16}, trials=16,
-                        short_startup={"n_trials": 12}, pending_distinct=True)  # fmt: skip
 
 
 def test_registered_without_clashes() -> None:

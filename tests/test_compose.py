@@ -96,9 +96,7 @@ def test_strategy_settings_reach_the_manifest_and_the_strategy(tmp_path):
     def distance(a, b):
         return sum(a[k] != b[k] for k in a)
 
-    assert all(
-        any(distance(params[i], b) == 1 for b in params[i - 4 : i]) for i in range(4, 12)
-    )
+    assert all(any(distance(params[i], b) == 1 for b in params[i - 4 : i]) for i in range(4, 12))
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,10 @@ def test_a_user_name_like_a_built_in_is_refused_and_the_built_ins_stay_whole():
     assert done.returncode == 0, done.stderr
     first, names = done.stdout.strip().splitlines()
     assert first == "strategy 'rea' is already registered (by built-in)"
-    assert names == str(["gp", "random", "rea", "tpe-hyperopt", "tpe-optuna"])
+    assert names == str(
+        ["gp", "gp-optuna", "local-search", "random", "rea", "reinforce", "smac", "tpe-hyperopt",
+         "tpe-optuna"]
+    )  # fmt: skip
 
 
 def _fake_install(site: Path) -> dict[str, str]:

@@ -41,7 +41,10 @@ def test_registries_are_populated():
     assert built_in(SPACES) == ["darts", "darts-edge", "nb201"]
     assert len(built_in(BENCHMARKS)) == 5
     assert {"lookup-12", "lookup-200", "contrastive", "supervised"} <= set(built_in(PROXIES))
-    assert set(built_in(STRATEGIES)) == {"tpe-hyperopt", "tpe-optuna", "random", "gp", "rea"}
+    assert set(built_in(STRATEGIES)) == {
+        "tpe-hyperopt", "tpe-optuna", "gp-optuna", "random", "gp", "rea", "reinforce",
+        "local-search", "smac",
+    }  # fmt: skip
     assert {"csnas", "supervised-tpe", "random", "rea", "tpe", "tpe-optuna", "bo-gp"} <= set(
         built_in(METHODS)
     )

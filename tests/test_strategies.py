@@ -45,7 +45,22 @@ CASES = {
         short_startup={"n_startup_trials": 3},
         pending_distinct=True,
     ),
+    # num_init 3 reaches neighbourhoods, moves and restarts within the kit's 30 trials
+    "local-search": StrategyCase(
+        "local-search", settings={"num_init": 3}, short_startup={"num_init": 3}
+    ),
+    # 16 trials, n_trials 16: 4 Sobol cells, then the forest (~0.1-0.3 s per ask); ~40 s in
+    # all, so in the slow suite (SLOW)
+    "smac": StrategyCase(
+        "smac",
+        settings={"n_trials": 16},
+        trials=16,
+        short_startup={"n_trials": 12},
+        pending_distinct=True,
+    ),
 }
+#: built-ins whose kit run takes longer than the fast suite allows
+SLOW = {"smac"}
 
 
 def loss_of(params: dict[str, str]) -> float:
@@ -56,7 +71,9 @@ class TestBuiltInStrategies(StrategyConformance):
     """Every strategy the harness ships, selected by origin; one without an entry in CASES
     runs at the kit's defaults."""
 
-    @pytest.fixture(params=BUILT_IN)
+    @pytest.fixture(
+        params=[pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in BUILT_IN]
+    )
     def strategy_case(self, request: pytest.FixtureRequest) -> StrategyCase:
         return CASES.get(request.param, StrategyCase(request.param))
 

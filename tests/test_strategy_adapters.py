@@ -3,9 +3,7 @@ conformance kit, and what is particular to them: refusals in one line, the setti
 record, CMA-ES's fallback on categorical spaces, failed trials in nevergrad, the registry's
 families and `harness list`.
 
-The kit reads a target with a colon as "module:attribute", so the cases name this module and
-the family member as the attribute (`__getattr__` below resolves it in the registry); that is
-also how the fresh-process check finds them.
+The kit resolves a family member by its registered name, here and in its fresh process.
 """
 
 from __future__ import annotations
@@ -24,19 +22,11 @@ from harness.strategies import STRATEGIES, make_strategy
 from harness.testing import StrategyCase, StrategyConformance
 from harness.testing.strategies import objective
 
-HERE = __name__
 PARAMS = NB201Space().param_space
 
 
-def __getattr__(name: str) -> Any:
-    """`HERE:optuna:CmaEsSampler` -> the registered family member (see the module docstring)."""
-    if ":" in name:
-        return STRATEGIES.get(name)
-    raise AttributeError(name)
-
-
 def case(name: str, **kwargs: Any) -> StrategyCase:
-    return StrategyCase(f"{HERE}:{name}", **kwargs)
+    return StrategyCase(name, **kwargs)
 
 
 #: nevergrad plans for num_workers pending asks; the kit's pending check keeps 3 in flight
@@ -226,7 +216,7 @@ def test_registry_families() -> None:
     assert built == ["a"]  # built once
     assert things.names() == ["plain"]  # members are not enumerated
     assert "fam:b" in things and "fam:c" not in things and "other:a" not in things
-    assert things.origin("fam:a") == HERE  # the family's origin: who registered it
+    assert things.origin("fam:a") == __name__  # the family's origin: who registered it
     with pytest.raises(HarnessError, match=r"^unknown thing 'fam:c': fam has a and b$"):
         things.get("fam:c")
     with pytest.raises(HarnessError, match=r"^thing 'fam:bad': unusable$"):

@@ -231,6 +231,10 @@ METHOD_COLORS: dict[str, str] = {
     "meco-tpe": "#FB9A99",
     "vkdnw-tpe": "#7570B3",
     "zico-tpe": "#A6761D",
+    "gp-optuna": "#33A02C",
+    "smac": "#FF7F00",
+    "reinforce": "#E31A1C",
+    "local-search": "#6B6B00",
 }
 
 

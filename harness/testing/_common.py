@@ -21,6 +21,8 @@ def load_plugins(plugins: tuple[str, ...]) -> None:
 def resolve(target: str, registry: Any, plugins: tuple[str, ...]) -> Any:
     """A registered name, or "package.module:attribute" for an object not registered (yet)."""
     load_plugins(plugins)
+    if target in registry:  # registered, an adapter family's member included (`optuna:X`)
+        return registry.get(target)
     if ":" in target:
         module, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module), attribute)
