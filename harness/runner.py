@@ -227,9 +227,9 @@ def _strategy_settings(
 ) -> dict[str, Any]:
     """The method's strategy settings, checked by building the strategy on the benchmark's
     space where they are the user's (a setting the strategy does not take: one line). With
-    several candidates in flight a strategy that has a constant liar gets it turned on, in
-    the settings and so in the run id (tpe-optuna: pending trials are told as the best loss
-    so far; the others see pending candidates their own way, see docs)."""
+    several candidates in flight a strategy that has a constant liar gets it turned on and
+    one that plans for a number of workers (nevergrad's `num_workers`) gets k, in the
+    settings and so in the run id (the others see pending candidates their own way)."""
     settings = dict(method.strategy_settings)
     if not check and parallel == 1:
         return settings
@@ -245,6 +245,9 @@ def _strategy_settings(
         close()
     if parallel > 1 and resolved.get("constant_liar") is False and "constant_liar" not in settings:
         settings["constant_liar"] = True
+    workers = resolved.get("num_workers")  # nevergrad plans for this many pending asks
+    if isinstance(workers, int) and workers < parallel and "num_workers" not in settings:
+        settings["num_workers"] = parallel
     return settings
 
 

@@ -40,8 +40,8 @@ class Strategy(Protocol):
     - Failed trials: `tell(number, None)` (and a NaN loss) must be accepted at any time,
       also before any finite loss.
     - Pending trials: several asks before their tells, told in any order, where the
-      strategy supports it (the runner itself tells each trial before the next ask; pending
-      trials come from callers that evaluate in batches).
+      strategy supports it. With `--parallel k` the runner keeps k asked and untold (it
+      tells them in ask order); at k = 1 it tells each trial before the next ask.
     - Bookkeeping: a tell for a number never asked, or told twice, raises ValueError
       (`Ledger` does this).
     - Identity: the run id covers the strategy's code, found by its factory's module; a
