@@ -168,7 +168,7 @@ def optimizers_check(seeds: int, workers: int | None, checkout: Path | None) -> 
     )
     if not 1 <= seeds <= track.SEEDS:
         raise HarnessError(f"--seeds must be between 1 and {track.SEEDS}, got {seeds}")
-    sys.exit(0 if track.check(seeds, workers, ref / track.FOLDER) else 1)
+    sys.exit(track.check(seeds, workers, ref / track.FOLDER))
 
 
 @reference.group("zero-cost")
