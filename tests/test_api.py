@@ -38,7 +38,7 @@ def test_plan_checks_everything_and_stores_nothing(tmp_path):
     with pytest.raises(harness.HarnessError, match="--seeds"):
         harness.run(["rea"], seeds=0, storage=f"sqlite:///{tmp_path / 'x.db'}")
     assert not (tmp_path / "x.db").exists()
-    with pytest.raises(harness.HarnessError, match="no methods"):
+    with pytest.raises(harness.HarnessError, match="nothing to run"):
         harness.plan([])
     with pytest.raises(harness.HarnessError, match="no trials"):
         harness.summary(pd.DataFrame())
