@@ -40,7 +40,7 @@ def _names(value: str | Iterable[str], what: str) -> list[str]:
 
 
 def plan(
-    methods: str | Iterable[str] = (),
+    methods: str | Iterable[str] | None = (),
     benchmarks: str | Iterable[str] = ("nb201-cifar10",),
     seeds: int = 5,
     trials: int | None = None,
@@ -55,7 +55,7 @@ def plan(
     nats_trial: str = "mean",
     benchmark_settings: dict[str, Any] | None = None,
     plugins: Iterable[str] = (),
-    strategies: str | Iterable[str] = (),
+    strategies: str | Iterable[str] | None = (),
     strategy_settings: dict[str, Any] | None = None,
     parallel: int = 1,
 ) -> Plan:
@@ -80,8 +80,8 @@ def plan(
         settings["profile"] = profile
     if table is None and os.environ.get("HARNESS_NB201_TABLE"):
         table = os.environ["HARNESS_NB201_TABLE"]  # read here, once: it travels in the plan
-    named = [] if methods in ((), [], "") else _names(methods, "methods")
-    paired = [] if strategies in ((), [], "") else _names(strategies, "strategies")
+    named = [] if methods in ((), [], "", None) else _names(methods, "methods")
+    paired = [] if strategies in ((), [], "", None) else _names(strategies, "strategies")
     return make_plan(
         named,
         _names(benchmarks, "benchmarks"),
@@ -105,7 +105,7 @@ def plan(
 
 
 def run(
-    methods: str | Iterable[str] = (),
+    methods: str | Iterable[str] | None = (),
     benchmarks: str | Iterable[str] = ("nb201-cifar10",),
     seeds: int = 5,
     trials: int | None = None,

@@ -142,12 +142,21 @@ def compose(strategy: str, proxy: str, strategy_settings: dict[str, Any] | None 
 
 
 def _bracket(settings: dict[str, Any]) -> str:
-    """`[key=value,...]` in key order, values as JSON (strings bare), or '' for none."""
+    """`[key=value,...]` in key order, each value as JSON (`12` and `"12"` stay apart), or ''
+    for none."""
     if not settings:
         return ""
     import json
 
-    def text(value: Any) -> str:
-        return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    from harness import HarnessError
 
-    return "[" + ",".join(f"{k}={text(v)}" for k, v in sorted(settings.items())) + "]"
+    parts = []
+    for key, value in sorted(settings.items()):
+        try:
+            parts.append(f"{key}={json.dumps(value, sort_keys=True)}")
+        except (TypeError, ValueError):
+            raise HarnessError(
+                f"strategy setting {key!r} must be a JSON value (number, string, true/false, "
+                f"list, dict or null), got {type(value).__name__}"
+            ) from None
+    return "[" + ",".join(parts) + "]"

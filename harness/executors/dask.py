@@ -138,6 +138,11 @@ def start(opts: Options, store: Store, bar: Any) -> closing[DaskSession]:
     return closing(DaskSession(opts))
 
 
+#: Dask retries a candidate's task this often: after a lost worker, and also after an
+#: exception, which it cannot tell apart (a proxy that raises would otherwise run 10 times)
+CANDIDATE_RETRIES = 2
+
+
 class DaskEvaluator:
     """Candidates as Dask tasks (a GPU resource where the proxy runs on CUDA); a task lost
     with its worker is retried by Dask itself (`retries`), then fails the run in one line."""
@@ -153,7 +158,7 @@ class DaskEvaluator:
             job,
             key=f"harness-candidate-{uuid.uuid4().hex[:12]}",
             pure=False,
-            retries=MAX_ATTEMPTS,
+            retries=CANDIDATE_RETRIES,
             resources={"GPU": 1} if device.startswith("cuda") else None,
         )
         return _DaskPending(future, job)
@@ -169,7 +174,7 @@ class _DaskPending:
 
         try:
             return Evaluation(**self.future.result())
-        except (KilledWorker, FutureCancelledError) as err:
+        except (KilledWorker, FutureCancelledError, OSError) as err:
             raise HarnessError(
                 f"a candidate of proxy {self.job.proxy} was lost with its Dask worker "
                 f"({type(err).__name__}); giving up"

@@ -191,9 +191,13 @@ class _PoolPending:
         self.future = self._submit()
 
     def _submit(self) -> cf.Future[dict[str, Any]]:
+        """Submit, rebuilding the pool once where it broke meanwhile (see `_submit_all` for
+        the OSError a dying worker can cause)."""
         try:
             return self.session.pool.submit(evaluate_job, self.job)
-        except (cf.process.BrokenProcessPool, OSError):
+        except (cf.process.BrokenProcessPool, OSError) as err:
+            if isinstance(err, OSError) and not getattr(self.session.pool, "_broken", False):
+                raise
             self.session._rebuild()
             return self.session.pool.submit(evaluate_job, self.job)
 
