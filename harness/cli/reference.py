@@ -151,6 +151,20 @@ def optimizers_run(
     track.run(storage, chosen, workers, ref / track.FOLDER)
 
 
+@optimizers.command("parallel")
+@click.option("--storage", default=None, help="Keep the runs here (resume).")
+@click.option("--workers", type=int, default=None, help="Worker processes [one per core].")
+@checkout_option
+def optimizers_parallel(storage: str | None, workers: int | None, checkout: Path | None) -> None:
+    """The same lookup searches with 1, 4 and 8 candidates in flight: how the returned cell
+    changes with k (parallel.csv, parallel.md)."""
+    from harness.reference import optimizers as track
+    from harness.reference import require_checkout
+
+    ref = require_checkout("harness reference optimizers parallel", checkout)
+    track.parallel_run(storage, workers, ref / track.FOLDER)
+
+
 @optimizers.command("check")
 @click.option(
     "--seeds", type=int, default=1, show_default=True, help="Repetitions of each to rerun."

@@ -182,3 +182,84 @@ def write(frame: pd.DataFrame, out: Path | None = None) -> None:
     write_environment(out)
     make_figures(frame, out / "figures")
     print(f"wrote {out} ({len(frame)} trials)")
+
+
+#: the strategies of the candidates-in-flight table (the cheap ones: bo-gp, gp-optuna and smac
+#: would add about an hour here for a k of their own) and the numbers in flight
+PARALLEL_METHODS = ["random", "rea", "tpe", "tpe-optuna", "reinforce", "local-search"]
+PARALLEL_ADAPTERS = ["nevergrad:NGOpt"]
+KS = (1, 4, 8)
+
+
+def parallel_run(storage: str | None, workers: int | None, out: Path | None = None) -> None:
+    """The same searches with k = 1, 4, 8 candidates in flight (a table lookup: no worker
+    needed, the strategy's view is what changes), then `parallel.csv`/`.md`: each k's mean ±
+    sd of the returned cell and its paired difference from k = 1 over the 10 seeds."""
+    from harness.runner import make_plan
+
+    frames = []
+    for k in KS:
+        plan = make_plan(
+            PARALLEL_METHODS,
+            BENCHMARKS,
+            seeds=SEEDS,
+            master_seed=MASTER_SEED,
+            trials=TRIALS,
+            strategies=PARALLEL_ADAPTERS,
+            parallel=k,
+        )
+        frames.append(_trials(plan, storage, workers).assign(k=k))
+    table = parallel_table(pd.concat(frames, ignore_index=True))
+    out = reference_dir() / FOLDER if out is None else out
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "parallel.csv", index=False)
+    (out / "parallel.md").write_text(_markdown(table))
+    print(f"wrote {out / 'parallel.csv'} ({len(table)} rows)")
+
+
+def parallel_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, strategy): k = 1's final result, and each other k's with its
+    paired difference (mean, two-sided paired t-test p, wins and losses over the seeds)."""
+    from scipy import stats
+
+    frame = frame.assign(strategy=frame["method"].str.replace(r"\[.*\]", "", regex=True))
+    last = frame.sort_values("number").groupby(["k", "run_id"]).tail(1)
+    rows = []
+    for (bench, strategy), group in last.groupby(["benchmark", "strategy"], sort=True):
+        finals = {k: g.set_index("repetition")["best_truth"] for k, g in group.groupby("k")}
+        base = finals[1]
+        row: dict[str, Any] = {
+            "benchmark": bench,
+            "strategy": strategy,
+            "k1_mean": base.mean(),
+            "k1_sd": base.std(),
+        }
+        for k in KS[1:]:
+            diff = (finals[k] - base).dropna()
+            moved = bool((diff != 0).any())
+            row[f"k{k}_mean"] = finals[k].mean()
+            row[f"k{k}_sd"] = finals[k].std()
+            row[f"k{k}_diff"] = diff.mean()
+            row[f"k{k}_p"] = stats.ttest_rel(finals[k][diff.index], base[diff.index]).pvalue if (
+                moved and diff.std() > 0) else float("nan")  # fmt: skip
+            row[f"k{k}_better"] = int((diff > 0).sum())
+            row[f"k{k}_worse"] = int((diff < 0).sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    lines = [
+        "| dataset | strategy | k = 1 | k = 4 | vs k = 1 | k = 8 | vs k = 1 |",
+        "|:---|:---|---:|---:|:---|---:|:---|",
+    ]
+    for r in table.itertuples():
+        cells = [f"{r.k1_mean:.2f} ± {r.k1_sd:.2f}"]
+        for k in KS[1:]:
+            mean, sd, diff = (getattr(r, f"k{k}_{x}") for x in ("mean", "sd", "diff"))
+            p, better, worse = (getattr(r, f"k{k}_{x}") for x in ("p", "better", "worse"))
+            shown = "identical" if better == worse == 0 else (
+                f"{diff:+.2f}, p {p:.2f}, better on {better}, worse on {worse}")  # fmt: skip
+            cells += [f"{mean:.2f} ± {sd:.2f}", shown]
+        lines.append(f"| {r.benchmark} | {r.strategy} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
