@@ -30,9 +30,12 @@ class Job:
 
 
 class Pending(Protocol):
-    """An evaluation under way; `result` waits for it."""
+    """An evaluation under way; `result` waits for it, `cancel` drops it (a run that stops
+    leaves no work queued behind the next run's candidates)."""
 
     def result(self) -> Evaluation: ...
+
+    def cancel(self) -> None: ...
 
 
 class Evaluator(Protocol):
@@ -50,6 +53,9 @@ class Done:
     def result(self) -> Evaluation:
         return self._evaluation
 
+    def cancel(self) -> None:
+        """Nothing is under way."""
+
 
 class Deferred:
     """An evaluation run in this process when its result is first asked for (in ask order,
@@ -64,6 +70,9 @@ class Deferred:
             proxy, arch, benchmark, seed = self._args
             self._evaluation = proxy.evaluate(arch, benchmark, seed)
         return self._evaluation
+
+    def cancel(self) -> None:
+        """Nothing was started."""
 
 
 _PROXIES: dict[str, Any] = {}

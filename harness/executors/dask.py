@@ -168,6 +168,9 @@ class _DaskPending:
     def __init__(self, future: Any, job: Job) -> None:
         self.future, self.job = future, job
 
+    def cancel(self) -> None:
+        self.future.cancel()
+
     def result(self) -> Evaluation:
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker

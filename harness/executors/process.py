@@ -201,6 +201,10 @@ class _PoolPending:
             self.session._rebuild()
             return self.session.pool.submit(evaluate_job, self.job)
 
+    def cancel(self) -> None:
+        """Dropped if not started; one already running finishes on its worker, unused."""
+        self.future.cancel()
+
     def result(self) -> Evaluation:
         for attempt in range(1, MAX_EVALUATION_ATTEMPTS + 1):
             try:
