@@ -211,7 +211,7 @@ def _entries(
         raise HarnessError("--strategy-set needs --strategy (a named method has its settings)")
     if not methods and not strategies:
         raise HarnessError("nothing to run: give --method NAME or --strategy NAME")
-    out = [METHODS.get(m) for m in methods]
+    out = [METHODS.get(m) for m in methods]  # `proxy` overrides theirs (make_plan)
     for name in strategies:
         STRATEGIES.get(name)  # an unknown name: one line listing the known ones
         out.append(compose(name, proxy or "lookup-12", settings))
@@ -469,6 +469,30 @@ def _search(
     version = cache_version(spec.inputs)
     context = _EvalContext(spec, store, proxy, settings_json, version, benchmark, evaluator)
     inflight: deque[_Candidate] = deque()
+    try:
+        _loop(
+            spec, store, lease, benchmark, space, strategy, on_trial, open_, context, inflight, best
+        )
+    finally:  # the run stops (done, budget, lease lost, error): drop what is still in flight
+        for candidate in inflight:
+            candidate.pending.cancel()
+    return bool(replayed)
+
+
+def _loop(
+    spec: RunSpec,
+    store: Store,
+    lease: Lease,
+    benchmark: Any,
+    space: Any,
+    strategy: Any,
+    on_trial: Callable[[int], None] | None,
+    open_: _Replayed,
+    context: _EvalContext,
+    inflight: deque[_Candidate],
+    best: _Incumbent,
+) -> None:
+    """Ask until k are in flight, tell and store the oldest, until the run is complete."""
     for suggestion in open_.outstanding:  # asked before the stop, never told: evaluate again
         inflight.append(
             _start(_Candidate(suggestion, asked_at=time.perf_counter()), space, context)
@@ -499,7 +523,6 @@ def _search(
             raise LeaseLost(spec.run_id)
         if on_trial is not None:
             on_trial(1)
-    return bool(replayed)
 
 
 @dataclass

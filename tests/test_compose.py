@@ -264,3 +264,19 @@ def test_kill_9_with_candidates_in_flight_then_resume(tmp_path):
     fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
     assert _cli(*argv[:-1], fresh).returncode == 0
     assert _key(_trials(fresh)) == _key(killed)
+
+
+def test_a_run_that_stops_cancels_what_is_still_in_flight(tmp_path, monkeypatch):
+    """The budget ends the run with k - 1 candidates asked and untold: each is cancelled (on
+    a worker pool: dropped before it starts), none is told or stored."""
+    from harness import candidates
+
+    cancelled = []
+    monkeypatch.setattr(candidates.Deferred, "cancel", lambda self: cancelled.append(self))
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    plan = make_plan(["random"], ["nb201-cifar10"], 1, budget_seconds=3_000.0, parallel=4)
+    execute_plan(plan, url, progress=False)
+    assert len(cancelled) == 3
+    full = make_plan(["random"], ["nb201-cifar10"], 1, trials=10, parallel=4)
+    execute_plan(full, f"sqlite:///{tmp_path / 'f.db'}", progress=False)
+    assert len(cancelled) == 3  # a run that completes has nothing left in flight

@@ -305,7 +305,8 @@ def _labels_vs_accuracy(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
             ax.errorbar(
                 r["labels_used_mean"],
                 y,
-                yerr=np.nan_to_num(err),
+                # a bootstrap interval can miss its mean by a rounding error (BCa, equal seeds)
+                yerr=np.clip(np.nan_to_num(err), 0.0, None),
                 color=colors[r["method"]],
                 marker=_MARKERS[i % len(_MARKERS)],
                 mfc=colors[r["method"]] if full else "white",
