@@ -63,6 +63,7 @@ def regression(session: nox.Session) -> None:
     _install(session)
     session.run("harness", "reference", "check")
     session.run("harness", "reference", "zero-cost", "check")
+    session.run("harness", "reference", "optimizers", "check")
 
 
 @nox.session(python=PYTHON)

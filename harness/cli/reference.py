@@ -165,6 +165,22 @@ def optimizers_parallel(storage: str | None, workers: int | None, checkout: Path
     track.parallel_run(storage, workers, ref / track.FOLDER)
 
 
+@optimizers.command("label-free")
+@click.option("--storage", default=None, help="Keep the runs here (resume).")
+@click.option("--workers", type=int, default=None, help="Worker processes [one per core].")
+@checkout_option
+def optimizers_label_free(storage: str | None, workers: int | None, checkout: Path | None) -> None:
+    """The track's best strategy with the strongest label-free proxy (gp-optuna + MeCo, 0
+    labels, CIFAR-10, 10 seeds) against the label-free track's rows (label-free.md)."""
+    from harness.reference import optimizers as track
+    from harness.reference import require_checkout
+
+    ref = require_checkout(
+        "harness reference optimizers label-free", checkout, "proxy-track/trials.csv.gz"
+    )
+    track.label_free_run(storage, workers, ref / track.FOLDER)
+
+
 @optimizers.command("check")
 @click.option(
     "--seeds", type=int, default=1, show_default=True, help="Repetitions of each to rerun."

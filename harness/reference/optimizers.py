@@ -263,3 +263,44 @@ def _markdown(table: pd.DataFrame) -> str:
             cells += [f"{mean:.2f} ± {sd:.2f}", shown]
         lines.append(f"| {r.benchmark} | {r.strategy} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+#: the label-free row: the track's best strategy (gp-optuna: average rank 1.67, tied with the
+#: archived bo-gp and first on CIFAR-10, the maintained one chosen) with the strongest label-free
+#: proxy of the committed study (MeCo, rho +0.90 on 200 cells), on CIFAR-10 at the label-free
+#: track's master seed, so its proxy seeds are those of the track's `meco-rea`
+LABEL_FREE = {"strategy": "gp-optuna", "proxy": "meco", "benchmark": "nb201-cifar10"}
+LABEL_FREE_MASTER_SEED = 0
+#: the label-free track's rows it is compared with (results/reference/proxy-track/)
+LABEL_FREE_VERSUS = ["meco-rea", "meco-tpe", "az-nas-rea", "rea", "tpe", "random"]
+
+
+def label_free_run(storage: str | None, workers: int | None, out: Path | None = None) -> None:
+    """Run (or resume) the label-free row, then write `label-free.md`/`.csv`: its summary and
+    its paired tests against the label-free track's committed rows, seed by seed."""
+    from harness.report.sections import report_tables
+    from harness.runner import make_plan
+
+    plan = make_plan(
+        [],
+        [LABEL_FREE["benchmark"]],
+        seeds=SEEDS,
+        master_seed=LABEL_FREE_MASTER_SEED,
+        trials=TRIALS,
+        strategies=[LABEL_FREE["strategy"]],
+        proxy=LABEL_FREE["proxy"],
+    )
+    fresh = _trials(plan, storage, workers)
+    out = reference_dir() / FOLDER if out is None else out
+    track = pd.read_csv(out.parent / "proxy-track" / "trials.csv.gz")
+    track = track[
+        (track["benchmark"] == LABEL_FREE["benchmark"]) & track["method"].isin(LABEL_FREE_VERSUS)
+    ]
+    frame = pd.concat([fresh, track], ignore_index=True)
+    name = str(fresh["method"].iloc[0])
+    fresh.to_csv(out / "label-free-trials.csv.gz", index=False,
+                 compression={"method": "gzip", "mtime": 0})  # fmt: skip
+    for fmt in ("md", "csv"):
+        text = report_tables(frame, fmt, versus=name, which=("summary", "compare"))
+        (out / f"label-free.{fmt}").write_text("\n".join(text.values()))
+    print(f"wrote {out / 'label-free.md'} ({len(fresh)} trials of {name})")
