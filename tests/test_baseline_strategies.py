@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from learning import top_quartile_fraction
 
 from harness.baselines import local_search as ls
 from harness.benchmarks import BENCHMARKS
@@ -174,23 +175,9 @@ def test_smac_leaves_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 # -- learning on the NB201 table ---------------------------------------------------------
-def _top_quartile_fraction(name: str, seed: int, n: int, skip: int) -> float:
-    losses = -np.asarray(BENCH.table["c10valid_valid_acc_12"], dtype=float)
-    threshold = np.quantile(losses, 0.25)
-    strategy = make_strategy(name, PARAMS, seed)
-    hits = []
-    for i in range(n):
-        s = strategy.ask()
-        value = -BENCH.search_value(SPACE.decode(s.params), 12)
-        strategy.tell(s.number, value)
-        if i >= skip:
-            hits.append(value <= threshold)
-    return float(np.mean(hits))
-
-
 @functools.cache
 def _mean_fraction(name: str, seeds: int = 10) -> float:
-    return float(np.mean([_top_quartile_fraction(name, s, 100, 25) for s in range(seeds)]))
+    return float(np.mean([top_quartile_fraction(name, s, 100, 25) for s in range(seeds)]))
 
 
 @pytest.mark.parametrize(("name", "margin"), [("reinforce", 0.04), ("local-search", 0.3)])

@@ -13,6 +13,7 @@ import inspect
 
 import numpy as np
 import pytest
+from learning import top_quartile_fraction
 
 from harness.benchmarks import BENCHMARKS
 from harness.spaces import NB201Space
@@ -84,24 +85,9 @@ def test_all_strategies_registered() -> None:
     assert set(CASES) <= set(BUILT_IN)  # no case left for a strategy that is gone
 
 
-def _top_quartile_fraction(name: str, seed: int, n: int = 60, skip: int = 20) -> float:
-    """Share of suggestions after start-up that land in the best quarter of all 15,625 cells."""
-    losses = -np.asarray(BENCH.table["c10valid_valid_acc_12"], dtype=float)
-    threshold = np.quantile(losses, 0.25)
-    strategy = make_strategy(name, PARAMS, seed)
-    hits = []
-    for i in range(n):
-        s = strategy.ask()
-        loss = loss_of(s.params)
-        strategy.tell(s.number, loss)
-        if i >= skip:
-            hits.append(loss <= threshold)
-    return float(np.mean(hits))
-
-
 @functools.cache
 def _mean_fraction(name: str) -> float:
-    return float(np.mean([_top_quartile_fraction(name, seed) for seed in range(3)]))
+    return float(np.mean([top_quartile_fraction(name, seed) for seed in range(3)]))
 
 
 @pytest.mark.parametrize("name", MODEL_BASED)
@@ -117,13 +103,13 @@ def test_model_based_strategies_learn(name: str) -> None:
 @pytest.mark.slow
 def test_gp_learns() -> None:
     """GP-BO after its 10 random points: same criterion, one seed (~1 s per trial)."""
-    assert _top_quartile_fraction("gp", 0, n=40, skip=10) > 0.42
+    assert top_quartile_fraction("gp", 0, n=40, skip=10) > 0.42
 
 
 @pytest.mark.slow
 def test_gp_optuna_learns() -> None:
     """Optuna's GP-BO after its 10 random points: same criterion, one seed."""
-    assert _top_quartile_fraction("gp-optuna", 0, n=40, skip=10) > 0.42
+    assert top_quartile_fraction("gp-optuna", 0, n=40, skip=10) > 0.42
 
 
 def test_hyperopt_presets() -> None:

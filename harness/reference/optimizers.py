@@ -152,8 +152,8 @@ def write(frame: pd.DataFrame, out: Path | None = None) -> None:
     """Trials, the summary/compare/ranks tables, the paired tests against each of VERSUS per
     dataset, figures (critical difference included), into `out`."""
     from harness.reference.lookup import tables, write_environment
+    from harness.reference.proxy_track import write_compares
     from harness.report.figures import make_figures
-    from harness.report.sections import report_tables
 
     out = reference_dir() / FOLDER if out is None else out
     out.mkdir(parents=True, exist_ok=True)
@@ -163,16 +163,7 @@ def write(frame: pd.DataFrame, out: Path | None = None) -> None:
     frame.to_csv(out / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     for name, text in tables(frame).items():
         (out / name).write_text(text)
-    for versus in (v for v in VERSUS if v in set(frame["method"])):
-        for fmt in ("md", "csv"):
-            blocks = [
-                report_tables(
-                    frame[frame["benchmark"] == b], fmt, versus=versus, which=("compare",)
-                )["compare"]
-                for b in BENCHMARKS
-                if b in set(frame["benchmark"])
-            ]
-            (out / f"compare-{versus}.{fmt}").write_text("\n".join(blocks))
+    write_compares(frame, VERSUS, BENCHMARKS, out)
     ran = [m for m in PRESETS + ADAPTERS if m in set(frame["method"])]
     experiment = {
         "methods": ran,

@@ -109,30 +109,38 @@ def run(
     write(with_committed(fresh, pd.read_csv(path) if path.exists() else None), out)
 
 
+def write_compares(
+    frame: pd.DataFrame, versus: tuple[str, ...], benchmarks: list[str], out: Path
+) -> None:
+    """`compare-<v>.md`/`.csv` for each method `v` of `versus` the frame holds: its paired
+    tests against every other method, one table per benchmark where it ran (Holm adjusts over
+    that benchmark's comparisons)."""
+    from harness.report.sections import report_tables
+
+    for v in (v for v in versus if v in set(frame["method"])):
+        benches = [b for b in benchmarks if v in set(frame.loc[frame["benchmark"] == b, "method"])]
+        for fmt in ("md", "csv"):
+            blocks = [
+                report_tables(frame[frame["benchmark"] == b], fmt, versus=v, which=("compare",))
+                for b in benches
+            ]
+            text = "\n".join(block["compare"] for block in blocks)
+            (out / f"compare-{v}.{fmt}").write_text(text)
+
+
 def write(frame: pd.DataFrame, out: Path | None = None) -> None:
     """Trials, tables (every benchmark), the paired tests against VERSUS (one table per
     benchmark, so Holm's family is one dataset's comparisons), figures; into `out` (default
     the reference's proxy-track/)."""
     from harness.reference.lookup import tables
     from harness.report.figures import make_figures
-    from harness.report.sections import report_tables
 
     out = reference_dir() / FOLDER if out is None else out
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "trials.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     for name, text in tables(frame).items():
         (out / name).write_text(text)
-    for versus in (v for v in VERSUS if v in set(frame["method"])):
-        benches = [b for b in TRACK if versus in set(frame.loc[frame["benchmark"] == b, "method"])]
-        for fmt, ext in (("md", "md"), ("csv", "csv")):
-            blocks = [
-                report_tables(
-                    frame[frame["benchmark"] == b], fmt, versus=versus, which=("compare",)
-                )
-                for b in benches
-            ]  # one table per benchmark: Holm adjusts over that benchmark's comparisons
-            text = "\n".join(block["compare"] for block in blocks)
-            (out / f"compare-{versus}.{ext}").write_text(text)
+    write_compares(frame, VERSUS, list(TRACK), out)
     pairs = set(zip(frame["method"], frame["benchmark"]))
     ran = {bench: [m for m in ms if (m, bench) in pairs] for bench, (ms, _) in TRACK.items()}
     experiment = {
