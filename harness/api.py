@@ -129,6 +129,41 @@ def run(
     `frame.attrs["statuses"]`. Other keyword options go to `plan` (master_seed,
     budget_seconds, proxy, proxy_settings, profile, table, nats_path, nats_trial,
     benchmark_settings, plugins, strategies, strategy_settings, parallel)."""
+    run_ids, statuses = execute(
+        methods,
+        benchmarks,
+        seeds,
+        trials,
+        storage,
+        executor,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        lease_seconds=lease_seconds,
+        **plan_options,
+    )
+    frame = _frame(storage, run_ids, check=False)  # drive checked the store
+    frame.attrs["statuses"] = statuses
+    return frame
+
+
+def execute(
+    methods: str | Iterable[str] | None = (),
+    benchmarks: str | Iterable[str] = ("nb201-cifar10",),
+    seeds: int = 5,
+    trials: int | None = None,
+    storage: str = DEFAULT_URL,
+    executor: str | None = None,
+    *,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+    lease_seconds: float = 60.0,
+    **plan_options: Any,
+) -> tuple[list[str], dict[str, str]]:
+    """`run` without reading the trials back: the plan's run ids and each run's status.
+    `harness run` reads only each run's incumbent rows for its summary (`harness.report`),
+    so its memory follows the runs, not the trials."""
     from harness.executors import execute_plan
 
     the_plan = plan(methods, benchmarks, seeds, trials, **plan_options)
@@ -141,19 +176,20 @@ def run(
         progress=progress,
         lease_seconds=lease_seconds,
     )
-    frame = _frame(storage, the_plan.run_ids, check=False)  # drive checked the store
-    frame.attrs["statuses"] = statuses
-    return frame
+    return the_plan.run_ids, statuses
 
 
-def _frame(storage: str, run_ids: list[str] | None, check: bool = True) -> pd.DataFrame:
+def _frame(
+    storage: str, run_ids: list[str] | None, check: bool = True, incumbents: bool = False
+) -> pd.DataFrame:
     from harness.report.results import read_store
     from harness.store import open_store
 
     store = open_store(storage, create=False, check=check)
     try:  # the report's frame: each run's trained cell and its scale attached; results
         # only (no store timestamps), so two stores holding the same runs give the same frame
-        return read_store(store, run_ids).trials.drop(columns=["run_created"], errors="ignore")
+        results = read_store(store, run_ids, incumbents=incumbents)
+        return results.trials.drop(columns=["run_created"], errors="ignore")
     finally:
         store.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from harness import HarnessError
@@ -28,6 +29,21 @@ def write_text(path: str | Path, text: str, flag: str = "--out") -> Path:
         if p.parent != Path():
             p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
+    except OSError as err:
+        raise HarnessError(f"cannot write {flag} {p}: {err.strerror or err}") from None
+    return p
+
+
+def write_chunks(path: str | Path, chunks: Iterable[str], flag: str = "--out") -> Path:
+    """`write_text` for text produced a piece at a time (an export of millions of rows):
+    nothing whole is held in memory."""
+    p = Path(path)
+    try:
+        if p.parent != Path():
+            p.parent.mkdir(parents=True, exist_ok=True)
+        with p.open("w") as f:
+            for chunk in chunks:
+                f.write(chunk)
     except OSError as err:
         raise HarnessError(f"cannot write {flag} {p}: {err.strerror or err}") from None
     return p

@@ -81,7 +81,9 @@ def test_page_is_one_self_contained_file(page: tuple[Path, str]) -> None:
     assert external == []  # no CDN, font or script: nothing leaves the file
     assert not re.search(r"@import|url\(\s*['\"]?https?:", html)
     assert html.count('<img alt="') >= 6 and "data:image/svg+xml;base64," in html
-    assert html.count("<details>") == 12 + 1  # 12 runs and the trained cell
+    # one manifest per experiment (3 methods x 2 benchmarks, each 2 runs) and the trained cell
+    assert html.count("<details>") == 6 + 1
+    assert html.count(": 2 runs, repetitions 0-1; shown: run ") == 6
     assert "store</dt>" in html and "plan</dt>" in html and "harness</dt>" in html
     assert "smoke" in html and "not drawn: " in html  # labels and declined figures
     # figures captioned in words, not by their file names

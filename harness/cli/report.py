@@ -6,6 +6,8 @@ Both only read results. The DataFrame-to-output work lives in `write_report`/`wr
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -156,31 +158,19 @@ def export_text(storage: str, fmt: str, what: str) -> str:
 
     Trials carry each run's trained cell and its scale (`evaluated_*`); evaluations carry
     their profile, scale and epochs (JSON adds each one's curve and manifest); curves are one
-    row per (evaluation, epoch)."""
-    import json
+    row per (evaluation, epoch). Produced a batch of runs at a time (harness.report.export)."""
+    return "".join(_export(storage, fmt, what))
 
-    from harness.report.results import evaluation_curves, load
 
-    results = load(storage)
-    if what == "manifests":
-        return json.dumps(
-            [{k: v for k, v in m.items() if k != "run_id"} for m in results.manifests],
-            indent=1,
-            sort_keys=True,
-            default=str,
-        )
-    if what == "trials":
-        frame = results.trials
-    elif what == "curves":
-        frame = evaluation_curves(results.evaluations)
-    else:
-        frame = results.evaluations.drop(columns=["created"], errors="ignore")
-        if fmt == "csv":
-            # nested (--curves, json); absent when the store holds no trained cell
-            frame = frame.drop(columns=["curve", "manifest"], errors="ignore")
-    if fmt == "csv":
-        return frame.to_csv(index=False)
-    return frame.to_json(orient="records", indent=1)
+def _export(storage: str, fmt: str, what: str) -> Iterator[str]:
+    from harness.report.export import export_chunks
+    from harness.store import open_store
+
+    store = open_store(storage, create=False)
+    try:
+        yield from export_chunks(store, fmt, what)
+    finally:
+        store.close()
 
 
 @click.command()
@@ -212,15 +202,21 @@ def export(storage: str, fmt: str, out: str | None, what: str) -> None:
     curves, or the run manifests."""
     import sys
 
-    text = export_text(storage, fmt, what)
-    if what == "trials" and text.strip() in ("", "[]"):
+    chunks = _export(storage, fmt, what)
+    first = next(chunks)  # opens the store: a bad URL fails before anything is written
+    if what == "trials" and first.strip() in ("", "[]"):
         click.echo(
             f"no trials in {redact(storage)}; cell evaluations: harness export --evaluations",
             err=True,
         )
     if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        last = ""
+        for chunk in itertools.chain([first], chunks):
+            sys.stdout.write(chunk)
+            last = chunk or last
+        if not last.endswith("\n"):
+            sys.stdout.write("\n")
     else:
-        from harness.files import write_text
+        from harness.files import write_chunks
 
-        write_text(out, text)
+        write_chunks(out, itertools.chain([first], chunks))

@@ -87,17 +87,42 @@ def _metric_of(trials: pd.DataFrame, benchmark: str) -> str:
 # ----------------------------------------------------------------------------- curves
 
 
-def curves_by_evaluations(runs: pd.DataFrame, column: str = "best_truth") -> np.ndarray:
-    """(runs x evaluations) matrix of `column` after each evaluation; a finished run's value
-    carries forward to the longest run's length (its answer does not change)."""
-    ids = list(dict.fromkeys(runs["run_id"]))
-    n = int(runs.groupby("run_id").size().max())
-    out = np.full((len(ids), n), np.nan)
-    for i, (_, g) in enumerate(runs.groupby("run_id", sort=False)):
-        v = g.sort_values("number")[column].to_numpy(dtype=float)
-        out[i, : len(v)] = v
-        out[i, len(v) :] = v[-1]
-    return pd.DataFrame(out).ffill(axis=1).to_numpy()
+#: the most evaluation counts an anytime curve is drawn at: a store's curves up to this many
+#: trials are drawn at every count; longer ones at this many evenly spaced counts
+EVALUATION_POINTS = 1000
+
+
+def evaluation_grid(n: int, points: int = EVALUATION_POINTS) -> np.ndarray:
+    """The trial numbers (0-based) at which curves of runs up to `n` trials are drawn."""
+    if n <= points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, points).round().astype(int))
+
+
+def _steps(g: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """One run's trial numbers and its incumbent's `column`, carried forward over NaN."""
+    g = g.sort_values("number")
+    values = pd.Series(g[column].to_numpy(dtype=float)).ffill().to_numpy()
+    return g["number"].to_numpy(dtype=float), values
+
+
+def _at(steps: tuple[np.ndarray, np.ndarray], grid: np.ndarray) -> np.ndarray:
+    """A step curve read at `grid`: the last row at or before each point (NaN before its
+    first row, its last value after its last), so rows where nothing changed may be absent."""
+    at, values = steps
+    idx = np.searchsorted(at, grid, side="right") - 1
+    return np.where(idx >= 0, values[np.clip(idx, 0, None)], np.nan)
+
+
+def curves_by_evaluations(
+    runs: pd.DataFrame, column: str = "best_truth", grid: np.ndarray | None = None
+) -> np.ndarray:
+    """(runs x evaluations) matrix of `column` after each evaluation (trial numbers `grid`,
+    default every number up to the longest run's); a finished run's value carries forward
+    to the longest run's length (its answer does not change)."""
+    if grid is None:
+        grid = evaluation_grid(int(runs["number"].max()) + 1)
+    return np.vstack([_at(_steps(g, column), grid) for _, g in runs.groupby("run_id", sort=False)])
 
 
 def curves_by_cost(
@@ -110,8 +135,7 @@ def curves_by_cost(
         g = g.sort_values("number")
         c = g[cost].to_numpy(dtype=float)
         v = pd.Series(g[column].to_numpy(dtype=float)).ffill().to_numpy()
-        idx = np.searchsorted(c, grid, side="right") - 1
-        out.append(np.where(idx >= 0, v[np.clip(idx, 0, None)], np.nan))
+        out.append(_at((c, v), grid))
     return np.vstack(out)
 
 
@@ -154,8 +178,9 @@ def _anytime(trials: pd.DataFrame, colors: dict[str, Any], x: str, column: str, 
             if runs.empty:
                 continue
             if x == "evaluations":
-                curves = curves_by_evaluations(runs, shown)
-                xs = np.arange(1, curves.shape[1] + 1)
+                numbers = evaluation_grid(int(runs["number"].max()) + 1)
+                curves = curves_by_evaluations(runs, shown, numbers)
+                xs = numbers + 1
             else:
                 curves = curves_by_cost(runs, x, grid, shown)
                 # start where every seed of this method has an answer
@@ -214,28 +239,26 @@ def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
     if len(methods) < 2:
         return "ranks vs budget need 2+ methods on benchmarks with a table"
     per = []  # (benchmark, method) -> mean incumbent per evaluation count
+    numbers = evaluation_grid(int(trials["number"].max()) + 1)  # one grid: ranks compare
     for (bench, method), g in trials.groupby(["benchmark", "method"]):
+        own = numbers[numbers <= g["number"].max()]  # up to this method's longest run
         with warnings.catch_warnings():  # all-NaN columns: no seed has an answer yet
             warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(curves_by_evaluations(g), axis=0)
+            mean = np.nanmean(curves_by_evaluations(g, grid=own), axis=0)
         per.append(
             pd.DataFrame(
-                {
-                    "benchmark": bench,
-                    "method": method,
-                    "evaluations": np.arange(1, len(mean) + 1),
-                    "acc": mean,
-                }
+                {"benchmark": bench, "method": method, "evaluations": own + 1, "acc": mean}
             )
         )
     long = pd.concat(per)
-    n_max = int(long["evaluations"].max())
     # a shorter (benchmark, method) keeps its final answer to the longest budget
     wide = long.pivot_table(index=["benchmark", "evaluations"], columns="method", values="acc")
     wide = wide.groupby(level="benchmark").ffill()
+    xs = numbers + 1
     ranks: dict[str, list[float]] = {m: [] for m in methods}
-    for t in range(1, n_max + 1):
-        block = wide.xs(t, level="evaluations") if t in wide.index.get_level_values(1) else None
+    present = set(wide.index.get_level_values(1))
+    for t in xs:
+        block = wide.xs(t, level="evaluations") if t in present else None
         r = stats.average_ranks(block) if block is not None else pd.Series(np.nan, methods)
         for m in methods:
             ranks[m].append(r.get(m, np.nan))
@@ -243,7 +266,6 @@ def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
         return "ranks vs budget need all methods on at least one common benchmark with a table"
     fig = Figure(figsize=(6.4, 3.8), layout="constrained")
     ax = fig.subplots()
-    xs = np.arange(1, n_max + 1)
     for i, m in enumerate(methods):
         ax.plot(
             xs,
@@ -252,7 +274,7 @@ def _rank_vs_budget(trials: pd.DataFrame, colors: dict[str, Any]) -> Any:
             lw=1.8,
             drawstyle="steps-post",
             marker=_MARKERS[i % len(_MARKERS)],
-            markevery=max(1, n_max // 8),
+            markevery=max(1, len(xs) // 8),
             label=m,
         )
     ax.set_ylim(len(methods) + 0.3, 0.7)

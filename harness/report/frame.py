@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from harness import HarnessError
+from harness.store.base import RUN_AGGREGATES
 
 #: Columns the report needs from the store's long-format trials frame (one row per run x trial).
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -43,6 +44,20 @@ def check_trials(trials: pd.DataFrame | None) -> pd.DataFrame:
     return trials
 
 
+def is_incumbent_frame(trials: pd.DataFrame) -> bool:
+    """True for the store's incumbent rows (`Store.trials_frame(incumbents=True)`): only the
+    rows where each run's incumbent changes, with per-run aggregates beside them. Every table
+    and figure gives the same numbers from these as from all rows."""
+    return all(c in trials.columns for c in RUN_AGGREGATES)
+
+
+def run_sizes(trials: pd.DataFrame) -> pd.Series:
+    """run_id -> its number of trials, from either kind of frame."""
+    if is_incumbent_frame(trials):
+        return trials.groupby("run_id", sort=False)["run_trials"].first()
+    return trials.groupby("run_id", sort=False).size()
+
+
 def sort_trials(trials: pd.DataFrame) -> pd.DataFrame:
     return trials.sort_values(["benchmark", "method", "run_id", "number"], kind="stable")
 
@@ -60,8 +75,12 @@ def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
     t = sort_trials(one_identity(check_trials(trials))[0])
     grouped = t.groupby("run_id", sort=False)
     last = grouped.tail(1).set_index("run_id")
-    last["labels_used"] = grouped["labels_used"].max()
-    last["evaluations"] = grouped.size()
+    if is_incumbent_frame(t):  # the store's incumbent rows carry each run's aggregates
+        last["labels_used"] = last["run_labels_used"]
+        last["evaluations"] = last["run_trials"]
+    else:
+        last["labels_used"] = grouped["labels_used"].max()
+        last["evaluations"] = grouped.size()
     last = last.reset_index()
     table = last["best_truth"].astype(float)
     trained = (
@@ -126,13 +145,20 @@ def experiment_key(config: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def mark_experiments(trials: pd.DataFrame, runs: list[dict[str, Any]]) -> pd.DataFrame:
-    """Record each run's experiment (from its manifest's run spec) on `trials` for
-    `one_identity`; runs whose manifest has no spec are told apart by their columns only."""
+def mark_experiments(
+    trials: pd.DataFrame, runs: list[dict[str, Any]] | dict[str, str]
+) -> pd.DataFrame:
+    """Record each run's experiment (from its manifest's run spec, or a run id -> experiment
+    key mapping) on `trials` for `one_identity`; runs whose manifest has no spec are told
+    apart by their columns only."""
     keys = _Experiments(
-        (str(r["run_id"]), experiment_key(r["manifest"]["config"]))
-        for r in runs
-        if isinstance((r.get("manifest") or {}).get("config"), dict)
+        runs
+        if isinstance(runs, dict)
+        else (
+            (str(r["run_id"]), experiment_key(r["manifest"]["config"]))
+            for r in runs
+            if isinstance((r.get("manifest") or {}).get("config"), dict)
+        )
     )
     if keys:
         trials.attrs[EXPERIMENTS] = keys

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from harness import __version__
+from harness.report.frame import experiment_key, run_sizes
 from harness.report.results import Results, results_of
 from harness.report.sections import Section, report_sections
 
@@ -140,13 +141,35 @@ def _figure(name: str, svg: str) -> dict[str, str]:
     }
 
 
+def _repetitions(reps: list[int]) -> str:
+    """0-4, 7, 9-10: a run count's seed indices in a line whatever their number."""
+    spans: list[list[int]] = []
+    for r in sorted(set(reps)):
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans[:12])
+    return text + (f", ... ({len(spans) - 12} more spans)" if len(spans) > 12 else "")
+
+
 def _manifests(results: Results) -> list[dict[str, str]]:
+    """One manifest per experiment (its runs differ only in the seed index, which the label
+    lists): the page stays the same size whatever the seeds; every run's manifest is in
+    `harness export --manifests`."""
     out = []
+    members = results.runs.members if results.runs is not None else {}
     for m in results.manifests:
         c = m.get("config", {})
+        key = experiment_key(c) if isinstance(c, dict) and c else f"run:{m.get('run_id')}"
+        reps = members.get(key, [c.get("repetition")])
         label = (
             f"run {m.get('run_id')}: {c.get('method')} on {c.get('benchmark')}, "
             f"repetition {c.get('repetition')}"
+            if len(reps) == 1
+            else f"{c.get('method')} on {c.get('benchmark')}: {len(reps)} runs, repetitions "
+            f"{_repetitions(reps)}; shown: run {m.get('run_id')} (the others differ in "
+            "repetition and seeds)"
         )
         out.append({"label": label, "json": json.dumps(m, indent=1, sort_keys=True, default=str)})
     for e in results.evaluations.itertuples():
@@ -161,8 +184,12 @@ def _plan(results: Results) -> str:
     t = results.trials
     if len(t) == 0:
         return f"no search runs; {len(results.evaluations)} cell evaluation(s)"
-    seeds = sorted({str(m.get("config", {}).get("master_seed")) for m in results.manifests})
-    trials = t.groupby("run_id").size()
+    seeds = sorted(
+        results.runs.master_seeds
+        if results.runs is not None
+        else {str(m.get("config", {}).get("master_seed")) for m in results.manifests}
+    )
+    trials = run_sizes(t)
     return (
         f"{t['run_id'].nunique()} run(s): {', '.join(sorted(map(str, t['method'].unique())))}"
         f" x {', '.join(sorted(map(str, t['benchmark'].unique())))}"

@@ -9,14 +9,14 @@ train images". A run's report metric follows the protocol it was actually traine
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from harness import HarnessError
-from harness.report.frame import mark_experiments
+from harness.report.frame import experiment_key, mark_experiments
 
 if TYPE_CHECKING:
     from harness.store.base import Store
@@ -50,8 +50,11 @@ class Results:
 
     trials: pd.DataFrame
     evaluations: pd.DataFrame = field(default_factory=lambda: empty_evaluations())
+    #: one manifest per experiment (every run's: `harness export --manifests`)
     manifests: list[dict[str, Any]] = field(default_factory=list)
     source: str = "the frame"
+    #: what is kept of every run's manifest (None for a frame given directly)
+    runs: RunIndex | None = None
 
     @property
     def empty(self) -> bool:
@@ -155,8 +158,43 @@ def protocol_metric(protocol: str, scale: str, fallback: str) -> str:
     return f"test accuracy after the {protocol} protocol at reduced scale ({scale}) (%)"
 
 
+@dataclass
+class RunIndex:
+    """What a report keeps of each run's manifest (a manifest is several KB; a store may hold
+    tens of thousands): creation time, search proxy profile, experiment, master seed, and one
+    whole manifest per experiment (the page shows those; `harness export --manifests` all)."""
+
+    created: dict[str, float] = field(default_factory=dict)
+    profiles: dict[str, Any] = field(default_factory=dict)
+    experiments: dict[str, str] = field(default_factory=dict)
+    master_seeds: set[str] = field(default_factory=set)
+    manifests: list[dict[str, Any]] = field(default_factory=list)
+    #: experiment key -> its run count and repetitions (for the page's manifest labels)
+    members: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, run: dict[str, Any]) -> None:
+        run_id, manifest = str(run["run_id"]), run.get("manifest") or {}
+        config = manifest.get("config")
+        self.created[run_id] = float(run["created"])
+        self.profiles[run_id] = ((config or {}).get("proxy_settings") or {}).get("profile")
+        self.master_seeds.add(str((config or {}).get("master_seed")))
+        key = experiment_key(config) if isinstance(config, dict) else f"run:{run_id}"
+        if isinstance(config, dict):
+            self.experiments[run_id] = key
+        if key not in self.members:
+            self.manifests.append({"run_id": run_id, **manifest})
+        self.members.setdefault(key, []).append(int((config or {}).get("repetition", -1)))
+
+
+def run_index(runs: Iterable[dict[str, Any]]) -> RunIndex:
+    index = RunIndex()
+    for run in runs:
+        index.add(run)
+    return index
+
+
 def attach_evaluations(
-    trials: pd.DataFrame, evaluations: pd.DataFrame, runs: list[dict[str, Any]]
+    trials: pd.DataFrame, evaluations: pd.DataFrame, runs: list[dict[str, Any]] | RunIndex
 ) -> pd.DataFrame:
     """The trials frame with each run's trained result chosen and labelled.
 
@@ -169,14 +207,10 @@ def attach_evaluations(
     """
     if len(trials) == 0:
         return trials
-    t = mark_experiments(trials.copy(), runs)
-    created = {r["run_id"]: float(r["created"]) for r in runs}
-    t["run_created"] = t["run_id"].map(created)
-    profiles = {
-        r["run_id"]: (r["manifest"].get("config", {}).get("proxy_settings") or {}).get("profile")
-        for r in runs
-    }
-    t["proxy_profile"] = t["run_id"].map(profiles)
+    index = runs if isinstance(runs, RunIndex) else run_index(runs)
+    t = mark_experiments(trials.copy(), index.experiments)
+    t["run_created"] = t["run_id"].map(index.created)
+    t["proxy_profile"] = t["run_id"].map(index.profiles)
     done = evaluations[(evaluations["status"] == "done") & evaluations["test_acc"].notna()]
     done = done[done["run_id"].notna()]
     chosen: dict[str, Any] = {}
@@ -199,17 +233,22 @@ def attach_evaluations(
     return t
 
 
-def read_store(store: Store, run_ids: list[str] | None = None) -> Results:
-    """Trials (with their evaluations attached), evaluations and manifests of one store."""
-    runs = store.runs(run_ids)
+def read_store(
+    store: Store, run_ids: list[str] | None = None, *, incumbents: bool = True
+) -> Results:
+    """Trials (with their evaluations attached), evaluations and one manifest per experiment.
+
+    `incumbents` (the default, what reports read): each run's incumbent rows and aggregates
+    only (`Store.trials_frame`), so memory follows the runs, not the trials; False reads every
+    trial row (`harness.trials()`, exports)."""
+    index = run_index(store.iter_runs(run_ids))
     evaluations = evaluations_frame(store.cell_evaluations())
     if run_ids is not None:
         keep = evaluations["run_id"].isin(run_ids) | evaluations["run_id"].isna()
         evaluations = evaluations[keep].reset_index(drop=True)
-    trials = store.trials_frame(run_ids)
-    trials = attach_evaluations(trials, evaluations, runs) if len(trials) else pd.DataFrame()
-    manifests = [{"run_id": r["run_id"], **r["manifest"]} for r in runs]
-    return Results(trials, evaluations, manifests, store.url)
+    trials = store.trials_frame(run_ids, incumbents=incumbents)
+    trials = attach_evaluations(trials, evaluations, index) if len(trials) else pd.DataFrame()
+    return Results(trials, evaluations, index.manifests, store.url, index)
 
 
 def load(storage: str, run_ids: list[str] | None = None) -> Results:
@@ -242,7 +281,3 @@ def results_of(source: str | pd.DataFrame | Results) -> Results:
             "(run `harness run` or `harness evaluate` first)"
         )
     return results
-
-
-def manifests_json(results: Results) -> str:
-    return json.dumps(results.manifests, indent=1, sort_keys=True, default=str)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from harness import HarnessError
 from harness.report import stats
-from harness.report.frame import check_trials, final_rows, methods_of
+from harness.report.frame import check_trials, final_rows, is_incumbent_frame, methods_of
 from harness.report.render import FORMATS as FORMATS  # re-exported: tests use it
 from harness.report.render import fmt_num, fmt_p
 from harness.report.render import render as render  # re-exported: cli/run.py uses it
@@ -142,6 +142,8 @@ def _best(summary: pd.DataFrame) -> pd.Series:
 
 def _cached_share(trials: pd.DataFrame) -> pd.Series:
     """run_id -> share of its trials served from the store's evaluation cache."""
+    if is_incumbent_frame(trials):
+        return trials.groupby("run_id")["run_cached_share"].first().astype(float)
     if "cached" not in trials.columns:
         return pd.Series(0.0, index=pd.Index(trials["run_id"].unique()))
     return trials.groupby("run_id")["cached"].mean().astype(float)

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 DEFAULT_URL = "sqlite:///results/harness.db"
 
 _PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<at>@)", re.I)
+
+
+#: the per-run aggregates an incumbent trials frame carries beside its rows (a full frame,
+#: one row per trial, has none): trials, most labels any trial used, share served from cache
+RUN_AGGREGATES = ("run_trials", "run_labels_used", "run_cached_share")
 
 
 def redact(text: str) -> str:
@@ -85,7 +91,17 @@ class Store(Protocol):
 
     def count_trials(self, run_ids: list[str]) -> int: ...
 
-    def trials_frame(self, run_ids: list[str] | None = None) -> Any: ...
+    def trials_frame(self, run_ids: list[str] | None = None, *, incumbents: bool = False) -> Any:
+        """Long format, one row per (run, trial); `incumbents`: only the rows where a run's
+        incumbent changes, with the run's aggregates (what reports read)."""
+
+    def iter_trials_frames(
+        self, run_ids: list[str] | None = None, *, incumbents: bool = False
+    ) -> Iterator[Any]:
+        """`trials_frame` a batch of runs at a time, in report order."""
+
+    def iter_runs(self, run_ids: list[str] | None = None) -> Iterator[dict[str, Any]]:
+        """`runs`, one at a time, by creation time (manifests are read a batch at a time)."""
 
     # proxy evaluation cache
     def cached_evaluation(self, cache_key: str) -> dict[str, Any] | None: ...

@@ -12,6 +12,7 @@ import json
 import math
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -263,44 +264,27 @@ class SqlStore:
                 )
         return total
 
-    def trials_frame(self, run_ids: list[str] | None = None) -> Any:
-        """Long format: one row per (run, trial), run fields joined in. The report's input."""
-        import pandas as pd
+    def trials_frame(self, run_ids: list[str] | None = None, *, incumbents: bool = False) -> Any:
+        """Long format: one row per (run, trial), run fields joined in; with `incumbents`,
+        only the rows where each run's incumbent changes, plus its aggregates (the report's
+        input: harness.store.frames)."""
+        from harness.store import frames
 
-        r = runs_table.c
-        query = sa.select(
-            trials_table,
-            r.method,
-            r.benchmark,
-            r.proxy,
-            r.strategy,
-            r.repetition,
-            r.seed,
-            r.manifest,
-        ).join(runs_table, r.run_id == trials_table.c.run_id)
-        query = query.order_by(r.benchmark, r.method, r.repetition, r.run_id, trials_table.c.number)
-        if run_ids is not None:
-            query = query.where(trials_table.c.run_id.in_(run_ids))
-        with self._engine.connect() as conn:
-            df = pd.DataFrame([dict(row._mapping) for row in conn.execute(query)])
-        if df.empty:
-            return df
-        manifests = {m: json.loads(m)["benchmark"] for m in df["manifest"].unique()}
-        bench = [manifests[m] for m in df["manifest"]]
-        df["search_metric"] = [b["search_metric"] for b in bench]
-        df["report_metric"] = [b["report_metric"] for b in bench]
-        df["optimum"] = [b["optimum"] for b in bench]
-        df["space"] = [b.get("space") for b in bench]
-        df["truth_source"] = [b.get("truth_source", "table") for b in bench]
-        df["table_source"] = [b.get("table_source") for b in bench]  # e.g. a partial table
-        evaluated = self.evaluated_truth(list(df["run_id"].unique()))
-        df["evaluated_truth"] = df["run_id"].map(lambda x: evaluated.get(x, (None, None))[0])
-        df["evaluated_protocol"] = df["run_id"].map(lambda x: evaluated.get(x, (None, None))[1])
-        df["cached"] = df["cached"].astype(bool)
-        df = df.drop(columns=["manifest", "created"])
-        order = ["benchmark", "method", "repetition", "run_id", "number"]
-        df = df.sort_values(order, kind="stable")
-        return df.reset_index(drop=True)
+        return frames.trials_frame(self._engine, run_ids, incumbents=incumbents)
+
+    def iter_trials_frames(
+        self, run_ids: list[str] | None = None, *, incumbents: bool = False
+    ) -> Iterator[Any]:
+        """`trials_frame` a batch of runs at a time, in report order (exports stream these)."""
+        from harness.store import frames
+
+        return frames.iter_trials_frames(self._engine, run_ids, incumbents=incumbents)
+
+    def iter_runs(self, run_ids: list[str] | None = None) -> Iterator[dict[str, Any]]:
+        """`runs` one at a time (manifests parsed a batch at a time), by creation time."""
+        from harness.store import frames
+
+        return frames.iter_runs(self._engine, run_ids)
 
     # -- evaluation cache ------------------------------------------------------------------
     def cached_evaluation(self, cache_key: str) -> dict[str, Any] | None:
