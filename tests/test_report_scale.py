@@ -185,3 +185,34 @@ def test_postgres_incumbent_rows_equal_sqlites(postgres_url, tmp_path) -> None:
     columns = ["run_id", "number", "best_arch", "best_score", "regret", *frames.RUN_AGGREGATES]
     rows = [_read(url, True).trials[columns] for url in (lite, postgres_url)]
     pd.testing.assert_frame_equal(rows[0], rows[1], check_dtype=False)
+
+
+def test_the_page_shows_a_bounded_number_of_rows_per_table() -> None:
+    """A table with a row per run (returned cells on an open space) would grow the page with
+    the store: it shows PAGE_ROWS rows and the command that gives them all."""
+    from harness.report.html import PAGE_ROWS, _section
+    from harness.report.sections import Section
+
+    rows = pd.DataFrame({"run_id": [f"r{i}" for i in range(PAGE_ROWS + 50)], "x": 1.0})
+    shown = _section(Section("returned", "Returned cells", rows, "caption"))
+    assert shown["html"].count("<tr") == PAGE_ROWS + 1  # and the header row
+    assert f"The first {PAGE_ROWS} of {PAGE_ROWS + 50:,} rows" in shown["caption"]
+    assert "harness report --table returned --format csv" in shown["caption"]
+    small = _section(Section("returned", "Returned cells", rows.head(3), "caption"))
+    assert small["html"].count("<tr") == 4 and small["caption"] == "caption"
+
+
+def test_a_band_of_many_runs_equals_the_exact_one_in_bounded_memory(monkeypatch) -> None:
+    """Beyond BAND_EXACT_ELEMENTS the band's resampled means come from draw counts: the same
+    band up to float rounding (NaN where no drawn run has a value, as nanmean gives)."""
+    from harness.report import stats
+
+    rng = np.random.default_rng(1)
+    curves = rng.normal(size=(60, 40))
+    curves[:5, :3] = np.nan  # runs without an answer yet
+    curves[:, 0] = np.nan  # no run has one at the first point
+    exact = stats.bootstrap_band(curves, n_resamples=300, seed=3)
+    monkeypatch.setattr(stats, "BAND_EXACT_ELEMENTS", 0)
+    counted = stats.bootstrap_band(curves, n_resamples=300, seed=3)
+    for a, b in zip(exact, counted):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, equal_nan=True)

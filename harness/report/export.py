@@ -45,11 +45,7 @@ def _csv(frames: Iterator[pd.DataFrame]) -> Iterator[str]:
 
 def trial_frames(store: Store) -> Iterator[pd.DataFrame]:
     """Every trial row with its run's trained cell attached, a batch of runs at a time."""
-    index = run_index(
-        {"run_id": r["run_id"], "created": r["created"], "manifest": r["manifest"]}
-        for r in store.iter_runs()
-    )
-    index.manifests.clear()  # an export needs no representative manifests
+    index = run_index(store.iter_runs(keys=("config",)))
     evaluations = evaluations_frame(store.cell_evaluations())
     for frame in store.iter_trials_frames():
         yield attach_evaluations(frame, evaluations, index)

@@ -99,19 +99,22 @@ def evaluation_grid(n: int, points: int = EVALUATION_POINTS) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, points).round().astype(int))
 
 
-def _steps(g: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """One run's trial numbers and its incumbent's `column`, carried forward over NaN."""
-    g = g.sort_values("number")
-    values = pd.Series(g[column].to_numpy(dtype=float)).ffill().to_numpy()
-    return g["number"].to_numpy(dtype=float), values
-
-
-def _at(steps: tuple[np.ndarray, np.ndarray], grid: np.ndarray) -> np.ndarray:
-    """A step curve read at `grid`: the last row at or before each point (NaN before its
-    first row, its last value after its last), so rows where nothing changed may be absent."""
-    at, values = steps
-    idx = np.searchsorted(at, grid, side="right") - 1
-    return np.where(idx >= 0, values[np.clip(idx, 0, None)], np.nan)
+def _step_matrix(runs: pd.DataFrame, at: str, column: str, grid: np.ndarray) -> np.ndarray:
+    """(runs x grid): each run's incumbent `column` (carried forward over NaN) read at `grid`
+    on its own `at` axis: the last row at or before each point (NaN before its first row,
+    its last value after its last), so rows where nothing changed may be absent. Runs in the
+    order they first appear; numpy over the whole frame, not a DataFrame per run."""
+    codes = pd.factorize(runs["run_id"], sort=False)[0]
+    order = np.lexsort((runs["number"].to_numpy(), codes))
+    codes = codes[order]
+    x = runs[at].to_numpy(dtype=float)[order]
+    v = pd.Series(runs[column].to_numpy(dtype=float)[order]).groupby(codes).ffill().to_numpy()
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    out = np.empty((codes.max() + 1 if len(codes) else 0, len(grid)))
+    for i, (xs, vs) in enumerate(zip(np.split(x, bounds), np.split(v, bounds))):
+        idx = np.searchsorted(xs, grid, side="right") - 1
+        out[i] = np.where(idx >= 0, vs[np.clip(idx, 0, None)], np.nan)
+    return out
 
 
 def curves_by_evaluations(
@@ -122,7 +125,7 @@ def curves_by_evaluations(
     to the longest run's length (its answer does not change)."""
     if grid is None:
         grid = evaluation_grid(int(runs["number"].max()) + 1)
-    return np.vstack([_at(_steps(g, column), grid) for _, g in runs.groupby("run_id", sort=False)])
+    return _step_matrix(runs, "number", column, grid)
 
 
 def curves_by_cost(
@@ -130,13 +133,7 @@ def curves_by_cost(
 ) -> np.ndarray:
     """(runs x grid) matrix: the incumbent's `column` once `cost` has reached each grid value
     (NaN before a run's first evaluation finished; carried forward after its last)."""
-    out = []
-    for _, g in runs.groupby("run_id", sort=False):
-        g = g.sort_values("number")
-        c = g[cost].to_numpy(dtype=float)
-        v = pd.Series(g[column].to_numpy(dtype=float)).ffill().to_numpy()
-        out.append(_at((c, v), grid))
-    return np.vstack(out)
+    return _step_matrix(runs, cost, column, grid)
 
 
 def _band(ax: Any, x: np.ndarray, curves: np.ndarray, color: Any, label: str, seed: int) -> None:

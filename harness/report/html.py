@@ -77,10 +77,24 @@ def _p(v: object) -> str:
     return fmt_p(v)
 
 
+#: the most rows a table shows, and manifests of trained cells the page holds: tables with
+#: a row per run or per cell would grow the page with the store; the rest are one command away
+PAGE_ROWS = 200
+#: the command that gives each table's rows in full
+_FULL = "harness report --table {name} --format csv"
+
+
 def _section(s: Section) -> dict[str, Any]:
-    html = _styled(s.frame, s.name) if s.frame is not None and len(s.frame) else None
+    frame, caption = s.frame, s.caption
+    if frame is not None and len(frame) > PAGE_ROWS:
+        caption += (
+            f"\nThe first {PAGE_ROWS} of {len(frame):,} rows; every row: "
+            f"{_FULL.format(name=s.name)}."
+        )
+        frame = frame.head(PAGE_ROWS)
+    html = _styled(frame, s.name) if frame is not None and len(frame) else None
     reason = s.reason or ("no rows" if html is None else None)
-    return {"id": s.name, "title": s.title, "caption": s.caption, "html": html, "reason": reason}
+    return {"id": s.name, "title": s.title, "caption": caption, "html": html, "reason": reason}
 
 
 def _proxy_study(cells: pd.DataFrame | None) -> Section | None:
@@ -172,7 +186,13 @@ def _manifests(results: Results) -> list[dict[str, str]]:
             "repetition and seeds)"
         )
         out.append({"label": label, "json": json.dumps(m, indent=1, sort_keys=True, default=str)})
-    for e in results.evaluations.itertuples():
+    if results.runs is not None and results.runs.n_experiments > len(results.manifests):
+        label = (
+            f"{results.runs.n_experiments - len(results.manifests):,} more experiments: "
+            "harness export --manifests"
+        )
+        out.append({"label": label, "json": ""})
+    for e in results.evaluations.head(PAGE_ROWS).itertuples():
         label = f"evaluation {e.eval_id}: {e.protocol} on {e.benchmark} ({e.scale})"
         body = json.dumps(getattr(e, "manifest", None) or {}, indent=1, sort_keys=True)
         out.append({"label": label, "json": body})

@@ -158,6 +158,10 @@ def protocol_metric(protocol: str, scale: str, fallback: str) -> str:
     return f"test accuracy after the {protocol} protocol at reduced scale ({scale}) (%)"
 
 
+#: whole manifests a report keeps: one per experiment, up to this many (the page shows them)
+KEPT_MANIFESTS = 200
+
+
 @dataclass
 class RunIndex:
     """What a report keeps of each run's manifest (a manifest is several KB; a store may hold
@@ -181,9 +185,17 @@ class RunIndex:
         key = experiment_key(config) if isinstance(config, dict) else f"run:{run_id}"
         if isinstance(config, dict):
             self.experiments[run_id] = key
-        if key not in self.members:
+        if key not in self.members and len(self.manifests) < KEPT_MANIFESTS:
             self.manifests.append({"run_id": run_id, **manifest})
         self.members.setdefault(key, []).append(int((config or {}).get("repetition", -1)))
+
+    def shown(self) -> list[str]:
+        """The run ids whose manifests the index keeps."""
+        return [str(m["run_id"]) for m in self.manifests]
+
+    @property
+    def n_experiments(self) -> int:
+        return len(self.members)
 
 
 def run_index(runs: Iterable[dict[str, Any]]) -> RunIndex:
@@ -241,7 +253,9 @@ def read_store(
     `incumbents` (the default, what reports read): each run's incumbent rows and aggregates
     only (`Store.trials_frame`), so memory follows the runs, not the trials; False reads every
     trial row (`harness.trials()`, exports)."""
-    index = run_index(store.iter_runs(run_ids))
+    index = run_index(store.iter_runs(run_ids, keys=("config",)))
+    shown = {str(r["run_id"]): r["manifest"] for r in store.iter_runs(list(index.shown()))}
+    index.manifests = [{"run_id": m["run_id"], **shown[m["run_id"]]} for m in index.manifests]
     evaluations = evaluations_frame(store.cell_evaluations())
     if run_ids is not None:
         keep = evaluations["run_id"].isin(run_ids) | evaluations["run_id"].isna()

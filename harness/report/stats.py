@@ -75,10 +75,31 @@ def bootstrap_band(
             return mean, mean.copy(), mean.copy()
         rng = np.random.default_rng(seed)
         idx = rng.integers(0, y.shape[0], size=(n_resamples, y.shape[0]))
-        boot = np.nanmean(y[idx], axis=1)  # (n_resamples, n_x)
+        boot = _resampled_means(y, idx)  # (n_resamples, n_x)
         alpha = (1.0 - level) / 2.0
         lo, hi = np.nanpercentile(boot, [100 * alpha, 100 * (1 - alpha)], axis=0)
     return mean, lo, hi
+
+
+#: resampled values a band computes at once, element for element (about 64 MB of floats);
+#: beyond it, means come from resample counts by matrix products
+BAND_EXACT_ELEMENTS = 8_000_000
+
+
+def _resampled_means(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """nanmean over each resample's rows (`idx`: resamples x rows drawn).
+
+    Up to BAND_EXACT_ELEMENTS drawn values, exactly as `np.nanmean(y[idx], axis=1)`; beyond,
+    as (counts @ values) / (counts @ present) with each row's draw counts: the same means up to
+    float rounding, in memory of resamples x runs instead of resamples x runs x points (a
+    store of 1,667 seeds drew 2.7 GB for one band)."""
+    if idx.size * y.shape[1] <= BAND_EXACT_ELEMENTS:
+        return np.nanmean(y[idx], axis=1)
+    n = y.shape[0]
+    counts = np.zeros((idx.shape[0], n))
+    np.add.at(counts, (np.arange(idx.shape[0])[:, None], idx), 1.0)
+    present = ~np.isnan(y)
+    return (counts @ np.where(present, y, 0.0)) / (counts @ present.astype(float))
 
 
 @dataclass(frozen=True)

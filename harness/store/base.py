@@ -100,8 +100,11 @@ class Store(Protocol):
     ) -> Iterator[Any]:
         """`trials_frame` a batch of runs at a time, in report order."""
 
-    def iter_runs(self, run_ids: list[str] | None = None) -> Iterator[dict[str, Any]]:
-        """`runs`, one at a time, by creation time (manifests are read a batch at a time)."""
+    def iter_runs(
+        self, run_ids: list[str] | None = None, keys: tuple[str, ...] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """`runs`, one at a time, by creation time (manifests are read a batch at a time);
+        with `keys`, each manifest holds only those sections."""
 
     # proxy evaluation cache
     def cached_evaluation(self, cache_key: str) -> dict[str, Any] | None: ...

@@ -110,14 +110,28 @@ def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> Any:
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
+def _manifest_part(conn: sa.Connection, key: str) -> Any:
+    """The manifest's `key` section extracted by the database (a manifest is mostly its
+    environment: several KB a run that a report never reads)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return sa.cast(runs_table.c.manifest, postgresql.JSON)[key]
+    return sa.func.json_extract(runs_table.c.manifest, f"$.{key}")
+
+
+def _parsed(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _benchmark_fields(conn: sa.Connection, batch: list[str]) -> dict[str, dict[str, Any]]:
     """run id -> the metric fields of its manifest's benchmark section."""
-    query = sa.select(runs_table.c.run_id, runs_table.c.manifest).where(
+    query = sa.select(runs_table.c.run_id, _manifest_part(conn, "benchmark")).where(
         runs_table.c.run_id.in_(batch)
     )
     out = {}
-    for run_id, text in conn.execute(query):
-        b = json.loads(text)["benchmark"]
+    for run_id, part in conn.execute(query):
+        b = _parsed(part)
         out[str(run_id)] = {
             "search_metric": b["search_metric"],
             "report_metric": b["report_metric"],
@@ -190,10 +204,13 @@ def trials_frame(
 
 
 def iter_runs(
-    engine: sa.Engine, run_ids: list[str] | None = None, batch_runs: int = BATCH_RUNS
+    engine: sa.Engine,
+    run_ids: list[str] | None = None,
+    batch_runs: int = BATCH_RUNS,
+    keys: tuple[str, ...] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every run row with its parsed manifest, by creation time, read a batch at a time: the
-    caller keeps what it needs of each manifest (a manifest is several KB)."""
+    """Every run row with its parsed manifest, by creation time, read a batch at a time; with
+    `keys`, the manifest holds only those sections, extracted by the database."""
     r = runs_table.c
     query = sa.select(r.run_id).order_by(r.created, r.run_id)
     with engine.connect() as conn:
@@ -201,10 +218,16 @@ def iter_runs(
         if run_ids is not None:
             wanted = set(run_ids)
             ids = [i for i in ids if i in wanted]
+        columns = [c for c in runs_table.c if keys is None or c.name != "manifest"]
+        parts = [_manifest_part(conn, k).label(f"part_{k}") for k in keys or ()]
         for batch in _batches(ids, batch_runs):
-            q = sa.select(runs_table).where(r.run_id.in_(batch))
+            q = sa.select(*columns, *parts).where(r.run_id.in_(batch))
             rows = {str(x.run_id): dict(x._mapping) for x in conn.execute(q)}
             for run_id in batch:
                 row = rows[run_id]
-                row["manifest"] = json.loads(row["manifest"])
+                if keys is None:
+                    row["manifest"] = json.loads(row["manifest"])
+                else:
+                    found = {k: _parsed(row.pop(f"part_{k}")) for k in keys}
+                    row["manifest"] = {k: v for k, v in found.items() if v is not None}
                 yield row
