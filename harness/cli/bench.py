@@ -200,3 +200,49 @@ def evaluate_cmd(steps: int, threads: int | None, device: str, out: str | None) 
         click.echo(line)
     if out:
         Path(out).write_text(json.dumps(figures, indent=1))
+
+
+def _sizes(text: str, flag: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(float(x)) for x in _split((text,)))
+    except ValueError:
+        raise HarnessError(f"{flag} must be comma-separated trial counts, got {text!r}") from None
+    bad = [n for n in sizes if not 1_000 <= n <= 100_000_000]
+    if bad:
+        raise HarnessError(f"{flag}: each size must be between 1,000 and 100,000,000, got {bad[0]}")
+    return sizes
+
+
+@bench.command("store")
+@click.option("--sizes", default="1e4,1e5,1e6", show_default=True, help="Trials per SQLite store.")
+@click.option(
+    "--pg-sizes", default="3e6", show_default=True, help="Trials per PostgreSQL store ('' skips)."
+)
+@click.option(
+    "--postgres",
+    default="auto",
+    show_default=True,
+    help="PostgreSQL server URL (databases bench_store_<n> kept and reused) or 'auto' "
+    "(a throwaway server).",
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the SQLite stores and pages here (reused by the next call) [a temp folder].",
+)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
+def store(sizes: str, pg_sizes: str, postgres: str, folder: str | None, out: str | None) -> None:
+    """How run, report, page and export time and peak memory grow with the trials in a store:
+    real lookup studies of each size, each step its own process (hours at 3,000,000)."""
+    from harness.bench.store import run_bench
+
+    rows = run_bench(
+        _sizes(sizes, "--sizes"),
+        None if postgres == "none" else postgres,
+        _sizes(pg_sizes, "--pg-sizes") if pg_sizes.strip() else (),
+        folder,
+    )
+    if out:
+        Path(out).write_text(json.dumps(rows, indent=1) + "\n")

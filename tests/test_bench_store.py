@@ -1,0 +1,42 @@
+"""`harness bench store` measures real studies step by step (figures printed, never asserted):
+its logic at the smallest size, and its mistakes in one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli_helpers import harness as cli
+
+
+def test_sizes_round_up_to_whole_seeds() -> None:
+    from harness.bench.store import seeds_for
+
+    assert seeds_for(10_000) == 17 and seeds_for(1_000_000) == 1667 and seeds_for(600) == 1
+
+
+@pytest.mark.parametrize(
+    "args, word",
+    [
+        (["--sizes", "ten"], "--sizes"),
+        (["--sizes", "10"], "--sizes"),
+        (["--pg-sizes", "x"], "--pg-sizes"),
+    ],
+)
+def test_bad_sizes_are_one_line(capsys, args, word) -> None:
+    code, _, err = cli(capsys, "bench", "store", *args)
+    assert code == 2 and err.count("\n") == 1 and word in err, err
+
+
+@pytest.mark.slow
+def test_a_store_is_filled_once_and_every_step_measured(tmp_path) -> None:
+    from harness.bench.store import measure_size
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    first = measure_size(url, "sqlite", 1_000, tmp_path)
+    assert [s.step for s in first] == ["run", "report", "page", "export"]
+    assert all(s.trials == 1_200 and s.seconds > 0 and s.peak_mb > 10 for s in first)
+    assert first[2].output_mb and first[3].output_mb  # the page and the export's sizes
+    again = measure_size(url, "sqlite", 1_000, tmp_path)  # reused: no run row
+    assert [s.step for s in again] == ["report", "page", "export"]
+    with pytest.raises(RuntimeError, match="neither none nor"):
+        measure_size(url, "sqlite", 2_000, tmp_path)
