@@ -40,3 +40,24 @@ def test_a_store_is_filled_once_and_every_step_measured(tmp_path) -> None:
     assert [s.step for s in again] == ["report", "page", "export"]
     with pytest.raises(RuntimeError, match="neither none nor"):
         measure_size(url, "sqlite", 2_000, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "args, word",
+    [(["--workers", "two"], "--workers"), (["--workload", "gpu"], "--workload"),
+     (["--workers", "0"], "workers")],
+)  # fmt: skip
+def test_bad_dask_bench_options_are_one_line(capsys, args, word) -> None:
+    code, _, err = cli(capsys, "bench", "dask", *args)
+    assert code == 2 and err.count("\n") == 1 and word in err, err
+
+
+@pytest.mark.slow
+def test_dask_throughput_runs_each_worker_count(tmp_path, monkeypatch) -> None:
+    from harness.bench import dask
+
+    small = {"methods": ["random"], "benchmarks": ["nb201-cifar10"], "seeds": 2, "trials": 5}
+    monkeypatch.setitem(dask.WORKLOADS, "lookup", small)
+    rows = dask.run_bench((1, 2), ("lookup",))
+    assert [r["workers"] for r in rows] == [1, 2] and rows[0]["speedup"] == 1.0
+    assert all(r["trials"] == 10 and r["trials_per_s"] > 0 for r in rows)

@@ -246,3 +246,37 @@ def store(sizes: str, pg_sizes: str, postgres: str, folder: str | None, out: str
     )
     if out:
         Path(out).write_text(json.dumps(rows, indent=1) + "\n")
+
+
+@bench.command("dask")
+@click.option("--workers", default="1,2,4", show_default=True, help="Local worker counts.")
+@click.option(
+    "--workload",
+    "workloads",
+    default="lookup,naswot",
+    show_default=True,
+    help="lookup (table lookups: store and scheduler bound), naswot (a computed proxy).",
+)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
+def dask_cmd(workers: str, workloads: str, out: str | None) -> None:
+    """A local Dask cluster's throughput (trials per second, its start-up included) against
+    its number of workers, on table lookups and on a computed proxy."""
+    from harness.bench.dask import WORKLOADS, run_bench
+    from harness.executors import check_workers
+
+    try:
+        counts = tuple(int(x) for x in _split((workers,)))
+    except ValueError:
+        raise HarnessError(f"--workers must be comma-separated counts, got {workers!r}") from None
+    for n in counts:
+        check_workers(n)
+    names = tuple(_split((workloads,)))
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown or not names or not counts:
+        raise HarnessError(
+            f"--workload: unknown {unknown[0] if unknown else '(none)'!r} "
+            f"(workloads: {', '.join(WORKLOADS)})"
+        )
+    rows = run_bench(counts, names)
+    if out:
+        Path(out).write_text(json.dumps(rows, indent=1) + "\n")
