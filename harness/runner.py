@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import sys
 import time
 from collections import deque
@@ -24,7 +25,7 @@ from typing import Any
 from harness import HarnessError, __version__
 from harness.benchmarks import BENCHMARKS, Benchmark
 from harness.candidates import Deferred, Done, Evaluator, Job
-from harness.environment import differences, environment, libraries
+from harness.environment import KERNEL_VARIABLES, differences, environment, libraries
 from harness.identity import cache_version, run_inputs
 from harness.leases import DEFAULT_SECONDS, Lease, claim, describe, owner_id
 from harness.methods import METHODS, Method, compose
@@ -320,11 +321,33 @@ def manifest(spec: RunSpec, strategy_settings: dict[str, Any], proxy: Any) -> di
             **benchmark.manifest(),
         },
         "versions": {"csnas-harness": __version__, **libraries()},
-        # torch's build and kernels where the run uses torch (its proxy imported it): a
-        # lookup run never imports it
-        "environment": environment(with_torch="torch" in sys.modules),
+        "environment": _environment(),
         "argv": [redact(a) for a in sys.argv],
     }
+
+
+_ENVIRONMENTS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _environment() -> dict[str, Any]:
+    """The manifest's environment record: torch's build and kernels where the run uses torch
+    (its proxy imported it; a lookup run never does). Without torch it is read once per
+    process state, not once per run (threadpoolctl's scan of the loaded libraries cost about
+    5 ms a run in the lookup grid): keyed by the kernel variables and by how many modules are
+    imported, since an import can load another BLAS that the record lists."""
+    if "torch" in sys.modules:
+        return environment(with_torch=True)
+    key = _environment_key()
+    if key not in _ENVIRONMENTS:
+        record = environment(with_torch=False)
+        _ENVIRONMENTS.clear()
+        _ENVIRONMENTS[_environment_key()] = record  # after: reading it may import
+        return record
+    return _ENVIRONMENTS[key]
+
+
+def _environment_key() -> tuple[Any, ...]:
+    return (len(sys.modules), *(os.environ.get(k) for k in KERNEL_VARIABLES))
 
 
 class LeaseLost(Exception):
@@ -468,6 +491,7 @@ def _search(
     settings_json = json.dumps(proxy.settings(), sort_keys=True)
     version = cache_version(spec.inputs)
     context = _EvalContext(spec, store, proxy, settings_json, version, benchmark, evaluator)
+    context.hoist()
     inflight: deque[_Candidate] = deque()
     try:
         _loop(
@@ -518,7 +542,7 @@ def _loop(
         end = time.perf_counter()
         wall = end - max(candidate.asked_at, last_end)  # overlapping candidates counted once
         last_end = end
-        row = _row(spec, space, candidate, ev, truth, wall, best, benchmark.optimum)
+        row = _row(context, space, candidate, ev, truth, wall, best)
         if not store.add_trial(row, lease.owner):
             raise LeaseLost(spec.run_id)
         if on_trial is not None:
@@ -536,10 +560,20 @@ class _EvalContext:
     version: str
     benchmark: Any
     evaluator: Evaluator | None
+    #: the run's constants, computed once per run rather than once per trial (each derives a
+    #: hash: the run id hashes the whole spec; see `harness bench grid`'s breakdown)
+    run_id: str = ""
+    proxy_seed: int = 0
+    optimum: float | None = None
+
+    def hoist(self) -> None:
+        self.run_id = self.spec.run_id
+        self.proxy_seed = self.spec.proxy_seed
+        self.optimum = self.benchmark.optimum
 
     def key(self, arch_key: str) -> str:
         return evaluation_key(
-            self.proxy.name, self.settings_json, arch_key, self.spec.proxy_seed, self.version
+            self.proxy.name, self.settings_json, arch_key, self.proxy_seed, self.version
         )
 
     def finish(self, candidate: _Candidate) -> Evaluation:
@@ -551,7 +585,7 @@ class _EvalContext:
                 self.proxy.name,
                 self.settings_json,
                 candidate.arch_key,
-                self.spec.proxy_seed,
+                self.proxy_seed,
                 ev.to_dict(),
                 self.version,
             )
@@ -561,20 +595,18 @@ class _EvalContext:
 def _start(candidate: _Candidate, space: Any, context: _EvalContext) -> _Candidate:
     """Decode the candidate and start its evaluation: a table lookup or a cache hit at once,
     else in this process when its turn comes, or on the executor's workers."""
-    spec, proxy = context.spec, context.proxy
+    spec, proxy, seed = context.spec, context.proxy, context.proxy_seed
     candidate.arch = space.decode(candidate.suggestion.params)
     candidate.arch_key = space.canonical_key(candidate.arch)
     if proxy.deterministic:
-        candidate.pending = Deferred(proxy, candidate.arch, context.benchmark, spec.proxy_seed)
+        candidate.pending = Deferred(proxy, candidate.arch, context.benchmark, seed)
         return candidate
     hit = context.store.cached_evaluation(context.key(candidate.arch_key))
     if hit is not None:
-        log.debug(
-            "cache hit: %s on %s (proxy seed %d)", proxy.name, candidate.arch_key, spec.proxy_seed
-        )
+        log.debug("cache hit: %s on %s (proxy seed %d)", proxy.name, candidate.arch_key, seed)
         candidate.pending, candidate.cached = Done(Evaluation(**hit)), True
     elif context.evaluator is None or spec.parallel == 1:
-        candidate.pending = Deferred(proxy, candidate.arch, context.benchmark, spec.proxy_seed)
+        candidate.pending = Deferred(proxy, candidate.arch, context.benchmark, seed)
     else:
         job = Job(
             spec.proxy,
@@ -582,21 +614,20 @@ def _start(candidate: _Candidate, space: Any, context: _EvalContext) -> _Candida
             candidate.arch,
             spec.benchmark,
             spec.benchmark_settings,
-            spec.proxy_seed,
+            seed,
         )
         candidate.pending = context.evaluator.submit(job)
     return candidate
 
 
 def _row(
-    spec: RunSpec,
+    context: _EvalContext,
     space: Any,
     candidate: _Candidate,
     ev: Evaluation,
     truth: float | None,
     wall: float,
     best: _Incumbent,
-    optimum: float | None,
 ) -> dict[str, Any]:
     """The trial as stored, the incumbent updated with it."""
     arch = space.format(candidate.arch)
@@ -604,7 +635,7 @@ def _row(
     best.cum_wall += wall
     best.cum_sim += ev.simulated_s
     return dict(
-        run_id=spec.run_id,
+        run_id=context.run_id,
         number=candidate.suggestion.number,
         params=candidate.suggestion.params,
         arch=arch,
@@ -613,7 +644,7 @@ def _row(
         score=ev.score,
         direction=ev.direction,
         truth=truth,
-        **_best_columns(best, optimum),
+        **_best_columns(best, context.optimum),
         wall_s=wall,
         simulated_s=ev.simulated_s,
         labels_used=ev.labels_used,
