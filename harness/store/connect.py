@@ -38,10 +38,23 @@ log = logging.getLogger("harness.store")
 _ADVISORY_KEY = 0x4E41_5348  # "NASH": one lock id for schema work on a PostgreSQL database
 
 
+#: WAL pages between automatic checkpoints (SQLite's default is 1,000): see _sqlite_pragmas
+WAL_AUTOCHECKPOINT = 10_000
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """WAL + synchronous=NORMAL: a commit is durable once it returns against the harness
+    being killed (the OS holds the write), and the file is never corrupted; after a power
+    loss or an OS crash the commits since the last checkpoint (the only fsync) may roll back,
+    as a consistent prefix, which a resumed run recomputes. Checkpoints come every
+    WAL_AUTOCHECKPOINT pages instead of SQLite's 1,000: each costs an fsync and a copy of the
+    pages the trials rewrote, which halved a trial's write in `harness bench grid`, and widens
+    what a power loss can roll back from about 4 MB of WAL to about 40 MB (see the store's
+    reference page)."""
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA busy_timeout = 60000")  # several worker processes share one file
-    cur.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process kills
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
     cur.close()
 
 
