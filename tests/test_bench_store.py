@@ -61,3 +61,22 @@ def test_dask_throughput_runs_each_worker_count(tmp_path, monkeypatch) -> None:
     rows = dask.run_bench((1, 2), ("lookup",))
     assert [r["workers"] for r in rows] == [1, 2] and rows[0]["speedup"] == 1.0
     assert all(r["trials"] == 10 and r["trials_per_s"] > 0 for r in rows)
+
+
+def test_the_cost_growth_figure_draws_from_the_benches_json(tmp_path, capsys) -> None:
+    import json
+
+    store = [
+        {"backend": b, "trials": n, "step": s, "seconds": 1.0 + n / 1e5, "peak_mb": 200.0,
+         "output_mb": 1.4 if s == "page" else None}
+        for b, ns in (("sqlite", (10_200, 100_200)), ("postgres", (3_000_000,)))
+        for n in ns for s in ("run", "report", "page", "export")
+    ]  # fmt: skip
+    dask = [{"workload": "lookup", "workers": w, "trials_per_s": 100.0 * w} for w in (1, 2, 4)]
+    (tmp_path / "s.json").write_text(json.dumps(store))
+    (tmp_path / "d.json").write_text(json.dumps(dask))
+    code, out, err = cli(capsys, "bench", "figure", "--store", str(tmp_path / "s.json"),
+                         "--dask", str(tmp_path / "d.json"), "--out", str(tmp_path / "f"))  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "f" / "cost-growth.png").stat().st_size > 10_000
+    assert "<svg" in (tmp_path / "f" / "cost-growth.svg").read_text()

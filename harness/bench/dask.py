@@ -52,7 +52,7 @@ def throughput(workload: str, workers: int, folder: Path) -> dict[str, Any]:
 
 
 def run_bench(workers: tuple[int, ...], workloads: tuple[str, ...]) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in workloads:
             for n in workers:

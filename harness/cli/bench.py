@@ -280,3 +280,28 @@ def dask_cmd(workers: str, workloads: str, out: str | None) -> None:
     rows = run_bench(counts, names)
     if out:
         Path(out).write_text(json.dumps(rows, indent=1) + "\n")
+
+
+@bench.command("figure")
+@click.option(
+    "--store",
+    "store_json",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="JSON from `harness bench store --out`.",
+)
+@click.option(
+    "--dask",
+    "dask_json",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="JSON from `harness bench dask --out`.",
+)
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder.")
+def figure(store_json: str, dask_json: str | None, out: str) -> None:
+    """Draw cost-growth.png/.svg: seconds, peak memory and file sizes against trials, and
+    Dask throughput against workers."""
+    from harness.bench.figure import draw_files
+
+    for path in draw_files(store_json, dask_json, out):
+        click.echo(str(path))
