@@ -4,7 +4,6 @@ its logic at the smallest size, and its mistakes in one line."""
 from __future__ import annotations
 
 import pytest
-
 from cli_helpers import harness as cli
 
 
@@ -75,7 +74,7 @@ def test_the_cost_growth_figure_draws_from_the_benches_json(tmp_path, capsys) ->
     dask = [{"workload": "lookup", "workers": w, "trials_per_s": 100.0 * w} for w in (1, 2, 4)]
     (tmp_path / "s.json").write_text(json.dumps(store))
     (tmp_path / "d.json").write_text(json.dumps(dask))
-    code, out, err = cli(capsys, "bench", "figure", "--store", str(tmp_path / "s.json"),
+    code, _, err = cli(capsys, "bench", "figure", "--store", str(tmp_path / "s.json"),
                          "--dask", str(tmp_path / "d.json"), "--out", str(tmp_path / "f"))  # fmt: skip
     assert code == 0, err
     assert (tmp_path / "f" / "cost-growth.png").stat().st_size > 10_000
