@@ -12,6 +12,7 @@ module whose type name contains 'ReLU'. NASLib's NB201 numbers used its own load
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -35,22 +36,45 @@ def agreement_kernel(codes: torch.Tensor) -> torch.Tensor:
     return (s @ s.T + codes.shape[1]) / 2.0
 
 
+#: below 2^24 units every entry of the float32 `agreement_kernel`, and each sum on the way to
+#: it, is an integer float32 holds exactly, so the int8 product gives the same numbers
+EXACT_UNITS = 2**24
+
+
+def agreement_part(codes: torch.Tensor) -> torch.Tensor:
+    """`agreement_kernel(codes)` in float64, the same numbers, about 7x faster on a CPU: the
+    +-1 codes as int8 multiplied with integer accumulation (`torch._int_mm`, int32, exact);
+    the float path where that product is unavailable or the float one is not exact."""
+    units = codes.shape[1]
+    if codes.device.type == "cpu" and units < EXACT_UNITS:
+        s = codes.view(torch.int8).mul(2).sub_(1)
+        try:
+            return (torch._int_mm(s, s.T).to(torch.float64) + units) / 2.0
+        except (RuntimeError, AttributeError):  # a torch without the CPU int8 product
+            pass
+    return agreement_kernel(codes).double()
+
+
 def activation_kernel(net: nn.Module, x: torch.Tensor) -> np.ndarray:
     """K summed over every ReLU of one forward pass (float64; each layer's part is exact).
 
     Modules that see the same input tensor (in NB201 the edges leaving one node, and each
     ReLUConvBN with the ReLU inside it, both matched by the authors' test) add the same part:
-    it is computed once per tensor and added again, the same sum in the same order. The
-    tensors are held until the pass ends, so no `id` is reused for another one."""
+    it is computed once per tensor and added again, the same sum in the same order. A tensor
+    is known by its `id` and `_version` (a tensor changed in place is computed afresh) and a
+    weak reference, which tells a later tensor that took a freed one's `id` from it without
+    keeping every activation of the pass alive (that cost more than the parts it saved)."""
     k = np.zeros((len(x), len(x)), dtype=np.float64)
-    parts: dict[int, tuple[torch.Tensor, np.ndarray]] = {}
+    parts: dict[tuple[int, int], tuple[weakref.ref[torch.Tensor], np.ndarray]] = {}
 
     def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        seen = parts.get(id(inputs[0]))
-        if seen is None or seen[0] is not inputs[0]:
-            codes = inputs[0].reshape(len(x), -1) > 0
-            seen = (inputs[0], agreement_kernel(codes).double().cpu().numpy())
-            parts[id(inputs[0])] = seen
+        tensor = inputs[0]
+        key = (id(tensor), tensor._version)
+        seen = parts.get(key)
+        if seen is None or seen[0]() is not tensor:
+            codes = tensor.reshape(len(x), -1) > 0
+            seen = (weakref.ref(tensor), agreement_part(codes).cpu().numpy())
+            parts[key] = seen
         k[...] += seen[1]
 
     handles = [m.register_forward_hook(hook) for m in net.modules() if is_relu(m)]
