@@ -22,14 +22,26 @@ from harness.benchmarks.table import load_table
 from harness.methods import METHODS
 from harness.proxies import PROXIES, make_proxy
 from harness.proxies.zero_cost import ZERO_COST
-from harness.proxies.zero_cost.common import without_bn
+from harness.proxies.zero_cost.common import (
+    build_network,
+    reinitialise,
+    reinitialiser,
+    seeded_batch,
+    without_bn,
+)
 from harness.proxies.zero_cost.flops import count_macs, layer_macs
 from harness.proxies.zero_cost.grad_norm import layer_norm_sum
 from harness.proxies.zero_cost.jacov import correlation_score, input_jacobian
-from harness.proxies.zero_cost.naswot import activation_kernel, logdet
+from harness.proxies.zero_cost.naswot import (
+    activation_kernel,
+    agreement_kernel,
+    agreement_part,
+    logdet,
+)
 from harness.proxies.zero_cost.snip import loss_gradients, saliency
 from harness.proxies.zero_cost.swap import (
     count_unique_patterns,
+    distinct_patterns,
     param_thousands,
     regular_factor,
     relu_patterns,
@@ -179,6 +191,109 @@ def test_swap_packed_count_equals_row_unique_beyond_the_pack_limit() -> None:
         layers = [torch.rand(n, 300, generator=gen) > 0.97 for _ in range(2)]
         expected = len({tuple(col.tolist()) for col in torch.cat(layers, 1).T})
         assert count_unique_patterns(layers) == expected
+
+
+class _ChangedInPlace(nn.Module):
+    """Two ReLUs fed one tensor, changed in place between them: the second must be read
+    afresh, not taken for the first (same `id`, another `_version`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.second = nn.ReLU(), nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.clone()
+        a = self.first(x)
+        x.add_(0.7)
+        return a + self.second(x) + self.second(x)
+
+
+def _nb201_net(arch: str, seed: int, **scale: int) -> nn.Module:
+    torch.manual_seed(seed)
+    return SPACE.network(SPACE.parse(arch), 10, **scale).train()
+
+
+SHARED = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+
+
+@pytest.mark.parametrize("n", [1, 16, 20, 24, 70])
+def test_swap_distinct_patterns_equal_the_per_layer_count(n: int) -> None:
+    """The streamed count (each shared tensor read once, packed as the pass runs) equals the
+    authors' per-ReLU count, on every path: the 2^B table, packed codes, row unique."""
+    net = _nb201_net(SHARED, 0, C=4, N=1)
+    x = torch.randn(n, 3, 8, 8, generator=torch.Generator().manual_seed(n))
+    expected = count_unique_patterns(relu_patterns(net, x))
+    assert distinct_patterns(net, x, iter([None])) == [expected]
+    pre = torch.randn(n, 2, 3, 5, generator=torch.Generator().manual_seed(1))
+    changed = _ChangedInPlace()
+    want = count_unique_patterns(relu_patterns(changed, pre))
+    assert distinct_patterns(changed, pre, iter([None, None])) == [want, want]
+    assert distinct_patterns(nn.Sequential(nn.ReLU()), pre.view(n, -1), iter([None])) == [0]
+
+
+def test_swap_scores_equal_the_authors_loop_bit_for_bit() -> None:
+    """The whole measure (hooks kept over the repeats, the listed re-init) against the loop
+    it replaced: a count per repeat from `relu_patterns`, `reinitialise` before each."""
+    from harness.proxies.training import seeded, seeds
+
+    settings = {"scale": {"C": 8, "N": 1}, "repeats": 4}
+    proxy = make_proxy("swap", **settings)
+    s = proxy.settings()
+    for arch in (SHARED, SPACE.format(CELL)):
+        cell = SPACE.parse(arch)
+        init_seed, batch_seed = seeds(5, 2)
+        x = seeded_batch(s["data"], s["batch_size"], batch_seed, torch.device("cpu"), False).x
+        net = build_network(cell, BENCH, s, init_seed, torch.device("cpu"))
+        counts = [count_unique_patterns(relu_patterns(net, x))]
+        with seeded(seeds(init_seed, 1)[0], torch.device("cpu")):
+            for _ in range(s["repeats"] - 1):
+                reinitialise(net, s["init"])
+                counts.append(count_unique_patterns(relu_patterns(net, x)))
+        mean = sum(counts) / len(counts)
+        factor = regular_factor(param_thousands(net), s["mu"], s["sigma"])
+        ev = proxy.evaluate(cell, BENCH, 5)
+        assert ev.score == mean * factor and ev.extra["swap_count"] == mean
+
+
+@pytest.mark.parametrize("init", ["gaussian", "default"])
+def test_listed_reinitialiser_draws_the_same_weights(init: str) -> None:
+    one, two = _nb201_net(SHARED, 0, C=4, N=1), _nb201_net(SHARED, 0, C=4, N=1)
+    again = reinitialiser(two, init)
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        reinitialise(one, init)
+        torch.manual_seed(seed)
+        again()
+        for (name, a), b in zip(one.state_dict().items(), two.state_dict().values()):
+            assert torch.equal(a, b), name
+
+
+def test_naswot_integer_product_equals_the_float_kernel() -> None:
+    gen = torch.Generator().manual_seed(0)
+    for n, units in ((1, 1), (6, 5), (32, 1000), (128, 4096)):
+        codes = torch.rand(n, units, generator=gen) > 0.4
+        part = agreement_part(codes)
+        assert part.dtype == torch.float64
+        assert torch.equal(part, agreement_kernel(codes).double())
+        assert torch.equal(agreement_part(codes[:, ::2]), agreement_kernel(codes[:, ::2]).double())
+
+
+def test_naswot_kernel_reads_a_tensor_changed_in_place_afresh() -> None:
+    from harness.proxies.zero_cost.naswot import is_relu
+
+    x = torch.randn(5, 2, 3, 4, generator=torch.Generator().manual_seed(2))
+    net = _ChangedInPlace()
+    naive = np.zeros((5, 5))
+
+    def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        naive[...] += agreement_kernel(inputs[0].reshape(5, -1) > 0).double().numpy()
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if is_relu(m)]
+    with torch.no_grad():
+        net(x)
+    for h in handles:
+        h.remove()
+    np.testing.assert_array_equal(activation_kernel(net, x), naive)
 
 
 def test_swap_regulariser_is_the_authors_gaussian_in_thousands_of_parameters() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -190,6 +191,40 @@ def reinitialise(net: nn.Module, init: str) -> None:
         reset = getattr(m, "reset_parameters", None)
         if callable(reset) and m is not net:
             reset()
+
+
+def reinitialiser(net: nn.Module, init: str) -> Callable[[], None]:
+    """`reinitialise(net, init)` as a function of no arguments for a loop that re-initialises
+    the same network many times (SWAP's 32 repeats): the modules are listed once, and the
+    gaussian init calls the tensors' own `normal_`/`zero_`/`fill_` (what `nn.init` calls) in
+    `net.modules()` order, so the same draws land in the same weights."""
+    if init != "gaussian":
+        resets: list[Callable[[], Any]] = [
+            getattr(m, "reset_parameters")  # noqa: B009  (a module attribute, not a tensor)
+            for m in net.modules()
+            if m is not net and callable(getattr(m, "reset_parameters", None))
+        ]
+
+        def reset_all() -> None:
+            for reset in resets:
+                reset()
+
+        return reset_all
+    steps: list[Callable[[], Any]] = []
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            steps.append(m.weight.normal_)
+            if m.bias is not None:
+                steps.append(m.bias.zero_)
+        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
+            steps += [partial(m.weight.fill_, 1.0), m.bias.zero_]
+
+    def gaussian() -> None:
+        with torch.no_grad():
+            for step in steps:
+                step()
+
+    return gaussian
 
 
 def without_bn(net: nn.Module) -> nn.Module:
