@@ -216,3 +216,15 @@ def test_a_band_of_many_runs_equals_the_exact_one_in_bounded_memory(monkeypatch)
     counted = stats.bootstrap_band(curves, n_resamples=300, seed=3)
     for a, b in zip(exact, counted):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, equal_nan=True)
+
+
+def test_a_bootstrap_of_many_seeds_draws_in_batches_to_the_same_interval(monkeypatch) -> None:
+    """Thousands of seeds: the bootstrap draws its resamples in batches (bounded memory) from
+    the same seeded stream, so the interval is the one drawn all at once."""
+    from harness.report import stats
+
+    x = np.random.default_rng(4).normal(size=3000)
+    whole = stats.bootstrap_ci(x, n_resamples=999, seed=2)
+    monkeypatch.setattr(stats, "BOOTSTRAP_ELEMENTS", 3000 * 50)
+    assert stats._batch(3000, 999) == 50
+    assert stats.bootstrap_ci(x, n_resamples=999, seed=2) == whole
