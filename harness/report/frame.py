@@ -127,6 +127,11 @@ _VISIBLE = (
 )
 
 
+#: set on a frame `one_identity` returned (no slot holds two runs, no row two experiments):
+#: the tables call it once per table, and on such a frame, or any subset, it has nothing to do
+ONE_IDENTITY = "harness.one_identity"
+
+
 class _Experiments(dict[str, str]):
     """run id -> experiment key. pandas deep-copies `attrs` into every frame it derives: this
     one is shared instead (it never changes once made)."""
@@ -190,6 +195,8 @@ def one_identity(
     proxy, strategy, profile and benchmark columns only. Returns the kept trials and one line
     saying what was left out (None if nothing was).
     """
+    if trials.attrs.get(ONE_IDENTITY):  # a frame this returned: one experiment a row
+        return trials, None
     row = ["method", "benchmark"]
     slot = [*row, "repetition"]
     runs = trials.drop_duplicates("run_id").reset_index(drop=True)
@@ -203,6 +210,7 @@ def one_identity(
     clash = runs.groupby(slot)["run_id"].transform("size") > 1
     mixed = runs.groupby(row)["experiment"].transform("nunique") > 1
     if not clash.any() and not mixed.any():
+        trials.attrs[ONE_IDENTITY] = True  # a subset of it never clashes: later calls skip
         return trials, None
     order = runs.sort_values(["chosen", "created", "run_id"], kind="stable")
     kept = order.groupby(row).tail(1).set_index(row)["experiment"]
@@ -229,7 +237,9 @@ def one_identity(
         f"{len(dropped)} run(s) of {others} other experiment(s) left out, never pooled "
         f"({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
     )
-    return trials[trials["run_id"].isin(keep)], note
+    kept_rows = trials[trials["run_id"].isin(keep)]
+    kept_rows.attrs[ONE_IDENTITY] = True
+    return kept_rows, note
 
 
 def methods_of(trials: pd.DataFrame) -> list[str]:
