@@ -228,3 +228,17 @@ def test_a_bootstrap_of_many_seeds_draws_in_batches_to_the_same_interval(monkeyp
     monkeypatch.setattr(stats, "BOOTSTRAP_ELEMENTS", 3000 * 50)
     assert stats._batch(3000, 999) == 50
     assert stats.bootstrap_ci(x, n_resamples=999, seed=2) == whole
+
+
+def test_reads_cross_query_batches(mixed_store, monkeypatch) -> None:
+    """The fixture's runs span several batches once BATCH_RUNS is small (what the equality
+    tests above rely on)."""
+    monkeypatch.setattr(frames, "BATCH_RUNS", 4)
+    store = open_store(mixed_store, create=False)
+    try:
+        n_runs = len(store.runs())
+        assert n_runs > 3 * 4
+        assert len(list(store.iter_trials_frames(incumbents=True))) == -(-n_runs // 4)
+        assert len(list(store.iter_runs())) == n_runs
+    finally:
+        store.close()

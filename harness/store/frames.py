@@ -42,7 +42,8 @@ def ordered_run_ids(engine: sa.Engine, run_ids: list[str] | None) -> list[str]:
     return [i for i in ids if i in wanted]
 
 
-def _batches(ids: list[str], size: int = BATCH_RUNS) -> Iterator[list[str]]:
+def _batches(ids: list[str], size: int | None = None) -> Iterator[list[str]]:
+    size = size or BATCH_RUNS  # read at call time: tests shrink it to cross batches
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
 
@@ -206,7 +207,7 @@ def trials_frame(
 def iter_runs(
     engine: sa.Engine,
     run_ids: list[str] | None = None,
-    batch_runs: int = BATCH_RUNS,
+    batch_runs: int | None = None,
     keys: tuple[str, ...] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every run row with its parsed manifest, by creation time, read a batch at a time; with
