@@ -19,6 +19,7 @@ def test_sizes_round_up_to_whole_seeds() -> None:
         (["--sizes", "ten"], "--sizes"),
         (["--sizes", "10"], "--sizes"),
         (["--pg-sizes", "x"], "--pg-sizes"),
+        (["--steps", "run,draw"], "--steps"),
     ],
 )
 def test_bad_sizes_are_one_line(capsys, args, word) -> None:
@@ -39,6 +40,10 @@ def test_a_store_is_filled_once_and_every_step_measured(tmp_path) -> None:
     assert [s.step for s in again] == ["report", "page", "export"]
     with pytest.raises(RuntimeError, match="neither none nor"):
         measure_size(url, "sqlite", 2_000, tmp_path)
+    only = measure_size(url, "sqlite", 1_000, tmp_path, ("report",))
+    assert [s.step for s in only] == ["report"]
+    with pytest.raises(RuntimeError, match="leave out run"):
+        measure_size(f"sqlite:///{tmp_path / 'e.db'}", "sqlite", 1_000, tmp_path, ("report",))
 
 
 @pytest.mark.parametrize(

@@ -68,26 +68,34 @@ def _stored(url: str) -> int:
         store.close()
 
 
-def measure_size(url: str, backend: str, trials: int, folder: Path) -> list[Step]:
-    """Fill `url` with the size's study (unless it holds it already) and time each step."""
+def measure_size(
+    url: str, backend: str, trials: int, folder: Path, steps: tuple[str, ...] = STEPS
+) -> list[Step]:
+    """Fill `url` with the size's study (unless it holds it already) and time each of
+    `steps` (`run` only where it fills the store)."""
     seeds = seeds_for(trials)
     n = seeds * RUNS_PER_SEED * TRIALS_PER_RUN
     out: list[Step] = []
     have = _stored(url)
     if have not in (0, n):
         raise RuntimeError(f"{url} holds {have:,} trials, neither none nor this size's {n:,}")
+    if have == 0 and "run" not in steps:
+        raise RuntimeError(f"{url} holds no trials and the steps leave out run: nothing to time")
     if have == 0:
         args = ["run", "--method", METHODS, "--benchmark", BENCHMARKS, "--seeds", str(seeds),
                 "--trials", str(TRIALS_PER_RUN), "--storage", url, "--quiet"]  # fmt: skip
         out.append(Step(backend, n, "run", *timed(args)))
-    out.append(Step(backend, n, "report", *timed(["report", "--storage", url])))
-    page = folder / f"page-{backend}-{n}.html"
-    s, mb = timed(["report", "--storage", url, "--format", "html", "--out", str(page)])
-    out.append(Step(backend, n, "page", s, mb, page.stat().st_size / 1e6))
-    export = folder / f"export-{backend}-{n}.csv"
-    s, mb = timed(["export", "--storage", url, "--out", str(export)])
-    out.append(Step(backend, n, "export", s, mb, export.stat().st_size / 1e6))
-    export.unlink()
+    if "report" in steps:
+        out.append(Step(backend, n, "report", *timed(["report", "--storage", url])))
+    if "page" in steps:
+        page = folder / f"page-{backend}-{n}.html"
+        s, mb = timed(["report", "--storage", url, "--format", "html", "--out", str(page)])
+        out.append(Step(backend, n, "page", s, mb, page.stat().st_size / 1e6))
+    if "export" in steps:
+        export = folder / f"export-{backend}-{n}.csv"
+        s, mb = timed(["export", "--storage", url, "--out", str(export)])
+        out.append(Step(backend, n, "export", s, mb, export.stat().st_size / 1e6))
+        export.unlink()
     return out
 
 
@@ -137,20 +145,25 @@ def run_bench(
     postgres: str | None,
     pg_sizes: tuple[int, ...],
     folder: str | None,
+    steps: tuple[str, ...] = STEPS,
+    pg_steps: tuple[str, ...] = STEPS,
 ) -> list[dict[str, Any]]:
     """Every size on SQLite, and `pg_sizes` on PostgreSQL (`postgres`: a server URL whose
     databases bench_store_<n> are created if missing, 'auto' for a throwaway server)."""
-    steps: list[Step] = []
+    rows: list[Step] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(folder) if folder else Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         for n in sizes:
             url = f"sqlite:///{root / f'store-{n}.db'}"
-            steps += measure_size(url, "sqlite", n, root)
-            print("\n".join(table(steps[-4:])), flush=True)
+            new = measure_size(url, "sqlite", n, root, steps)
+            rows += new
+            print("\n".join(table(new)), flush=True)
         with _databases(postgres if pg_sizes else None) as database:
             for n in pg_sizes:
-                steps += measure_size(database(f"bench_store_{n}"), "postgres", n, root)
-                print("\n".join(table(steps[-4:])), flush=True)
-    print("\n".join(table(steps)))
-    return [asdict(s) for s in steps]
+                url = database(f"bench_store_{n}")
+                new = measure_size(url, "postgres", n, root, pg_steps)
+                rows += new
+                print("\n".join(table(new)), flush=True)
+    print("\n".join(table(rows)))
+    return [asdict(s) for s in rows]

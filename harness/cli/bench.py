@@ -213,6 +213,17 @@ def _sizes(text: str, flag: str) -> tuple[int, ...]:
     return sizes
 
 
+def _steps(text: str, flag: str) -> tuple[str, ...]:
+    from harness.bench.store import STEPS
+
+    steps = tuple(_split((text,)))
+    unknown = [x for x in steps if x not in STEPS]
+    if unknown or not steps:
+        what = unknown[0] if unknown else "(none)"
+        raise HarnessError(f"{flag}: unknown step {what!r} (steps: {', '.join(STEPS)})")
+    return steps
+
+
 @bench.command("store")
 @click.option("--sizes", default="1e4,1e5,1e6", show_default=True, help="Trials per SQLite store.")
 @click.option(
@@ -232,8 +243,22 @@ def _sizes(text: str, flag: str) -> tuple[int, ...]:
     default=None,
     help="Keep the SQLite stores and pages here (reused by the next call) [a temp folder].",
 )
+@click.option(
+    "--steps", default="run,report,page,export", show_default=True, help="Steps on SQLite."
+)
+@click.option(
+    "--pg-steps", default="run,report,page,export", show_default=True, help="On PostgreSQL."
+)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
-def store(sizes: str, pg_sizes: str, postgres: str, folder: str | None, out: str | None) -> None:
+def store(
+    sizes: str,
+    pg_sizes: str,
+    postgres: str,
+    folder: str | None,
+    steps: str,
+    pg_steps: str,
+    out: str | None,
+) -> None:
     """How run, report, page and export time and peak memory grow with the trials in a store:
     real lookup studies of each size, each step its own process (hours at 3,000,000)."""
     from harness.bench.store import run_bench
@@ -243,6 +268,8 @@ def store(sizes: str, pg_sizes: str, postgres: str, folder: str | None, out: str
         None if postgres == "none" else postgres,
         _sizes(pg_sizes, "--pg-sizes") if pg_sizes.strip() else (),
         folder,
+        _steps(steps, "--steps"),
+        _steps(pg_steps, "--pg-steps"),
     )
     if out:
         Path(out).write_text(json.dumps(rows, indent=1) + "\n")
