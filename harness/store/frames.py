@@ -12,7 +12,9 @@ one computed from all rows (`harness.report.frame` and tests/test_report_scale.p
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
@@ -179,15 +181,44 @@ def _finish(conn: sa.Connection, df: Any, batch: list[str]) -> Any:
     return df.sort_values(order, kind="stable").reset_index(drop=True)
 
 
+#: batches read at once, each on its own connection: the database executes one while Python
+#: turns another into a frame (both sqlite3 and psycopg release the GIL while they wait)
+READERS = 2
+
+
 def iter_trials_frames(
     engine: sa.Engine, run_ids: list[str] | None = None, *, incumbents: bool = False
 ) -> Iterator[Any]:
-    """The trials frame in report order, one DataFrame per batch of runs (see the module)."""
+    """The trials frame in report order, one DataFrame per batch of runs (see the module);
+    at most READERS + 1 batches are held at a time, whatever the store's size."""
     ids = ordered_run_ids(engine, run_ids)
-    with engine.connect() as conn:
-        for batch in _batches(ids):
+
+    def read(batch: list[str]) -> Any:
+        with engine.connect() as conn:
             query = _incumbent_query(batch) if incumbents else _full_query(batch)
-            df = _finish(conn, _fetch(conn, query), batch)
+            return _finish(conn, _fetch(conn, query), batch)
+
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        readers = 1  # an in-memory database is private to its connection: read in this thread
+    else:
+        readers = READERS
+    if readers == 1:
+        for batch in _batches(ids):
+            df = read(batch)
+            if len(df):
+                yield df
+        return
+    with ThreadPoolExecutor(readers) as pool:
+        ahead: deque[Future[Any]] = deque()
+        for batch in _batches(ids):
+            ahead.append(pool.submit(read, batch))
+            if len(ahead) > readers:
+                df = ahead.popleft().result()
+                if len(df):
+                    yield df
+        while ahead:
+            df = ahead.popleft().result()
             if len(df):
                 yield df
 
