@@ -168,8 +168,7 @@ def check(
     if forked is None and not tables_differ:
         also = ", also from each run's incumbent rows" if kept else ""
         print(
-            f"reference experiment reproduced: {len(fresh)} trials and the tables "
-            f"identical{also}"
+            f"reference experiment reproduced: {len(fresh)} trials and the tables identical{also}"
         )
         return 0
     if forked is not None:
