@@ -116,9 +116,12 @@ def run(
     scheduler: str | None = None,
     progress: bool = False,
     lease_seconds: float = 60.0,
+    incumbents: bool = False,
     **plan_options: Any,
 ) -> pd.DataFrame:
-    """Search (resumably) and return the plan's trials, one row per run x trial.
+    """Search (resumably) and return the plan's trials, one row per run x trial (with
+    `incumbents`, only the rows where each run's incumbent changes and its aggregates: the
+    report's input, `Store.trials_frame`).
 
     executor: "serial", "process" (`workers` processes) or "dask" (`scheduler`
     "tcp://host:port", else a local cluster of `workers`); by default process when `workers`
@@ -129,41 +132,6 @@ def run(
     `frame.attrs["statuses"]`. Other keyword options go to `plan` (master_seed,
     budget_seconds, proxy, proxy_settings, profile, table, nats_path, nats_trial,
     benchmark_settings, plugins, strategies, strategy_settings, parallel)."""
-    run_ids, statuses = execute(
-        methods,
-        benchmarks,
-        seeds,
-        trials,
-        storage,
-        executor,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        lease_seconds=lease_seconds,
-        **plan_options,
-    )
-    frame = _frame(storage, run_ids, check=False)  # drive checked the store
-    frame.attrs["statuses"] = statuses
-    return frame
-
-
-def execute(
-    methods: str | Iterable[str] | None = (),
-    benchmarks: str | Iterable[str] = ("nb201-cifar10",),
-    seeds: int = 5,
-    trials: int | None = None,
-    storage: str = DEFAULT_URL,
-    executor: str | None = None,
-    *,
-    workers: int | None = 1,
-    scheduler: str | None = None,
-    progress: bool = False,
-    lease_seconds: float = 60.0,
-    **plan_options: Any,
-) -> tuple[list[str], dict[str, str]]:
-    """`run` without reading the trials back: the plan's run ids and each run's status.
-    `harness run` reads only each run's incumbent rows for its summary (`harness.report`),
-    so its memory follows the runs, not the trials."""
     from harness.executors import execute_plan
 
     the_plan = plan(methods, benchmarks, seeds, trials, **plan_options)
@@ -176,7 +144,11 @@ def execute(
         progress=progress,
         lease_seconds=lease_seconds,
     )
-    return the_plan.run_ids, statuses
+    # drive checked the store; `incumbents` reads each run's incumbent rows only (what
+    # `harness run`'s closing summary needs: memory follows the runs, not the trials)
+    frame = _frame(storage, the_plan.run_ids, check=False, incumbents=incumbents)
+    frame.attrs["statuses"] = statuses
+    return frame
 
 
 def _frame(

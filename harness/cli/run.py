@@ -246,7 +246,7 @@ def run(
         progress = not quiet and sys.stderr.isatty()
     if workers is not None:
         check_workers(workers)
-    run_ids, statuses = api.execute(
+    frame = api.run(
         _split(methods),
         _split(benchmarks),
         seeds,
@@ -269,11 +269,11 @@ def run(
         strategies=_split(strategies),
         strategy_settings=parse_set(strategy_sets, "--strategy-set"),
         parallel=parallel,
+        incumbents=True,  # the summary's numbers, memory bounded by the runs
     )
+    statuses = frame.attrs["statuses"]
     if not quiet:
         click.echo(_tally(statuses, storage), err=True)
-    # each run's incumbent rows only: the summary's numbers, memory bounded by the runs
-    frame = api._frame(storage, run_ids, check=False, incumbents=True)
     if frame.empty:
         click.echo("no trials: every run stopped before its first evaluation (budget too small?)")
         return
