@@ -1,8 +1,8 @@
 """`harness bench dask`: a local Dask cluster's throughput against its number of workers.
 
 Two workloads, each a fresh SQLite store per worker count: table lookups (random and REA on
-the three NB201 benchmarks: the store and the scheduler are the cost) and a computed proxy
-(naswot-tpe at its `quick` profile: the CPU is the cost). Throughput is trials per wall
+the three NB201 benchmarks: milliseconds a trial, no proxy to compute) and a computed proxy
+(naswot-tpe at its `quick` profile: about a second a trial). Throughput is trials per wall
 second from the plan's start to its last trial, the cluster's start-up included (it is part
 of a user's run). Printed, and written as JSON with `--out`; never asserted.
 """

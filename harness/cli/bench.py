@@ -282,7 +282,7 @@ def store(
     "workloads",
     default="lookup,naswot",
     show_default=True,
-    help="lookup (table lookups: store and scheduler bound), naswot (a computed proxy).",
+    help="lookup (table lookups, milliseconds a trial), naswot (a computed proxy).",
 )
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write JSON.")
 def dask_cmd(workers: str, workloads: str, out: str | None) -> None:
