@@ -25,7 +25,11 @@ with a direction fixed a priori (never chosen from ground truth):
   simclr: twin view vs the other 2B-2 views of its batch);
 - init-cosine (minimize): mean cosine between embeddings of different training images at
   initialisation (pirl: the bank as filled; simclr: un-augmented images, train mode). As in
-  NASWOT, a network that keeps different inputs apart before training is taken as better.
+  NASWOT, a network that keeps different inputs apart before training is taken as better;
+- rankme (maximize): RankMe of the held-out images' backbone features after training, added
+  by the template for every trained proxy (`harness.proxies.trained`); pirl's images are
+  normalised with ImageNet statistics as its views are, simclr's with the data's. A higher
+  effective rank is taken as a less collapsed, better representation (Garrido et al. 2023).
 Loss readouts aggregate batches as the authors' score does (`EpochStats.per_batch`).
 """
 
@@ -40,7 +44,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from harness import HarnessError
-from harness.data.augment import AUGMENTS, Augment, csnas_views
+from harness.data.augment import AUGMENTS, IMAGENET_MEAN, IMAGENET_STD, Augment, csnas_views
 from harness.proxies.base import Direction
 from harness.proxies.losses import (
     LOSS_WEIGHT,
@@ -81,6 +85,8 @@ SCORES: dict[str, Direction] = {
     "inst-acc": "maximize",
     "init-cosine": "minimize",
 }
+#: every readout in `extra` with its a-priori direction: the scores plus the template's rankme
+READOUTS: dict[str, Direction] = {**SCORES, "rankme": "maximize"}
 HEADS = ("linear", "mlp")
 
 
@@ -150,6 +156,8 @@ class PirlRun:
         self.model: Embedder = ctx.model  # type: ignore[assignment]
         self.init_cosine = float("nan")
         self.init_loss = float("nan")
+        # csnas_views without its flips, swaps and grayscale: resized, ImageNet-normalised
+        self.plain = Augment("none", s["image_size"], IMAGENET_MEAN, IMAGENET_STD).plain
 
     def _views(self, x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, ...]:
         return csnas_views(x, self.s["image_size"], gen)
@@ -242,6 +250,7 @@ class SimclrRun:
         s = ctx.settings
         self.ctx, self.s, self.x = ctx, s, ctx.split.train_x
         self.aug = Augment(s["augment"], s["image_size"], ctx.split.mean, ctx.split.std)
+        self.plain = self.aug.plain
         self.model = ctx.model
         self.init_cosine = float("nan")
         self.init_loss = float("nan")
@@ -301,11 +310,11 @@ class ContrastiveProxy(TrainedProxy):
     name: ClassVar[str] = "contrastive"
     labels: ClassVar[bool] = False
     #: every readout recorded in `extra`, with its a-priori direction (`harness correlate`)
-    readout_directions: ClassVar[dict[str, Direction]] = SCORES
+    readout_directions: ClassVar[dict[str, Direction]] = READOUTS
 
     @property
     def direction(self) -> Direction:
-        return SCORES[self.config["score"]]
+        return READOUTS[self.config["score"]]
 
     def score_key(self) -> str:
         return str(self.config["score"])
@@ -321,7 +330,7 @@ class ContrastiveProxy(TrainedProxy):
 def contrastive(**overrides: Any) -> ContrastiveProxy:
     """Registry factory: keyword settings overrides, including `profile=`."""
     s = resolve("contrastive", DEFAULTS, overrides, VARIANTS, switch="variant")
-    _check_choice(s, "score", tuple(SCORES))
+    _check_choice(s, "score", tuple(READOUTS))
     _check_choice(s, "head", HEADS)
     if s["variant"] == "pirl":
         if s["augment"] != "csnas":

@@ -5,6 +5,9 @@ contrastive proxy, trained with cross-entropy on the subset's labels; score = he
 training split, disjoint from the training subset (see `training.make_split`): the proxy never
 sees a test image, so the benchmark's test-set report metric stays untouched. Accuracy is
 measured in eval mode, without augmentation.
+
+Readout `rankme` (maximize; added by the template, `harness.proxies.trained`): RankMe of the
+held-out images' pooled features, the classifier's input, after training. It reads no label.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class SupervisedRun:
         assert split.train_y is not None and split.heldout_y is not None
         self.ctx, self.x, self.y = ctx, split.train_x, split.train_y
         self.aug = Augment(s["augment"], s["image_size"], split.mean, split.std)
+        self.plain = self.aug.plain
 
     def setup(self) -> None:
         pass
@@ -64,6 +68,8 @@ class SupervisedRun:
 class SupervisedProxy(TrainedProxy):
     name: ClassVar[str] = "supervised"
     labels: ClassVar[bool] = True
+    #: readouts beside the score (heldout-acc), with their a-priori directions
+    readout_directions: ClassVar[dict[str, Direction]] = {"rankme": "maximize"}
 
     @property
     def direction(self) -> Direction:
