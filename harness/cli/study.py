@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from harness.cli.reference import F, checkout_option
-from harness.studies import DARTS_ACTIONS, NB201_ACTIONS
+from harness.studies import DARTS_ACTIONS, LADDER_ACTIONS, NB201_ACTIONS
+from harness.studies.ladder import PLANS as LADDER_PLANS
 
 
 def _root(default: str) -> Callable[[F], F]:
@@ -27,8 +28,9 @@ def _root(default: str) -> Callable[[F], F]:
 
 @click.group()
 def study() -> None:
-    """The proxy studies: `nb201` (the 200-cell NB201 study) and `darts` (the 214 trained
-    DARTS cells), on a checkout of the repository."""
+    """The proxy studies: `nb201` (the 200-cell NB201 study), `darts` (the 214 trained
+    DARTS cells) and `ladder` (trained proxies against their training budget), on a checkout
+    of the repository."""
 
 
 @study.command("nb201")
@@ -84,3 +86,43 @@ def darts(
     from harness.studies import darts as module
 
     module.act(action, checkout, root, naslib, cells, seed, proxies)
+
+
+@study.command("ladder")
+@click.argument("action", type=click.Choice(LADDER_ACTIONS))
+@checkout_option
+@_root("results/ladder/PLAN")
+@click.option(
+    "--plan",
+    type=click.Choice(list(LADDER_PLANS)),
+    default="cpu",
+    show_default=True,
+    help="cpu: about 8 core-hours here; gpu: the full ladder for a lent GPU; smoke: tests.",
+)
+@click.option(
+    "--data",
+    default=None,
+    metavar="FILE",
+    help="CIFAR-10 images (.npz or the python-version folder): cost, run.",
+)
+@click.option(
+    "--storage",
+    default=None,
+    metavar="URL",
+    help="run: the store the commands cache in (default CHECKOUT/results/ladder-cache.db).",
+)
+def ladder(
+    action: str,
+    checkout: Path | None,
+    root: str | None,
+    plan: str,
+    data: str | None,
+    storage: str | None,
+) -> None:
+    """The proxy-budget ladder. ACTION: `cost` times one cell of every proxy at every rung
+    and prints the plan's core-hours; `run` prints the correlate commands, cheapest rungs
+    first, each resumable (run them in parallel, e.g. `... | xargs -P 2 -I{} sh -c {}`);
+    `write` merges their outputs into results/reference/ladder/PLAN/."""
+    from harness.studies import ladder as module
+
+    module.act(action, checkout, root, plan, data, storage)

@@ -5,6 +5,7 @@ harness/cli/study.py. The actions are named here, so `--help` lists them without
 the studies (pandas)."""
 
 NB201_ACTIONS = ("run", "write", "explain")
+LADDER_ACTIONS = ("cost", "run", "write")
 DARTS_ACTIONS = (
     "run",
     "write",
