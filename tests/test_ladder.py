@@ -85,6 +85,15 @@ def test_smoke_ladder_end_to_end(capsys: Any, tmp_path: Path) -> None:
     assert sorted(cross["proxy"]) == sorted(proxies)
     for name in ("ladder", "readouts"):
         assert (out / f"{name}.png").stat().st_size > 0 and (out / f"{name}.svg").exists()
+    # a later session's write keeps the committed rows of parts it did not rerun
+    merged = pd.read_csv(out / "cells.csv.gz")
+    (root / "supervised@32x1" / "cells.csv").unlink()
+    ladder.write(root, out, "smoke", resamples=100)
+    again = pd.read_csv(out / "cells.csv.gz")
+    key = ["rung", "proxy", "seed", "arch_key"]
+    pd.testing.assert_frame_equal(
+        merged.sort_values(key, ignore_index=True), again.sort_values(key, ignore_index=True)
+    )
     # a part run again reads its evaluations from the store: the same scores and seconds
     part = root / "contrastive-simclr@64x2" / "cells.csv"
     before = pd.read_csv(part)

@@ -228,9 +228,11 @@ SUMMARY_FIELDS = [
 ]  # fmt: skip
 
 
-def merge(root: Path) -> Any:
-    """Every part's cells.csv under `root` with its rung; the table's own predictors kept
-    once per cell (every part carries them)."""
+def merge(root: Path, committed: Path | None = None) -> Any:
+    """Every part's cells.csv under `root` with its rung, plus the rows of `committed` (a
+    previous `write`'s cells.csv.gz) for parts not under `root`: a ladder run over several
+    sessions keeps what earlier ones finished. The table's own predictors are kept once per
+    cell (every part carries them)."""
     import pandas as pd
 
     frames = []
@@ -240,12 +242,27 @@ def merge(root: Path) -> Any:
         cells.insert(0, "rung", NO_RUNG if rung is None else rung_label(*rung))
         cells.insert(1, "image_epochs", image_epochs(rung))
         frames.append(cells)
+    if committed is not None and committed.exists():
+        old = pd.read_csv(committed, keep_default_na=False, na_values=[""])
+        fresh = {
+            (rung, family)
+            for f in frames
+            for rung, family in zip(f["rung"], _family(f["proxy"]).where(f["seed"].notna()))
+            if isinstance(family, str)
+        }
+        keep = [(r, p) not in fresh for r, p in zip(old["rung"], _family(old["proxy"]))]
+        frames.insert(0, old[keep])
     if not frames:
         raise HarnessError(f"no correlate output under {root}: run the ladder's commands first")
     cells = pd.concat(frames, ignore_index=True)
     table = cells["seed"].isna() & cells["wall_s"].eq(0.0)
     cells.loc[table, ["rung", "image_epochs"]] = [NO_RUNG, math.nan]
     return cells.drop_duplicates(["rung", "proxy", "seed", "arch_key"], ignore_index=True)
+
+
+def _family(proxy: Any) -> Any:
+    """`contrastive/simclr:rankme` -> `contrastive/simclr`: a proxy and its readouts."""
+    return proxy.str.split(":").str[0]
 
 
 def summarize_ladder(cells: Any, resamples: int = 1000) -> Any:
@@ -257,7 +274,7 @@ def summarize_ladder(cells: Any, resamples: int = 1000) -> Any:
     parts = []
     for rung, group in cells.groupby("rung", sort=False, dropna=False):
         summary = summarize(group, seed=0, n_resamples=resamples)
-        family = summary["proxy"].str.split(":").str[0]
+        family = _family(summary["proxy"])
         own = group[~group["proxy"].str.contains(":")]
         seconds = own.groupby("proxy")["wall_s"].median()
         labels = own.groupby("proxy")["labels_used"].max()
@@ -314,7 +331,7 @@ def write(root: Path, out: Path, plan: str, resamples: int = 1000) -> None:
     from harness.studies.ladder_figure import draw
 
     out.mkdir(parents=True, exist_ok=True)
-    cells = merge(root)
+    cells = merge(root, out / "cells.csv.gz")
     cells.to_csv(out / "cells.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     summary = summarize_ladder(cells, resamples)
     summary.to_csv(out / "summary.csv", index=False)
