@@ -16,6 +16,8 @@ _BUILT_IN = {
     "lookup-200": ("harness.proxies.lookup:lookup_200", ()),
     "contrastive": ("harness.proxies.contrastive:contrastive", ("trained",)),
     "supervised": ("harness.proxies.supervised:supervised", ("trained",)),
+    "rotation": ("harness.proxies.rotation:rotation", ("trained",)),
+    "simsiam": ("harness.proxies.simsiam:simsiam", ("trained",)),
 }
 #: zero-cost proxies, in the order the tables show them
 _ZERO_COST = (
@@ -52,8 +54,8 @@ def _plugin_error(kind: str, name: str, origin: str, err: Exception) -> Exceptio
 
 
 def build_proxy(name: str, profile: str | None = None, **overrides: Any) -> Any:
-    """A trained proxy ('contrastive', 'supervised', or a plugin's tagged "trained") from a
-    profile and overrides."""
+    """A trained proxy ('contrastive', 'supervised', 'rotation', 'simsiam', or a plugin's tagged
+    "trained") from a profile and overrides."""
     trained = PROXIES.tagged("trained")
     if name not in trained:
         raise HarnessError(f"unknown trained proxy {name!r} (known: {', '.join(trained)})")

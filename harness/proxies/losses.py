@@ -1,4 +1,5 @@
-"""Contrastive losses: SimCLR's NT-Xent and the memory-bank NCE of the CSNAS authors' code.
+"""Self-supervised losses: SimCLR's NT-Xent, the memory-bank NCE of the CSNAS authors' code,
+SimSiam's symmetric negative cosine and the 4-way rotation pretext task.
 
 The CSNAS pieces follow `search/ssl_utils.py` and `search/search.py` of namnguyen0510/CSNAS:
 
@@ -16,6 +17,15 @@ The CSNAS pieces follow `search/ssl_utils.py` and `search/search.py` of namnguye
   weighted_sum <- v + (1 - w) weighted_sum, memory = weighted_sum / weighted_count, with the
   count 1 + (1 - w) count once at the fill and once at every epoch start. float64, as their
   numpy arrays; read back as float32, as their `torch.Tensor(...)`.
+
+SimSiam (Chen & He, CVPR 2021, Algorithm 1; facebookresearch/simsiam main_simsiam.py):
+`simsiam_loss(p1, p2, z1, z2) = 0.5 D(p1, z2) + 0.5 D(p2, z1)` with D(p, z) =
+-cos(p, stopgrad(z)) averaged over the batch, cosines as torch.nn.CosineSimilarity(dim=1).
+
+Rotation (Gidaris et al. 2018 as unnas runs it, pycls/datasets/prepare.py `prepare_rot` and
+loader.py's collate): each image with its 4 rotations by k x 90 degrees (np.rot90(im, k,
+(1, 2)): from the height axis towards the width axis, i.e. counter-clockwise as displayed),
+label k, the 4 of one image consecutive; loss = cross-entropy over the 4B images.
 """
 
 from __future__ import annotations
@@ -154,3 +164,33 @@ class Memory:
     def table(self) -> torch.Tensor:
         """All entries as float32: the pool their negatives are read from."""
         return self.memory.to(torch.float32)
+
+
+def negative_cosine(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """SimSiam's D(p, z) = -mean_i cos(p_i, z_i) with the gradient stopped at z."""
+    return -F.cosine_similarity(p, z.detach(), dim=1).mean()
+
+
+def simsiam_loss(
+    p1: torch.Tensor, p2: torch.Tensor, z1: torch.Tensor, z2: torch.Tensor
+) -> torch.Tensor:
+    """Symmetric SimSiam loss: each view's prediction regresses the other's projection."""
+    return 0.5 * negative_cosine(p1, z2) + 0.5 * negative_cosine(p2, z1)
+
+
+#: rotation pretext classes: k x 90 degrees, k = 0..3 (label k)
+ROTATIONS = 4
+
+
+def rotations(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(4B, C, H, W) images and (4B,) labels: every image of the (B, C, H, W) batch rotated by
+    0, 90, 180, 270 degrees, the 4 of one image consecutive, as unnas batches them."""
+    rotated = torch.stack([x.rot90(k, (2, 3)) for k in range(ROTATIONS)], 1)
+    images = rotated.flatten(0, 1).contiguous(memory_format=torch.channels_last)
+    labels = torch.arange(ROTATIONS, device=x.device).repeat(len(x))
+    return images, labels
+
+
+def rotation_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the 4B rotated images (unnas: nn.CrossEntropyLoss)."""
+    return F.cross_entropy(logits, labels)
