@@ -44,7 +44,10 @@ LABELS = {"snip": 16, "grad-norm": 16, "zico": 16, "supervised": 64}
 #: the fresh-process check of these runs elsewhere, batched into one interpreter
 #: (test_zero_cost.py, test_trained_proxies.py); the lookups' costs one import of numpy
 BATCHED_ELSEWHERE = {*SMALL, "contrastive", "supervised"}
-SETTINGS = {**SMALL, "contrastive": {"profile": "smoke"}, "supervised": {"profile": "smoke"}}
+SETTINGS = {
+    **SMALL,
+    **{name: {"profile": "smoke"} for name in ("contrastive", "supervised", "rotation", "simsiam")},
+}
 PROXY_CASES = {
     name: ProxyCase(
         name,

@@ -165,25 +165,28 @@ def commands(plan: Plan, data: str, storage: str, root: str) -> list[str]:
     ]
 
 
-def measure_cost(plan: Plan, data: str, cells: int = 2) -> list[dict[str, Any]]:
+def measure_cost(plan: Plan, data: str, cells: int = 1) -> list[dict[str, Any]]:
     """Seconds per cell of every proxy at every rung, on the plan's first `cells` cells,
-    proxy seed 0, in this process (the first evaluation of each proxy also loads the data)."""
+    proxy seed 0, in this process; each proxy first evaluates one cell at the cheapest rung,
+    untimed, so that loading the images and the code is not counted."""
     from harness.benchmarks import BENCHMARKS
-    from harness.correlate import sample_unique_cells
+    from harness.correlate import sample_unique_cells, split_proxy
     from harness.proxies import make_proxy
 
     bench = BENCHMARKS.get(BENCHMARK)
     archs = sample_unique_cells(plan.cells, 0, bench)[:cells]
+    rungs = sorted(plan.rungs, key=lambda r: r[0] * r[1])
     rows = []
-    for rung in plan.rungs:
-        for proxy in PROXIES:
-            name, _, variant = proxy.partition("/")
-            extra = {"variant": variant} if variant else {}
-            evaluator = make_proxy(
-                name, profile=plan.profile, **plan.rung_settings(*rung), data=data, **extra
-            )
-            evaluator.evaluate(archs[0], bench, 0)  # warm: data and code loaded once
-            seconds = []
+
+    def build(proxy: str, rung: tuple[int, int]) -> Any:
+        name, variant = split_proxy(proxy)
+        settings = {**plan.rung_settings(*rung), "data": data, **variant}
+        return make_proxy(name, profile=plan.profile, **settings)
+
+    for proxy in PROXIES:
+        build(proxy, rungs[0]).evaluate(archs[0], bench, 0)
+        for rung in rungs:
+            evaluator, seconds = build(proxy, rung), []
             for arch in archs:
                 start = time.perf_counter()
                 evaluator.evaluate(arch, bench, 0)
