@@ -77,6 +77,11 @@ NASLIB_COLUMN = {
     "grad-norm": "naslib_grad_norm",
     "params": "naslib_params",
     "flops": "naslib_flops",
+    "epe-nas": "naslib_epe_nas",
+    "fisher": "naslib_fisher",
+    "grasp": "naslib_grasp",
+    "l2-norm": "naslib_l2_norm",
+    "plain": "naslib_plain",
 }
 FIELDS = ["naslib_idx", "proxy", "seed", "status", "score", "wall_s"]
 
