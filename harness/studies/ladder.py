@@ -73,9 +73,11 @@ def _optimiser(batch: int) -> dict[str, Any]:
 
 
 PLANS: dict[str, Plan] = {
-    # about 8 core-hours on the 2-core machine (measured per rung by `cost`; see the findings)
+    # chosen from `cost` (results/reference/ladder/cpu/cost.md): 531 s per cell and seed for
+    # the five proxies at the four rungs, measured at load 5.6-7, so 32 x 2 is 9.4 core-hours
+    # at that load and less on a quiet machine
     "cpu": Plan(
-        cells=40,
+        cells=32,
         seeds=2,
         rungs=((256, 3), (500, 5), (1000, 10), (5000, 10)),
         profile="quick",
@@ -86,7 +88,7 @@ PLANS: dict[str, Plan] = {
             "device": "cpu",
             **_optimiser(64),
         },
-        description="40 cells x 2 seeds, NB201 C=8 N=1 at 16x16 (the quick network), "
+        description="32 cells x 2 seeds, NB201 C=8 N=1 at 16x16 (the quick network), "
         "768 to 50,000 image-epochs",
     ),
     # the full ladder for a lent GPU: NB201's own network and resolution, up to its 12-epoch
