@@ -251,7 +251,9 @@ def summary(scores_file: Path, naslib: Path) -> pd.DataFrame:
                 }
             )
     table = pd.DataFrame(rows)
-    stem = scores_file.name.replace("scores", "comparison").removesuffix(".csv")
+    stem = scores_file.name.removesuffix(".csv")
+    # never the scores file itself
+    stem = stem.replace("scores", "comparison") if "scores" in stem else f"{stem}_comparison"
     table.to_csv(scores_file.parent / f"{stem}.csv", index=False, float_format="%.4f")
     seeds = sorted(scores.seed.unique())
     header = (
