@@ -23,6 +23,7 @@ _BUILT_IN = {
 _ZERO_COST = (
     "naswot", "synflow", "jacov", "snip", "grad-norm", "swap", "params", "flops",
     "az-nas", "meco", "vkdnw", "zico", "epe-nas", "fisher", "grasp", "l2-norm", "plain",
+    "dextr",
 )  # fmt: skip
 for _name, (_target, _tags) in _BUILT_IN.items():
     PROXIES.register_lazy(_name, _target, tags=_tags)

@@ -62,6 +62,9 @@ TOLERANCE = {
     # a float32 Hessian-vector product: 1.8e-2 on the cell whose score is 0.035 (it cancels),
     # <= 1.4e-3 on the other 19; float64 moved one NB201 score by 2.4% [1.8e-2]
     "grasp": 2e-1,
+    # inverse condition numbers of module outputs and a float32 second derivative along an
+    # input curve (SSE4.1 moved all 20 scores, AVX2 none) [3.8e-5]
+    "dextr": 4e-4,
 }
 DEFAULT_RTOL = 1e-6  # a proxy added without a measured tolerance
 
