@@ -41,6 +41,11 @@ PARTS: dict[str, str] = {
     "frontier-az-nas": "--proxy az-nas --sample 200 --seeds 1",
     "frontier-zico": "--proxy zico --sample 200 --seeds 1",
     "frontier-vkdnw": "--proxy vkdnw --sample 200 --seeds 1",
+    # NASLib's other five proxies at NASLib's settings (grasp: about 6 s a cell, one seed)
+    "quick-zc-naslib": "--proxy epe-nas,fisher,l2-norm,plain --sample 200 --seeds 3",
+    "quick-zc-grasp": "--proxy grasp --sample 200 --seeds 1",
+    # Dextr at its authors' NB201 settings (one image; about 2.5 s a cell)
+    "frontier-dextr": "--proxy dextr --sample 200 --seeds 1",
 }
 #: the data-free frontier proxies on the other two NB201 datasets (same 200 cells; Gaussian
 #: inputs at the dataset's resolution, the dataset's number of classes)
@@ -74,6 +79,7 @@ PUBLISHED: dict[str, tuple[Rhos, str | tuple[str, ...]]] = {
         ("Lee & Ham CVPR 2024 (population aggregate)", *[AZ_NAS_RERUN] * 2),
     ),
     "meco": ((0.894, 0.883, 0.845), "Jiang et al. NeurIPS 2023"),
+    "dextr": ((0.90, 0.91, 0.87), "Asthana et al. TMLR 2025"),
     "zico": ((0.80, 0.81, 0.79), "Li et al. ICLR 2023"),
     "vkdnw:vkdnw_dim": ((0.767, 0.787, 0.764), "Tybl & Neumann CVPR 2025 Table 1, aleph"),
     "vkdnw:single": ((0.815, 0.829, 0.814), "Tybl & Neumann CVPR 2025 Table 1, VKDNW_single"),
