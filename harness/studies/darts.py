@@ -65,6 +65,11 @@ PARTS: dict[str, str] = {
     "zc-zico": "--proxy zico --seeds 1",
     "zc-vkdnw": "--proxy vkdnw --seeds 1",
     "zc-az-nas": "--proxy az-nas --seeds 1 --set clip_eigenvalues=true",
+    # NASLib's other five proxies and Dextr (at the NB301 scale: grasp about 43 s a cell, the
+    # others about 6 s, measured at load 4-7)
+    "zc-naslib5": "--proxy epe-nas,fisher,l2-norm,plain --seeds 1",
+    "zc-grasp": "--proxy grasp --seeds 1",
+    "zc-dextr": "--proxy dextr --seeds 1",
 }
 #: the harness's scores of NASLib's cells, in the study's folder
 NASLIB_SCORES = Path("zero_cost") / "naslib_scores.csv"
