@@ -39,8 +39,14 @@ SMALL = {
     "meco": TINY,
     "vkdnw": {**TINY, "batch_size": 16},
     "zico": {**TINY, "batch_size": 8},  # 2 batches of 8: 16 labels
+    **{name: {**TINY, "batch_size": 16} for name in ("epe-nas", "fisher", "grasp", "plain")},
+    "l2-norm": TINY,
+    "dextr": {**TINY, "curve_size": 16, "coordinates": 3},
 }
-LABELS = {"snip": 16, "grad-norm": 16, "zico": 16, "supervised": 64}
+LABELS = {
+    "snip": 16, "grad-norm": 16, "zico": 16, "supervised": 64,
+    "epe-nas": 16, "fisher": 16, "grasp": 16, "plain": 16,
+}  # fmt: skip
 #: the fresh-process check of these runs elsewhere, batched into one interpreter
 #: (test_zero_cost.py, test_trained_proxies.py); the lookups' costs one import of numpy
 BATCHED_ELSEWHERE = {*SMALL, "contrastive", "supervised"}

@@ -69,8 +69,14 @@ SMALL: dict[str, dict] = {
     "meco": {"scale": {"C": 4, "N": 1}},
     "vkdnw": {"scale": {"C": 4, "N": 1}, "batch_size": 16},
     "zico": {"scale": {"C": 4, "N": 1}, "batch_size": 8},  # 2 batches of 8: 16 labels
+    **{
+        name: {"scale": {"C": 4, "N": 1}, "batch_size": 16}
+        for name in ("epe-nas", "fisher", "grasp", "plain")
+    },
+    "l2-norm": {"scale": {"C": 4, "N": 1}},
+    "dextr": {"scale": {"C": 4, "N": 1}, "curve_size": 16, "coordinates": 3},
 }
-LABELED = {"snip", "grad-norm", "zico"}
+LABELED = {"snip", "grad-norm", "zico", "epe-nas", "fisher", "grasp", "plain"}
 #: the harness's own zero-cost proxies (a plugin may tag its own "zero-cost" too)
 BUILT_IN = [n for n in ZERO_COST if n in PROXIES.built_in()]
 
