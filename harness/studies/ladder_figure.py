@@ -60,8 +60,9 @@ def draw(summary: Any, out: Path) -> list[Path]:
         _lines(ax, scores.dropna(subset=[x]), x, "proxy")
         _references(ax, summary)
         ax.set_xlabel(label)
-    axes[0].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     paths += _save(fig, out, "ladder")
     proxies = list(dict.fromkeys(trained["proxy"]))
     if proxies:
