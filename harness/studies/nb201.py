@@ -41,8 +41,10 @@ PARTS: dict[str, str] = {
     "frontier-az-nas": "--proxy az-nas --sample 200 --seeds 1",
     "frontier-zico": "--proxy zico --sample 200 --seeds 1",
     "frontier-vkdnw": "--proxy vkdnw --sample 200 --seeds 1",
-    # NASLib's other five proxies at NASLib's settings (grasp: about 6 s a cell, one seed)
-    "quick-zc-naslib": "--proxy epe-nas,fisher,l2-norm,plain --sample 200 --seeds 3",
+    # NASLib's other five proxies at NASLib's settings (epe-nas at batch 256 and grasp: about
+    # 4 s a cell, one seed)
+    "quick-zc-naslib": "--proxy fisher,l2-norm,plain --sample 200 --seeds 3",
+    "quick-zc-epe-nas": "--proxy epe-nas --sample 200 --seeds 1",
     "quick-zc-grasp": "--proxy grasp --sample 200 --seeds 1",
     # Dextr at its authors' NB201 settings (one image; about 2.5 s a cell)
     "frontier-dextr": "--proxy dextr --sample 200 --seeds 1",
