@@ -117,7 +117,9 @@ def parse_set(values: tuple[str, ...], option: str = "--set") -> dict[str, Any]:
     "synflow: bn device image_size init scale; params: scale; flops: image_size scale; "
     "meco: as naswot; zico: those + batches; az-nas: batch_size bn clip_eigenvalues device "
     "image_size reference scale; vkdnw: batch_size bn device grad_params image_size per_tensor "
-    "scale; lookup-12/200: epochs. `harness list` names the proxies.",
+    "scale; epe-nas, fisher, grasp, plain: as naswot; l2-norm: device init scale; dextr: as "
+    "naswot + coordinates curve_size; lookup-12/200: epochs. `harness list` names the "
+    "proxies.",
 )
 @click.option(
     "--benchmark-set",
