@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import HarnessError
+from harness.studies.ladder_figure import NO_RUNG
 
 #: the study's folder in the reference (results/reference/ladder/ of a checkout)
 FOLDER = "ladder"
@@ -45,8 +46,6 @@ PROXIES = ("supervised", "contrastive", "contrastive/simclr", "rotation", "simsi
 #: cells); lookup-12 comes with every correlate part (the table's own predictor)
 ZERO_COST = "meco"
 LOOKUP = "lookup-12"
-#: the rung of the rows that have none (the references)
-NO_RUNG = "-"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.studies.ladder import NO_RUNG
+#: the rung of the rows that have none (the references); `harness.studies.ladder` writes it
+NO_RUNG = "-"
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 REFERENCE_STYLE = {"lookup-12": ("#555555", "--"), "meco": ("#999999", ":")}
