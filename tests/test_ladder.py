@@ -137,3 +137,17 @@ def test_smoke_ladder_runs_every_trained_proxy(capsys: Any, tmp_path: Path) -> N
     assert set(scored["proxy"]) == set(ladder.PROXIES)
     rankme = summary[summary["readout"].eq("rankme")]
     assert set(rankme["proxy"]) == set(ladder.PROXIES)  # every trained proxy reads it out
+
+
+def test_the_figure_draws_an_estimate_outside_its_bootstrap_interval(tmp_path: Path) -> None:
+    from harness.studies.ladder_figure import draw
+
+    columns = ["proxy", "readout", "rung", "image_epochs", "spearman_rho", "rho_lo", "rho_hi",
+               "seconds_per_cell"]  # fmt: skip
+    rows = [
+        ("p", "score", "32x1", 32.0, 0.9, 0.95, 1.0, 0.1),  # few cells: rho below its interval
+        ("p", "score", "64x2", 128.0, 0.2, -0.1, 0.5, 0.2),
+        ("lookup-12", "score", ladder.NO_RUNG, float("nan"), 0.8, 0.7, 0.9, float("nan")),
+    ]
+    paths = draw(pd.DataFrame(rows, columns=columns), tmp_path)
+    assert {p.name for p in paths} == {"ladder.png", "ladder.svg", "readouts.png", "readouts.svg"}

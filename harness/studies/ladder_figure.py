@@ -31,8 +31,9 @@ def _references(ax: Any, summary: Any) -> None:
 def _lines(ax: Any, rows: Any, x: str, label_of: Any) -> None:
     for i, (key, part) in enumerate(rows.groupby(label_of, sort=False)):
         part = part.sort_values(x)
-        low = part["spearman_rho"] - part["rho_lo"]
-        high = part["rho_hi"] - part["spearman_rho"]
+        # a bootstrap interval of few cells need not contain the point estimate
+        low = (part["spearman_rho"] - part["rho_lo"]).clip(lower=0)
+        high = (part["rho_hi"] - part["spearman_rho"]).clip(lower=0)
         ax.errorbar(
             part[x], part["spearman_rho"], yerr=[low, high], marker="o", ms=4, lw=1.4,
             capsize=2, color=PALETTE[i % len(PALETTE)], label=str(key),
