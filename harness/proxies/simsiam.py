@@ -176,13 +176,6 @@ class SimSiamProxy(TrainedProxy):
     #: every readout recorded in `extra`, with its a-priori direction (`harness correlate`)
     readout_directions: ClassVar[dict[str, Direction]] = READOUTS
 
-    @property
-    def direction(self) -> Direction:
-        return READOUTS[self.config["score"]]
-
-    def score_key(self) -> str:
-        return str(self.config["score"])
-
     def model(self, network: nn.Module) -> nn.Module:
         return SimSiamNet(network, self.config["proj_dim"])
 

@@ -191,18 +191,22 @@ def embeddings(
 
 @dataclass
 class TrainedProxy:
-    """The template; subclasses set `name`, `labels` and implement `direction`, `model`, `run`
-    and `score_key`."""
+    """The template; subclasses set `name`, `labels`, `readout_directions` and implement
+    `model` and `run`. By default the `score` setting names the readout that is the score and
+    its declared direction is the score's; a proxy with a fixed score overrides `direction` and
+    `score_key`."""
 
     config: dict[str, Any]
     deterministic: bool = False
     name: ClassVar[str] = "trained"
     #: whether training reads labels (then labels_used = the training subset's size)
     labels: ClassVar[bool] = False
+    #: every readout recorded in `extra`, with its a-priori direction (`harness correlate`)
+    readout_directions: ClassVar[dict[str, Direction]] = {}
 
     @property
     def direction(self) -> Direction:
-        raise NotImplementedError
+        return self.readout_directions[self.config["score"]]
 
     def settings(self) -> dict[str, Any]:
         return dict(self.config)
@@ -215,7 +219,7 @@ class TrainedProxy:
         raise NotImplementedError
 
     def score_key(self) -> str:
-        raise NotImplementedError
+        return str(self.config["score"])
 
     @pinned_threads
     def evaluate(self, arch: Any, benchmark: Any, seed: int) -> Evaluation:
