@@ -242,3 +242,34 @@ def test_reads_cross_query_batches(mixed_store, monkeypatch) -> None:
         assert len(list(store.iter_runs())) == n_runs
     finally:
         store.close()
+
+
+def test_finished_runs_read_from_their_summaries_equal_their_trials(
+    mixed_store, monkeypatch, tmp_path
+) -> None:
+    """A finished run's stored summary (kept rows, aggregates) and report head give the frame
+    its trials and manifest give: with every run summarized, none, and half."""
+    import shutil
+    import sqlite3
+
+    monkeypatch.setattr(frames, "BATCH_RUNS", 4)
+    monkeypatch.setattr(frames, "PAIRS", 5)  # several primary-key queries per batch
+    path = tmp_path / "copy.db"
+    shutil.copy(mixed_store.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    con = sqlite3.connect(path)
+    n_runs, summarized, heads = con.execute(
+        "SELECT count(*), count(summary), count(report_head) FROM runs"
+    ).fetchone()
+    assert summarized == heads == n_runs  # every run of the fixture finished
+    stored = _read(url, True)
+    con.execute("UPDATE runs SET summary = NULL, report_head = NULL WHERE rowid % 2 = 0")
+    con.commit()
+    half = _read(url, True)
+    con.execute("UPDATE runs SET summary = NULL, report_head = NULL")
+    con.commit()
+    scanned = _read(url, True)
+    con.close()
+    pd.testing.assert_frame_equal(stored.trials, scanned.trials)
+    pd.testing.assert_frame_equal(half.trials, scanned.trials)
+    assert stored.manifests == scanned.manifests

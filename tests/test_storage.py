@@ -3,6 +3,7 @@ server (started by the `postgres_server` fixture in conftest.py), through the St
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 import time
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from harness import HarnessError
 from harness.store import SCHEMA_VERSION, Holder, open_store, schema_version
+from harness.store.schema import HEAD
 
 
 def _fields(rep: int = 0) -> dict:
@@ -178,6 +180,15 @@ def test_old_stores_are_upgraded_and_keep_their_trials(storage_url, legacy):
         )
     store = open_store(storage_url, create=False)
     assert store.trials("r1")[0]["truth"] == 90.0 and store.run_status("r1") == "done"
+    with engine.connect() as conn:  # schema 4: the finished run's report head and summary
+        head, summary = conn.exec_driver_sql("SELECT report_head, summary FROM runs").one()
+    assert json.loads(head) == {"benchmark": {}}
+    assert json.loads(summary) == {
+        "kept": [0],
+        "run_trials": 1,
+        "run_labels_used": 0,
+        "run_cached_share": 0.0,
+    }
     store.add_trial(_trial("r1", 1))  # schema 2: truth may be NULL now
     assert store.claim_run("r1", "A", 60) == Holder("done", None, None)  # schema 3: leases
     store.close()
@@ -202,7 +213,7 @@ def test_a_new_store_has_the_schema_the_migrations_build(storage_url):
     engine = _engine(storage_url, _parse(storage_url))
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD
     engine.dispose()
 
 

@@ -74,7 +74,9 @@ class Store(Protocol):
 
     def release_run(self, run_id: str, owner: str) -> None: ...
 
-    def finish_run(self, run_id: str, owner: str | None = None) -> None: ...
+    def finish_run(self, run_id: str, owner: str | None = None) -> None:
+        """Mark the run done (only its lease holder, when `owner` is given); its trials are
+        final from then on, so a store may keep what a report reads of them."""
 
     def runs(self, run_ids: list[str] | None = None) -> list[dict[str, Any]]: ...
 

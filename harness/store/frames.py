@@ -20,7 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from harness.store.base import RUN_AGGREGATES
-from harness.store.schema import cell_evaluations_table, runs_table, trials_table
+from harness.store.schema import (
+    DERIVED_RUN_COLUMNS,
+    HEAD_SECTIONS,
+    cell_evaluations_table,
+    runs_table,
+    trials_table,
+)
 
 #: runs per query: keeps IN lists within every driver's limit and a batch's rows small
 BATCH_RUNS = 500
@@ -50,44 +56,144 @@ def _batches(ids: list[str], size: int | None = None) -> Iterator[list[str]]:
         yield ids[i : i + size]
 
 
+def _kept_query(batch: list[str]) -> sa.Select[Any]:
+    """(run id, trial number, the run's aggregates) of every row an incumbent frame keeps of
+    `batch`'s runs, from one scan of their trials: one window sorts them, the rest are
+    aggregates over each run (finished runs keep the answer: `summaries`)."""
+    t = trials_table.c
+    ordered: dict[str, Any] = {"partition_by": t.run_id, "order_by": t.number}
+    whole: dict[str, Any] = {"partition_by": t.run_id}
+    changed = sa.or_(
+        *(sa.func.lag(t[c]).over(**ordered).is_distinct_from(t[c]) for c in INCUMBENT_COLUMNS)
+    )
+    cached_share = sa.func.avg(sa.cast(t.cached, sa.Integer)).over(**whole)
+    rows = (
+        sa.select(
+            t.run_id,
+            t.number,
+            changed.label("changed"),
+            sa.func.count().over(**whole).label("run_trials"),
+            sa.func.max(t.labels_used).over(**whole).label("run_labels_used"),
+            sa.cast(cached_share, sa.Float).label("run_cached_share"),
+            sa.func.min(t.number).over(**whole).label("first"),
+            sa.func.max(t.number).over(**whole).label("last"),
+            sa.func.min(sa.case((t.cum_simulated_s > 0, t.number))).over(**whole).label("pos_sim"),
+            sa.func.min(sa.case((t.cum_wall_s > 0, t.number))).over(**whole).label("pos_wall"),
+        )
+        .where(t.run_id.in_(batch))
+        .subquery()
+    )
+    k = rows.c
+    marks = (k.first, k.last, k.pos_sim, k.pos_wall)
+    return sa.select(k.run_id, k.number, *(k[c] for c in RUN_AGGREGATES)).where(
+        sa.or_(k.changed, *(k.number == m for m in marks))
+    )
+
+
 def _incumbent_query(batch: list[str]) -> sa.Select[Any]:
     """The rows of `batch`'s runs an incumbent frame keeps, with the run aggregates."""
     t = trials_table.c
-    mine = t.run_id.in_(batch)
-    w: dict[str, Any] = {"partition_by": t.run_id, "order_by": t.number}
-    changed = sa.or_(
-        *(sa.func.lag(t[c]).over(**w).is_distinct_from(t[c]) for c in INCUMBENT_COLUMNS)
-    )
-    flags = sa.select(t.run_id, t.number, changed.label("changed")).where(mine).subquery()
-    agg = (
-        sa.select(
-            t.run_id,
-            sa.func.count().label("run_trials"),
-            sa.func.max(t.labels_used).label("run_labels_used"),
-            sa.cast(sa.func.avg(sa.cast(t.cached, sa.Integer)), sa.Float).label("run_cached_share"),
-            sa.func.min(t.number).label("first"),
-            sa.func.max(t.number).label("last"),
-            sa.func.min(sa.case((t.cum_simulated_s > 0, t.number))).label("pos_sim"),
-            sa.func.min(sa.case((t.cum_wall_s > 0, t.number))).label("pos_wall"),
-        )
-        .where(mine)
-        .group_by(t.run_id)
-        .cte("agg")
-    )
-    a = agg.c
-    kept = sa.union(
-        sa.select(flags.c.run_id, flags.c.number).where(flags.c.changed),
-        *(sa.select(a.run_id, a[c]).where(a[c].is_not(None)) for c in ("first", "last")),
-        *(sa.select(a.run_id, a[c]).where(a[c].is_not(None)) for c in ("pos_sim", "pos_wall")),
-    ).subquery()
+    kept = _kept_query(batch).subquery()
     return (
         sa.select(
-            trials_table, *(runs_table.c[c] for c in RUN_COLUMNS), *(a[c] for c in RUN_AGGREGATES)
+            trials_table,
+            *(runs_table.c[c] for c in RUN_COLUMNS),
+            *(kept.c[c] for c in RUN_AGGREGATES),
         )
         .join(kept, sa.and_(kept.c.run_id == t.run_id, kept.c.number == t.number))
-        .join(agg, a.run_id == t.run_id)
         .join(runs_table, runs_table.c.run_id == t.run_id)
     )
+
+
+def summaries(conn: sa.Connection, run_ids: list[str]) -> dict[str, str]:
+    """run id -> its summary (JSON: the kept trial numbers and the aggregates), for the runs
+    that have trials; written when a run finishes, after which its trials never change."""
+    found: dict[str, dict[str, Any]] = {}
+    for batch in _batches(run_ids):
+        for run_id, number, *aggregates in conn.execute(_kept_query(batch)):
+            entry = found.setdefault(str(run_id), {"kept": []})
+            entry.update(zip(RUN_AGGREGATES, aggregates))
+            entry["kept"].append(int(number))
+    for entry in found.values():
+        entry["kept"].sort()
+    return {r: json.dumps(entry, sort_keys=True) for r, entry in found.items()}
+
+
+def report_head(manifest: dict[str, Any]) -> str:
+    """The manifest sections a report reads of every run, as JSON (`runs.report_head`)."""
+    return json.dumps({k: manifest[k] for k in HEAD_SECTIONS if k in manifest}, sort_keys=True)
+
+
+#: (run, number) pairs per query of summarized rows: within SQLite's 32,766 bound parameters
+PAIRS = 5_000
+
+
+def _by_key(conn: sa.Connection, pairs: list[tuple[str, int]]) -> sa.Select[Any]:
+    """Trial rows by primary key: PostgreSQL joins two unnested arrays (a long IN list of row
+    values is planned as thousands of index scans), SQLite looks each row value up."""
+    t = trials_table.c
+    if conn.dialect.name != "postgresql":
+        return sa.select(trials_table).where(sa.tuple_(t.run_id, t.number).in_(pairs))
+    from sqlalchemy.dialects import postgresql
+
+    runs = sa.bindparam("runs", [r for r, _ in pairs], type_=postgresql.ARRAY(sa.Text))
+    numbers = sa.bindparam("numbers", [n for _, n in pairs], type_=postgresql.ARRAY(sa.Integer))
+    keys = (
+        sa.func.unnest(runs, numbers)
+        .table_valued(sa.column("run_id", sa.Text), sa.column("number", sa.Integer))
+        .render_derived(name="k")
+    )
+    return sa.select(trials_table).join(
+        keys, sa.and_(keys.c.run_id == t.run_id, keys.c.number == t.number)
+    )
+
+
+def _summarized_frames(
+    conn: sa.Connection, runs: dict[str, dict[str, Any]], summary: dict[str, dict[str, Any]]
+) -> Iterator[Any]:
+    """The kept rows of summarized runs, read by primary key, with their run columns and
+    stored aggregates."""
+    pairs = [(r, n) for r, s in summary.items() for n in s["kept"]]
+    for i in range(0, len(pairs), PAIRS):
+        df = _fetch(conn, _by_key(conn, pairs[i : i + PAIRS]))
+        ids = df["run_id"].astype(str).tolist()  # a list: iterating a Series is slow
+        for c in RUN_COLUMNS:
+            df[c] = [runs[r][c] for r in ids]
+        for c in RUN_AGGREGATES:
+            df[c] = [summary[r][c] for r in ids]
+        yield df
+
+
+def _derived(
+    conn: sa.Connection, batch: list[str]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(run id -> parsed report head, -> parsed summary, -> run columns) for `batch`'s runs;
+    heads and summaries only where the store keeps them."""
+    r = runs_table.c
+    heads, summary, runs = {}, {}, {}
+    query = sa.select(r.report_head, r.summary, *(r[c] for c in ("run_id", *RUN_COLUMNS)))
+    for row in conn.execute(query.where(r.run_id.in_(batch))):
+        run_id = str(row.run_id)
+        runs[run_id] = {c: row._mapping[c] for c in RUN_COLUMNS}
+        if row.report_head is not None:
+            heads[run_id] = json.loads(row.report_head)
+        if row.summary is not None:
+            summary[run_id] = json.loads(row.summary)
+    return heads, summary, runs
+
+
+def _read_incumbents(conn: sa.Connection, batch: list[str]) -> Any:
+    """A batch's incumbent frame: finished runs from their summaries, others by their trials."""
+    import pandas as pd
+
+    heads, summary, runs = _derived(conn, batch)
+    frames = list(_summarized_frames(conn, runs, summary)) if summary else []
+    rest = [r for r in batch if r not in summary]
+    if rest or not frames:
+        frames.append(_fetch(conn, _incumbent_query(rest)))
+    frames = [f for f in frames if len(f)] or frames[:1]
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return _finish(conn, df, batch, heads)
 
 
 def _full_query(batch: list[str]) -> sa.Select[Any]:
@@ -105,9 +211,15 @@ def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> Any:
 
     result = conn.execute(query)
     columns = list(result.keys())
+    floats = [
+        c.name for c in query.selected_columns if isinstance(c.type, sa.Float) and c.name in columns
+    ]
     chunks = []
     while rows := result.fetchmany(FETCH_ROWS):
-        chunks.append(pd.DataFrame.from_records(rows, columns=columns))
+        # plain tuples: pandas asks every record for `_fields`, which a Row answers slowly
+        chunk = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+        # a column of NULLs only (no truth table) reads as objects: its dtype is the schema's
+        chunks.append(chunk.astype({c: "float64" for c in floats if chunk[c].dtype == object}))
     if not chunks:
         return pd.DataFrame(columns=columns)
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
@@ -127,15 +239,21 @@ def _parsed(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _benchmark_fields(conn: sa.Connection, batch: list[str]) -> dict[str, dict[str, Any]]:
-    """run id -> the metric fields of its manifest's benchmark section."""
-    query = sa.select(runs_table.c.run_id, _manifest_part(conn, "benchmark")).where(
-        runs_table.c.run_id.in_(batch)
-    )
+def _benchmark_fields(
+    conn: sa.Connection, batch: list[str], heads: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """run id -> the metric fields of its manifest's benchmark section (from its report head
+    where the store keeps one, else from the manifest)."""
+    sections = {r: h["benchmark"] for r, h in heads.items() if "benchmark" in h}
+    missing = [r for r in batch if r not in sections]
+    if missing:
+        query = sa.select(runs_table.c.run_id, _manifest_part(conn, "benchmark")).where(
+            runs_table.c.run_id.in_(missing)
+        )
+        sections.update((str(r), _parsed(part)) for r, part in conn.execute(query))
     out = {}
-    for run_id, part in conn.execute(query):
-        b = _parsed(part)
-        out[str(run_id)] = {
+    for run_id, b in sections.items():
+        out[run_id] = {
             "search_metric": b["search_metric"],
             "report_metric": b["report_metric"],
             "optimum": b["optimum"],
@@ -157,12 +275,14 @@ def _evaluated(conn: sa.Connection, batch: list[str]) -> dict[str, tuple[float, 
     return {str(r): (float(acc), str(p)) for r, acc, p in conn.execute(query)}
 
 
-def _finish(conn: sa.Connection, df: Any, batch: list[str]) -> Any:
+def _finish(
+    conn: sa.Connection, df: Any, batch: list[str], heads: dict[str, Any] | None = None
+) -> Any:
     """Run-level columns from the manifests and trained cells; report order; no timestamps."""
     if df.empty:
         return df
-    fields = _benchmark_fields(conn, batch)
-    runs = df["run_id"].astype(str)
+    fields = _benchmark_fields(conn, batch, heads or {})
+    runs = df["run_id"].astype(str).tolist()
     for key in (
         "search_metric",
         "report_metric",
@@ -195,8 +315,10 @@ def iter_trials_frames(
 
     def read(batch: list[str]) -> Any:
         with engine.connect() as conn:
-            query = _incumbent_query(batch) if incumbents else _full_query(batch)
-            return _finish(conn, _fetch(conn, query), batch)
+            if incumbents:
+                return _read_incumbents(conn, batch)
+            heads, _, _ = _derived(conn, batch)
+            return _finish(conn, _fetch(conn, _full_query(batch)), batch, heads)
 
     url = engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
@@ -242,24 +364,69 @@ def iter_runs(
     keys: tuple[str, ...] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every run row with its parsed manifest, by creation time, read a batch at a time; with
-    `keys`, the manifest holds only those sections, extracted by the database."""
+    `keys`, the manifest holds only those sections: from the run's report head where it keeps
+    them all, else extracted by the database."""
     r = runs_table.c
     query = sa.select(r.run_id).order_by(r.created, r.run_id)
+    from_head = keys is not None and set(keys) <= set(HEAD_SECTIONS)
     with engine.connect() as conn:
         ids = [str(x) for x in conn.execute(query).scalars()]
         if run_ids is not None:
             wanted = set(run_ids)
             ids = [i for i in ids if i in wanted]
-        columns = [c for c in runs_table.c if keys is None or c.name != "manifest"]
-        parts = [_manifest_part(conn, k).label(f"part_{k}") for k in keys or ()]
+        derived = (*DERIVED_RUN_COLUMNS, "manifest")
+        columns = [c for c in runs_table.c if c.name not in derived]
+        if keys is None:
+            columns.append(r.manifest)
+        parts = [_manifest_part(conn, k) for k in keys or ()]
+        if from_head:  # the database parses a manifest only for runs without a head
+            parts = [sa.case((r.report_head.is_(None), p)) for p in parts]
+            columns.append(r.report_head)
+        labelled = [p.label(f"part_{k}") for k, p in zip(keys or (), parts, strict=True)]
         for batch in _batches(ids, batch_runs):
-            q = sa.select(*columns, *parts).where(r.run_id.in_(batch))
+            q = sa.select(*columns, *labelled).where(r.run_id.in_(batch))
             rows = {str(x.run_id): dict(x._mapping) for x in conn.execute(q)}
             for run_id in batch:
-                row = rows[run_id]
-                if keys is None:
-                    row["manifest"] = json.loads(row["manifest"])
-                else:
-                    found = {k: _parsed(row.pop(f"part_{k}")) for k in keys}
-                    row["manifest"] = {k: v for k, v in found.items() if v is not None}
-                yield row
+                yield _run_row(rows[run_id], keys)
+
+
+def _run_row(row: dict[str, Any], keys: tuple[str, ...] | None) -> dict[str, Any]:
+    """A run row as `iter_runs` yields it: the manifest, or its `keys` sections, parsed."""
+    if keys is None:
+        row["manifest"] = json.loads(row["manifest"])
+        return row
+    head = row.pop("report_head", None)
+    found = {k: _parsed(row.pop(f"part_{k}")) for k in keys}
+    if head is not None:
+        found = {k: v for k, v in json.loads(head).items() if k in keys}
+    row["manifest"] = {k: v for k, v in found.items() if v is not None}
+    return row
+
+
+def derive_run_columns(conn: sa.Connection) -> int:
+    """Fill `report_head` of every run and `summary` of every finished run that lacks them
+    (the schema-4 migration); returns the runs updated."""
+    r = runs_table.c
+    todo = sa.or_(r.report_head.is_(None), sa.and_(r.status == "done", r.summary.is_(None)))
+    ids = [str(x) for x in conn.execute(sa.select(r.run_id).where(todo)).scalars()]
+    update = (
+        runs_table.update()
+        .where(r.run_id == sa.bindparam("rid"))
+        .values(report_head=sa.bindparam("head"), summary=sa.bindparam("summ"))
+    )
+    for batch in _batches(ids):
+        rows = conn.execute(
+            sa.select(r.run_id, r.manifest, r.status, r.summary).where(r.run_id.in_(batch))
+        ).all()
+        done = summaries(conn, [str(x.run_id) for x in rows if x.status == "done"])
+        values = [
+            {
+                "rid": x.run_id,
+                "head": report_head(json.loads(x.manifest)),
+                "summ": x.summary or done.get(str(x.run_id)),
+            }
+            for x in rows
+        ]
+        if values:
+            conn.execute(update, values)
+    return len(ids)

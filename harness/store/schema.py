@@ -1,15 +1,21 @@
-"""The store's tables (schema version 3). Changes go through a migration in migrations/."""
+"""The store's tables (schema version 4). Changes go through a migration in migrations/."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 #: 1: runs, trials, evaluations; 2: trials.truth nullable, cell_evaluations;
-#: 3: run leases (owner, heartbeat, expiry), the proxy code version of cached evaluations
-SCHEMA_VERSION = 3
+#: 3: run leases (owner, heartbeat, expiry), the proxy code version of cached evaluations;
+#: 4: what a report reads of each run, kept beside it (`DERIVED_RUN_COLUMNS`)
+SCHEMA_VERSION = 4
 #: the alembic revision of each schema version (migrations/versions/)
-REVISIONS = {1: "0001", 2: "0002", 3: "0003"}
+REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}
 HEAD = REVISIONS[SCHEMA_VERSION]
+
+#: run columns the store derives for reports: never part of a run row handed to callers
+DERIVED_RUN_COLUMNS = ("report_head", "summary")
+#: the manifest sections `report_head` keeps
+HEAD_SECTIONS = ("benchmark", "config")
 
 metadata = sa.MetaData()
 meta_table = sa.Table(
@@ -36,6 +42,11 @@ runs_table = sa.Table(
     sa.Column("lease_owner", sa.String(200)),
     sa.Column("heartbeat", sa.Float),
     sa.Column("lease_expires", sa.Float),
+    # derived, so a report of a million-trial store need not parse every manifest or scan
+    # every trial (harness.store.frames): the manifest's benchmark and config sections as
+    # JSON, written with the run; a finished run's incumbent-row numbers and aggregates
+    sa.Column("report_head", sa.Text),
+    sa.Column("summary", sa.Text),
 )
 trials_table = sa.Table(
     "trials",

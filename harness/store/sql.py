@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from harness.store.base import Holder, redact
 from harness.store.schema import (
+    DERIVED_RUN_COLUMNS,
     TABLES,
     cell_evaluations_table,
     evaluations_table,
@@ -173,11 +174,14 @@ class SqlStore:
         return None if row is None else str(row[0])
 
     def start_run(self, run_id: str, fields: dict[str, Any], manifest: dict[str, Any]) -> None:
+        from harness.store.frames import report_head
+
         row = dict(
             run_id=run_id,
             status="running",
             created=time.time(),
             manifest=json.dumps(manifest, sort_keys=True),
+            report_head=report_head(manifest),
             **fields,
         )
         with self._engine.begin() as conn:
@@ -238,15 +242,23 @@ class SqlStore:
         query = runs_table.update().where(c.run_id == run_id)
         if owner is not None:
             query = query.where(sa.or_(c.lease_owner == owner, c.lease_owner.is_(None)))
-        with self._engine.begin() as conn:
+        from harness.store.frames import summaries
+
+        with self._engine.begin() as conn:  # its trials are final: a report reads the summary
+            summary = summaries(conn, [run_id]).get(run_id)
             conn.execute(
                 query.values(
-                    status="done", finished=time.time(), lease_owner=None, lease_expires=None
+                    status="done",
+                    finished=time.time(),
+                    lease_owner=None,
+                    lease_expires=None,
+                    summary=summary,
                 )
             )
 
     def runs(self, run_ids: list[str] | None = None) -> list[dict[str, Any]]:
-        query = sa.select(runs_table).order_by(runs_table.c.created, runs_table.c.run_id)
+        shown = [c for c in runs_table.c if c.name not in DERIVED_RUN_COLUMNS]
+        query = sa.select(*shown).order_by(runs_table.c.created, runs_table.c.run_id)
         if run_ids is not None:
             query = query.where(runs_table.c.run_id.in_(run_ids))
         with self._engine.connect() as conn:
