@@ -72,9 +72,12 @@ def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
     evaluate`), else NaN; `report_source` says which ("table", "table (SOURCE)" for a partial
     table such as Yang et al.'s 214 DARTS cells, "trained (PROTOCOL)", "pending").
     """
-    t = sort_trials(one_identity(check_trials(trials))[0])
+    t = one_identity(check_trials(trials))[0]
     grouped = t.groupby("run_id", sort=False)
-    last = grouped.tail(1).set_index("run_id")
+    # each run's last trial (its highest number: (run, number) is unique), sorted as the
+    # whole frame would be: sorting one row a run, not every row
+    is_last = t["number"].eq(grouped["number"].transform("max"))
+    last = sort_trials(t[is_last]).set_index("run_id")
     if is_incumbent_frame(t):  # the store's incumbent rows carry each run's aggregates
         last["labels_used"] = last["run_labels_used"]
         last["evaluations"] = last["run_trials"]
