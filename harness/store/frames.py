@@ -128,24 +128,37 @@ def report_head(manifest: dict[str, Any]) -> str:
 PAIRS = 5_000
 
 
-def _by_key(conn: sa.Connection, pairs: list[tuple[str, int]]) -> sa.Select[Any]:
-    """Trial rows by primary key: PostgreSQL joins two unnested arrays (a long IN list of row
-    values is planned as thousands of index scans), SQLite looks each row value up."""
+def _by_key(conn: sa.Connection, pairs: list[tuple[str, int]]) -> Any:
+    """Trial rows by primary key, as a frame. PostgreSQL joins two unnested arrays (a long IN
+    list of row values is planned as thousands of index scans); SQLite joins a VALUES list,
+    sent as driver SQL (compiling thousands of bound values costs more than the lookups)."""
     t = trials_table.c
-    if conn.dialect.name != "postgresql":
-        return sa.select(trials_table).where(sa.tuple_(t.run_id, t.number).in_(pairs))
-    from sqlalchemy.dialects import postgresql
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
 
-    runs = sa.bindparam("runs", [r for r, _ in pairs], type_=postgresql.ARRAY(sa.Text))
-    numbers = sa.bindparam("numbers", [n for _, n in pairs], type_=postgresql.ARRAY(sa.Integer))
-    keys = (
-        sa.func.unnest(runs, numbers)
-        .table_valued(sa.column("run_id", sa.Text), sa.column("number", sa.Integer))
-        .render_derived(name="k")
+        runs = sa.bindparam("runs", [r for r, _ in pairs], type_=postgresql.ARRAY(sa.Text))
+        numbers = sa.bindparam("numbers", [n for _, n in pairs], type_=postgresql.ARRAY(sa.Integer))
+        keys = (
+            sa.func.unnest(runs, numbers)
+            .table_valued(sa.column("run_id", sa.Text), sa.column("number", sa.Integer))
+            .render_derived(name="k")
+        )
+        on = sa.and_(keys.c.run_id == t.run_id, keys.c.number == t.number)
+        return _fetch(conn, sa.select(trials_table).join(keys, on))
+    import pandas as pd
+
+    columns = [c.name for c in trials_table.c]
+    listed = ", ".join(f"trials.{c}" for c in columns)
+    sql = (
+        f"WITH k(run_id, number) AS (VALUES {', '.join('(?, ?)' for _ in pairs)}) "
+        f"SELECT {listed} FROM k CROSS JOIN trials "
+        "ON trials.run_id = k.run_id AND trials.number = k.number"
     )
-    return sa.select(trials_table).join(
-        keys, sa.and_(keys.c.run_id == t.run_id, keys.c.number == t.number)
-    )
+    rows = conn.exec_driver_sql(sql, tuple(x for pair in pairs for x in pair)).fetchall()
+    df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+    floats = [c.name for c in trials_table.c if isinstance(c.type, sa.Float)]
+    df = df.astype({c: "float64" for c in floats if df[c].dtype == object})
+    return df.astype({"cached": bool})
 
 
 def _summarized_frames(
@@ -155,7 +168,7 @@ def _summarized_frames(
     stored aggregates."""
     pairs = [(r, n) for r, s in summary.items() for n in s["kept"]]
     for i in range(0, len(pairs), PAIRS):
-        df = _fetch(conn, _by_key(conn, pairs[i : i + PAIRS]))
+        df = _by_key(conn, pairs[i : i + PAIRS])
         ids = df["run_id"].astype(str).tolist()  # a list: iterating a Series is slow
         for c in RUN_COLUMNS:
             df[c] = [runs[r][c] for r in ids]
