@@ -11,6 +11,7 @@ one computed from all rows (`harness.report.frame` and tests/test_report_scale.p
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import deque
 from collections.abc import Iterator
@@ -60,6 +61,17 @@ def _kept_query(batch: list[str]) -> sa.Select[Any]:
     """(run id, trial number, the run's aggregates) of every row an incumbent frame keeps of
     `batch`'s runs, from one scan of their trials: one window sorts them, the rest are
     aggregates over each run (finished runs keep the answer: `summaries`)."""
+    return _kept_select(trials_table.c.run_id.in_(batch))
+
+
+@functools.cache
+def _kept_one() -> sa.Select[Any]:
+    """`_kept_query` of the one run bound as `run_id`: built once, so a finishing run pays
+    for executing it only (SQLAlchemy caches its compiled form)."""
+    return _kept_select(trials_table.c.run_id == sa.bindparam("run_id"))
+
+
+def _kept_select(runs: Any) -> sa.Select[Any]:
     t = trials_table.c
     ordered: dict[str, Any] = {"partition_by": t.run_id, "order_by": t.number}
     whole: dict[str, Any] = {"partition_by": t.run_id}
@@ -80,7 +92,7 @@ def _kept_query(batch: list[str]) -> sa.Select[Any]:
             sa.func.min(sa.case((t.cum_simulated_s > 0, t.number))).over(**whole).label("pos_sim"),
             sa.func.min(sa.case((t.cum_wall_s > 0, t.number))).over(**whole).label("pos_wall"),
         )
-        .where(t.run_id.in_(batch))
+        .where(runs)
         .subquery()
     )
     k = rows.c
@@ -109,11 +121,14 @@ def summaries(conn: sa.Connection, run_ids: list[str]) -> dict[str, str]:
     """run id -> its summary (JSON: the kept trial numbers and the aggregates), for the runs
     that have trials; written when a run finishes, after which its trials never change."""
     found: dict[str, dict[str, Any]] = {}
-    for batch in _batches(run_ids):
-        for run_id, number, *aggregates in conn.execute(_kept_query(batch)):
-            entry = found.setdefault(str(run_id), {"kept": []})
-            entry.update(zip(RUN_AGGREGATES, aggregates))
-            entry["kept"].append(int(number))
+    if len(run_ids) == 1:
+        rows = conn.execute(_kept_one(), {"run_id": run_ids[0]}).all()
+    else:
+        rows = [r for batch in _batches(run_ids) for r in conn.execute(_kept_query(batch))]
+    for run_id, number, *aggregates in rows:
+        entry = found.setdefault(str(run_id), {"kept": []})
+        entry.update(zip(RUN_AGGREGATES, aggregates))
+        entry["kept"].append(int(number))
     for entry in found.values():
         entry["kept"].sort()
     return {r: json.dumps(entry, sort_keys=True) for r, entry in found.items()}
