@@ -79,10 +79,25 @@ def packages() -> dict[str, str]:
     """Every installed distribution and its version (what `pip freeze` would list)."""
     found: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"]
+        name, version = _name_and_version(dist)
         if name:
-            found.setdefault(name.lower(), dist.version)
+            found.setdefault(name.lower(), version)
     return dict(sorted(found.items()))
+
+
+def _name_and_version(dist: metadata.Distribution) -> tuple[str | None, str]:
+    """A distribution's Name and Version headers, read from its metadata file's header block
+    (`dist.metadata` parses the whole file, long description included, with the email
+    parser: most of a manifest's start-up); the full parse where either is not found."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    head: dict[str, str] = {}
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version"):
+            head.setdefault(key, value.strip())
+    if "Name" in head and "Version" in head:
+        return head["Name"], head["Version"]
+    return dist.metadata["Name"], dist.version
 
 
 def _cpuinfo(key: str) -> str | None:
