@@ -36,10 +36,12 @@ def _finite(x: float | None) -> float | None:
 
 def _idempotent_insert(dialect: str, table: sa.Table) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING in the dialect's own words."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    if dialect == "postgresql":  # imported where used: the PostgreSQL dialect costs start-up
+        from sqlalchemy.dialects import postgresql
 
-    if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
