@@ -6,7 +6,11 @@ the incumbent does. `incumbents=True` reads exactly those rows (the first, the l
 row whose incumbent columns differ from the row before, and the first with a positive
 cumulative cost of each kind), with the run's aggregates as columns, in SQL: a lookup run of
 100 trials keeps about 7 rows, and every table and anytime curve computed from them equals the
-one computed from all rows (`harness.report.frame` and tests/test_report_scale.py).
+one computed from all rows (`harness.report.frame` and tests/test_report_scale.py). A
+finished run's trials never change, so which rows those are is stored with the run when it
+finishes (`runs.summary`) and read by primary key; a run without one (still going, failed,
+from an older store) is read with one window query over its trials. The manifest sections a
+report reads are stored with each run too (`runs.report_head`).
 """
 
 from __future__ import annotations
