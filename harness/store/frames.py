@@ -164,7 +164,6 @@ def _by_key(conn: sa.Connection, pairs: list[tuple[str, int]]) -> Any:
         )
         on = sa.and_(keys.c.run_id == t.run_id, keys.c.number == t.number)
         return _fetch(conn, sa.select(trials_table).join(keys, on))
-    import pandas as pd
 
     columns = [c.name for c in trials_table.c]
     listed = ", ".join(f"trials.{c}" for c in columns)
@@ -174,10 +173,8 @@ def _by_key(conn: sa.Connection, pairs: list[tuple[str, int]]) -> Any:
         "ON trials.run_id = k.run_id AND trials.number = k.number"
     )
     rows = conn.exec_driver_sql(sql, tuple(x for pair in pairs for x in pair)).fetchall()
-    df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
     floats = [c.name for c in trials_table.c if isinstance(c.type, sa.Float)]
-    df = df.astype({c: "float64" for c in floats if df[c].dtype == object})
-    return df.astype({"cached": bool})
+    return _frame(rows, columns, floats).astype({"cached": bool})
 
 
 def _summarized_frames(
@@ -237,21 +234,26 @@ def _full_query(batch: list[str]) -> sa.Select[Any]:
     )
 
 
+def _frame(rows: Any, columns: list[str], floats: list[str]) -> Any:
+    """Fetched rows as a frame: plain tuples (pandas asks every record for `_fields`, which a
+    Row answers slowly), and a float column of NULLs only (no truth table) as float64, not
+    objects."""
+    import pandas as pd
+
+    df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+    return df.astype({c: "float64" for c in floats if c in df and df[c].dtype == object})
+
+
 def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> Any:
     """The query's rows as a DataFrame, fetched in chunks of plain tuples (no per-row dicts)."""
     import pandas as pd
 
     result = conn.execute(query)
     columns = list(result.keys())
-    floats = [
-        c.name for c in query.selected_columns if isinstance(c.type, sa.Float) and c.name in columns
-    ]
+    floats = [c.name for c in query.selected_columns if isinstance(c.type, sa.Float)]
     chunks = []
     while rows := result.fetchmany(FETCH_ROWS):
-        # plain tuples: pandas asks every record for `_fields`, which a Row answers slowly
-        chunk = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
-        # a column of NULLs only (no truth table) reads as objects: its dtype is the schema's
-        chunks.append(chunk.astype({c: "float64" for c in floats if chunk[c].dtype == object}))
+        chunks.append(_frame(rows, columns, floats))
     if not chunks:
         return pd.DataFrame(columns=columns)
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
