@@ -1,11 +1,13 @@
 """A harness command that pauses itself at a chosen point, so a test kills it there for certain.
 
 `pausing_command(tmp_path, argv, trials=N)` runs `harness ARGV` in a subprocess that blocks
-right after its N-th stored trial (committed); `evaluations=N` blocks when the proxy starts
-its (N+1)-th evaluation, the first N finished and cached; `checkpoints=N` blocks right after
-`harness evaluate` has written its N-th training checkpoint. The subprocess writes the returned
-`ready` file when it blocks: a test waits for it, then sends SIGKILL. Nothing depends on how
-fast the machine is: the command cannot finish before the kill.
+right after its N-th stored trial (committed; trials the runner commits together are stored
+one by one here, and the rest of their batch is lost to the kill, as a real kill loses it);
+`evaluations=N` blocks when the proxy starts its (N+1)-th evaluation, the first N finished and
+cached; `checkpoints=N` blocks right after `harness evaluate` has written its N-th training
+checkpoint. The subprocess writes the returned `ready` file when it blocks: a test waits for
+it, then sends SIGKILL. Nothing depends on how fast the machine is: the command cannot finish
+before the kill.
 """
 
 from __future__ import annotations
@@ -30,17 +32,21 @@ def pause():
 if kind == "trials":
     from harness.store.sql import SqlStore
 
-    real_add = SqlStore.add_trial
+    real_add = SqlStore.add_trials
     stored = [0]
 
-    def add_trial(self, row, owner=None):
-        written = real_add(self, row, owner)
-        stored[0] += bool(written)
-        if stored[0] >= n:
-            pause()
-        return written
+    def add_trials(self, rows, owner=None):
+        # row by row, so the pause lands right after the N-th; the rest of a batch of cheap
+        # trials committed together is then lost to the kill, as a real kill loses it
+        for row in rows:
+            if not real_add(self, [row], owner):
+                return False
+            stored[0] += 1
+            if stored[0] >= n:
+                pause()
+        return True
 
-    SqlStore.add_trial = add_trial
+    SqlStore.add_trials = add_trials
 elif kind == "checkpoints":
     from harness.evaluate import checkpoint
 
@@ -104,3 +110,22 @@ def wait_until_paused(proc, ready: Path, timeout: float = 300.0) -> None:
         assert proc.poll() is None, f"the command exited ({proc.returncode}) before pausing"
         assert time.time() < deadline, "the command did not reach its pause point"
         time.sleep(0.02)
+
+
+def crash_before_stored(monkeypatch, n: int) -> None:
+    """In this process: KeyboardInterrupt when the n-th trial would be stored (rows stored one
+    by one, so it lands there whatever the runner commits together)."""
+    from harness.store.sql import SqlStore
+
+    real_add, stored = SqlStore.add_trials, [0]
+
+    def crashing_add(self, rows, owner=None):
+        for row in rows:
+            if stored[0] + 1 >= n:
+                raise KeyboardInterrupt
+            if not real_add(self, [row], owner):
+                return False
+            stored[0] += 1
+        return True
+
+    monkeypatch.setattr(SqlStore, "add_trials", crashing_add)

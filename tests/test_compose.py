@@ -196,21 +196,13 @@ def test_a_crash_mid_run_with_candidates_in_flight_resumes_to_the_same_trials(
     reference = f"sqlite:///{tmp_path / 'reference.db'}"
     execute_plan(plan, reference, progress=False)
 
-    from harness import store as store_mod
+    from pausing import crash_before_stored
 
-    real_add = store_mod.SqlStore.add_trials
-    calls = {"n": 0}
-
-    def crashing_add(self, rows, owner=None):
-        calls["n"] += len(rows)
-        if calls["n"] >= 43:  # dies in the second run, with 4 candidates asked and untold
-            raise KeyboardInterrupt
-        return real_add(self, rows, owner)
-
-    monkeypatch.setattr(store_mod.SqlStore, "add_trials", crashing_add)
-    with pytest.raises(KeyboardInterrupt):
-        execute_plan(plan, store_url, progress=False)
-    monkeypatch.setattr(store_mod.SqlStore, "add_trials", real_add)
+    with monkeypatch.context() as patched:
+        # dies in the second run, with 4 candidates asked and untold
+        crash_before_stored(patched, 43)
+        with pytest.raises(KeyboardInterrupt):
+            execute_plan(plan, store_url, progress=False)
     assert len(_trials(store_url)) == 42
     statuses = execute_plan(plan, store_url, progress=False)
     assert sorted(statuses.values()) == ["resumed", "skipped"]

@@ -95,11 +95,19 @@ def test_a_lease_of_a_dead_process_on_this_host_is_taken_at_once(store_url):
     store.close()
 
 
-def test_a_worker_that_lost_its_lease_stops_before_writing_more(store_url):
+@pytest.mark.parametrize(("every", "kept"), [(0.0, 10), (1e9, 0)])
+def test_a_worker_that_lost_its_lease_stops_before_writing_more(
+    store_url, monkeypatch, every, kept
+):
     """If another worker takes the run (our heartbeats stopped reaching the store), the
-    first one stops: it never writes a trial after losing the lease."""
+    first one stops: it never writes a trial after losing the lease. Each trial committed as
+    it ends (no write window), the 10 before the take-over are stored; all of them waiting to
+    be committed together (an endless window), none is: the new holder computes them."""
+    from harness import runner
     from harness.leases import Lease
     from harness.runner import execute_run
+
+    monkeypatch.setattr(runner, "WRITE_EVERY_S", every)
 
     spec = make_plan(["random"], ["nb201-cifar10"], seeds=1, trials=50).runs[0]
     store = open_store(store_url)
@@ -123,7 +131,7 @@ def test_a_worker_that_lost_its_lease_stops_before_writing_more(store_url):
     finally:
         Lease.start = real_start  # type: ignore[method-assign]
     assert status == "lost"
-    assert len(store.trials(spec.run_id)) == 10  # the trial in flight was not written
+    assert len(store.trials(spec.run_id)) == kept  # the trial in flight was not written
     assert store.run_status(spec.run_id) == "running"
     store.close()
 

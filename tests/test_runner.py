@@ -78,25 +78,110 @@ def test_crash_mid_run_resumes_without_loss_or_duplicates(store_url, tmp_path, m
     reference = f"sqlite:///{tmp_path / 'reference.db'}"
     execute_plan(plan, reference, progress=False)
 
-    from harness import store as store_mod
+    from pausing import crash_before_stored
 
-    real_add = store_mod.SqlStore.add_trials
-    calls = {"n": 0}
-
-    def crashing_add(self, rows, owner=None):
-        calls["n"] += len(rows)
-        if calls["n"] >= 47:  # dies in the second run, before trial 17 is stored
-            raise KeyboardInterrupt
-        return real_add(self, rows, owner)
-
-    monkeypatch.setattr(store_mod.SqlStore, "add_trials", crashing_add)
-    with pytest.raises(KeyboardInterrupt):
-        execute_plan(plan, store_url, progress=False)
-    monkeypatch.setattr(store_mod.SqlStore, "add_trials", real_add)
+    with monkeypatch.context() as patched:
+        # dies in the second run, before trial 17 is stored
+        crash_before_stored(patched, 47)
+        with pytest.raises(KeyboardInterrupt):
+            execute_plan(plan, store_url, progress=False)
     assert len(_trials(store_url)) == 46
     statuses = execute_plan(plan, store_url, progress=False)
     assert sorted(statuses.values()) == ["done", "done", "resumed", "skipped"]
     assert _key(_trials(store_url)) == _key(_trials(reference))
+
+
+def _writes(monkeypatch, every: float) -> list[int]:
+    """Record the rows of each trial write, with the runner's write window set to `every`."""
+    from harness import runner
+    from harness.store.sql import SqlStore
+
+    sizes: list[int] = []
+    real_add = SqlStore.add_trials
+
+    def add(self, rows, owner=None):
+        sizes.append(len(rows))
+        return real_add(self, rows, owner)
+
+    monkeypatch.setattr(runner, "WRITE_EVERY_S", every)
+    monkeypatch.setattr(SqlStore, "add_trials", add)
+    return sizes
+
+
+def test_cheap_trials_are_committed_together_slow_ones_at_once(tmp_path, monkeypatch):
+    """Table lookups ending within the window share a commit; with no window each trial is its
+    own commit; the stored trials are the same either way."""
+    plan = make_plan(["tpe", "random"], ["nb201-cifar10"], seeds=1, trials=30)
+    together = _writes(monkeypatch, 1e9)
+    execute_plan(plan, f"sqlite:///{tmp_path / 'together.db'}", progress=False)
+    assert together == [30, 30]
+    alone = _writes(monkeypatch, 0.0)
+    execute_plan(plan, f"sqlite:///{tmp_path / 'alone.db'}", progress=False)
+    assert alone == [1] * 60
+    a, b = (_trials(f"sqlite:///{tmp_path / n}.db") for n in ("together", "alone"))
+    assert _key(a) == _key(b)
+
+
+def test_trials_waiting_are_committed_before_an_evaluation_that_may_take_long(
+    tmp_path, monkeypatch
+):
+    """A proxy that is not a table lookup: when its k-th evaluation starts, the k trials
+    before it are in the store, whatever the write window (the store never lags behind a
+    slow trial)."""
+    from harness import runner
+
+    _writes(monkeypatch, 1e9)
+    url = f"sqlite:///{tmp_path / 'slow.db'}"
+    seen: list[int] = []
+
+    class Computed:
+        """lookup-12's numbers, declared as computed (needs_table False)."""
+
+        name, direction, deterministic, needs_table = "computed-12", "maximize", True, False
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def settings(self):
+            return self.inner.settings()
+
+        def evaluate(self, arch, benchmark, seed):
+            seen.append(len(_trials(url)) if seen else 0)
+            return self.inner.evaluate(arch, benchmark, seed)
+
+    real_make = runner.make_proxy
+    monkeypatch.setattr(runner, "make_proxy", lambda name, **kw: Computed(real_make(name, **kw)))
+    execute_plan(make_plan(["random"], ["nb201-cifar10"], seeds=1, trials=8), url, progress=False)
+    assert seen == list(range(8))
+
+
+def test_an_error_mid_run_keeps_the_trials_that_ended(tmp_path, monkeypatch):
+    """A proxy failing at the 13th evaluation: the 12 trials before it, still waiting to be
+    committed together, are stored before the error propagates."""
+    from harness import runner
+
+    _writes(monkeypatch, 1e9)
+    real_make = runner.make_proxy
+
+    def make_proxy(name, **settings):
+        proxy = real_make(name, **settings)
+        real_eval, calls = proxy.evaluate, [0]
+
+        def evaluate(arch, benchmark, seed):
+            calls[0] += 1
+            if calls[0] == 13:
+                raise RuntimeError("evaluation 13 failed")
+            return real_eval(arch, benchmark, seed)
+
+        proxy.evaluate = evaluate
+        return proxy
+
+    monkeypatch.setattr(runner, "make_proxy", make_proxy)
+    url = f"sqlite:///{tmp_path / 'err.db'}"
+    plan = make_plan(["random"], ["nb201-cifar10"], seeds=1, trials=30)
+    with pytest.raises(RuntimeError, match="evaluation 13"):
+        execute_plan(plan, url, progress=False)
+    assert list(_trials(url).number) == list(range(12))
 
 
 def test_kill_9_mid_run_then_resume(tmp_path):

@@ -1,8 +1,10 @@
 """`harness bench`: what the harness costs, measured (printed, never asserted).
 
 1. Overhead: the serial lookup grid (4 methods x 3 benchmarks x seeds x trials) through the
-   full harness on SQLite, every trial committed as it finishes, against a bare loop of the
-   same strategy libraries and table lookups with no store at all.
+   full harness on SQLite, every trial stored (the runner commits trials ending within
+   `WRITE_EVERY_S` together), against a bare loop of the same strategy libraries and table
+   lookups with no store at all; `repeats` interleaved pairs (bare, harness, bare, ...), the
+   median of their ratios reported, since one pair's ratio varies by +-0.1 on this machine.
 2. The same grid with each executor (serial, process, local Dask) on SQLite and PostgreSQL:
    seconds and the ratio to the serial SQLite run.
 3. Store write cost per trial (lease-guarded insert + commit) on each database.
@@ -15,6 +17,7 @@ PostgreSQL: `postgres="auto"` starts a throwaway server from the `pixeltable-pgs
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Iterator
@@ -146,6 +149,7 @@ def run_bench(
     gp_trials: int = 100,
     postgres: str | None = "auto",
     executors: tuple[str, ...] = ("serial", "process", "dask"),
+    repeats: int = 3,
 ) -> dict:
     lines: list[str] = []
     out: dict[str, Any] = {"grid": {}}
@@ -154,19 +158,28 @@ def run_bench(
     desc = f"{len(GRID_METHODS)} methods x {len(GRID_BENCHMARKS)} benchmarks x {seeds} seeds"
     with tempfile.TemporaryDirectory() as tmp, postgres_server(postgres) as fresh_pg:
         bare_loop(make_plan(GRID_METHODS, ["nb201-cifar10"], seeds=1, trials=10, master_seed=9))
-        bare = bare_loop(grid)
-        serial = _timed_grid(grid, f"sqlite:///{Path(tmp) / 'serial.db'}", "serial", 1)
+        pairs = []
+        for i in range(repeats):  # interleaved, so drifts of the machine hit both alike
+            b = bare_loop(grid)
+            h = _timed_grid(grid, f"sqlite:///{Path(tmp) / f'serial{i}.db'}", "serial", 1)
+            pairs.append({"bare_s": b, "harness_s": h, "ratio": h / b})
+        bare = statistics.median(p["bare_s"] for p in pairs)
+        serial = statistics.median(p["harness_s"] for p in pairs)
+        ratio = statistics.median(p["ratio"] for p in pairs)
         out["overhead"] = {
             "trials": n_grid,
             "bare_s": bare,
             "harness_s": serial,
-            "ratio": serial / bare,
+            "ratio": ratio,
+            "pairs": pairs,
             "overhead_ms_per_trial": 1e3 * (serial - bare) / n_grid,
         }
+        each = ", ".join(f"{p['ratio']:.2f}" for p in pairs)
         lines.append(
-            f"overhead: grid of {n_grid} lookup trials ({desc} x {trials} trials), bare loop "
-            f"{bare:.1f} s, serial harness on SQLite {serial:.1f} s (ratio {serial / bare:.2f}x, "
-            f"+{out['overhead']['overhead_ms_per_trial']:.2f} ms/trial, every trial committed; "
+            f"overhead: grid of {n_grid} lookup trials ({desc} x {trials} trials), median of "
+            f"{repeats} interleaved pairs: bare loop {bare:.1f} s, serial harness on SQLite "
+            f"{serial:.1f} s (ratio {ratio:.2f}x; pairs {each}; "
+            f"+{out['overhead']['overhead_ms_per_trial']:.2f} ms/trial; "
             f"load average {os.getloadavg()[0]:.1f})"
         )
         lines.extend(_breakdown(grid, seeds, trials, bare, serial, Path(tmp), out))

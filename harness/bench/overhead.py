@@ -2,15 +2,15 @@
 `harness bench grid`, never asserted).
 
 The grid's harness run and its bare loop differ by the harness's own work; this module calls
-the same harness code for the same runs and trial counts, one part at a time, so that the
-parts can be set against that difference (whatever they do not cover is printed as the
-remainder): per run, its start and finish (status, manifest, start, lease claim and release,
-the replay read, finish); per trial, the store write (lease-checked insert and commit) and the
-runner's bookkeeping (canonical key, the stored row, the incumbent). Apart from the grid:
-building the plan (names, settings, run identity, input hashing: cold in a fresh process and
-warm here), the strategy wrappers against their libraries driven directly (inside both
-loops, so not part of the difference), and the start-up of `harness run --method tpe
---trials 1`.
+the same harness code for the same runs and trial counts, one part at a time, so that the parts
+can be set against that difference (whatever they do not cover is printed as the remainder):
+per run, its start and finish (status, manifest, start, lease claim and release, the replay
+read, finish); per trial, the store write (lease-checked insert; the runner commits cheap
+trials together) and the runner's bookkeeping (canonical key, the stored row, the incumbent).
+Apart from the grid: building the plan (names, settings, run identity, input hashing: cold in a
+fresh process and warm here), the strategy wrappers against their libraries driven directly
+(inside both loops, so not part of the difference), and the start-up of `harness run --method
+tpe --trials 1`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _spec_objects(spec: RunSpec) -> tuple[Any, Any, Any]:
 def run_parts(plan: Plan, url: str) -> list[Part]:
     """The grid's harness work, part by part, on a scratch store at `url` (a fresh database)."""
     from harness.leases import claim, owner_id
-    from harness.runner import _environment, manifest
+    from harness.runner import _environment, _Writes, manifest
     from harness.store import open_store
 
     store = open_store(url)
@@ -77,8 +77,10 @@ def run_parts(plan: Plan, url: str) -> list[Part]:
             assert not isinstance(lease, tuple) and hasattr(lease, "stop")
             store.trials(run_id)  # the replay read (empty here, as in a fresh run)
             t1 = time.perf_counter()
+            writes_ = _Writes(store, owner, run_id)  # the runner's path: cheap trials together
             for number in range(spec.trials or 0):
-                store.add_trial(_row(run_id, number), owner)
+                writes_.add(_row(run_id, number), time.perf_counter())
+            writes_.flush()
             t2 = time.perf_counter()
             lease.stop()
             store.finish_run(run_id, owner)
@@ -95,7 +97,12 @@ def run_parts(plan: Plan, url: str) -> list[Part]:
             len(plan.runs),
             "status, manifest, start, lease claim and release, replay read, finish",
         ),
-        Part("store writes", writes, n_trials, "lease-checked insert + commit per trial"),
+        Part(
+            "store writes",
+            writes,
+            n_trials,
+            "lease-checked inserts, cheap trials committed together",
+        ),
         Part(
             "runner bookkeeping",
             bookkeeping(plan),

@@ -50,6 +50,13 @@ def strategies(names: tuple[str, ...], trials: int, seeds: int, out: str | None)
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--gp-trials", type=int, default=100, show_default=True)
 @click.option(
+    "--repeats",
+    type=int,
+    default=3,
+    show_default=True,
+    help="Interleaved bare/harness pairs; the median ratio is reported.",
+)
+@click.option(
     "--postgres",
     default="auto",
     show_default=True,
@@ -64,6 +71,7 @@ def grid(
     trials: int,
     workers: int,
     gp_trials: int,
+    repeats: int,
     postgres: str,
     executors: str,
     out: str | None,
@@ -73,7 +81,8 @@ def grid(
     from harness.bench.grid import run_bench
     from harness.executors import EXECUTORS, check_workers
 
-    for flag, value in (("--seeds", seeds), ("--trials", trials), ("--gp-trials", gp_trials)):
+    sizes = (("--seeds", seeds), ("--trials", trials), ("--gp-trials", gp_trials))
+    for flag, value in (*sizes, ("--repeats", repeats)):
         if not 1 <= value <= 100_000:
             raise HarnessError(f"{flag} must be between 1 and 100000, got {value}")
     check_workers(workers)
@@ -88,6 +97,7 @@ def grid(
         gp_trials=gp_trials,
         postgres=None if postgres == "none" else postgres,
         executors=chosen,
+        repeats=repeats,
     )
     for line in figures["lines"]:
         click.echo(line)

@@ -1,6 +1,7 @@
 """The SQLAlchemy store: SQLite (embedded, the default) or PostgreSQL (psycopg 3).
 
-Every trial is committed as it finishes, which is what makes a killed run resumable. Inserts
+Every trial is committed as it finishes (trials ending within a fifth of a second of each other
+together: the runner's `_Writes`), which is what makes a killed run resumable. Inserts
 are idempotent (`ON CONFLICT DO NOTHING`, so a conflict never aborts a PostgreSQL
 transaction), and runs carry leases so that several processes, hosts or `harness run`
 commands can share one store without running a run twice. The store never holds search logic.
