@@ -498,8 +498,19 @@ def _search(
     inflight: deque[_Candidate] = deque()
     writes = _Writes(store, lease.owner, spec.run_id)
     try:
-        args = (benchmark, space, strategy, on_trial, open_, context, inflight, best, writes)
-        _loop(spec, lease, *args)
+        _loop(
+            spec,
+            lease,
+            benchmark,
+            space,
+            strategy,
+            on_trial,
+            open_,
+            context,
+            inflight,
+            best,
+            writes,
+        )
         writes.flush()
     except LeaseLost:
         raise
