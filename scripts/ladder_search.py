@@ -14,7 +14,10 @@ one experiment per seed slot (the newest, as `harness report` does), names the m
   track's methods on CIFAR-10);
 - `compare.{md,csv}`: paired t-tests of the search against the two methods fixed before it
   ran (`csnas` at the `quick` profile, and `random` reading NB201's 12-epoch table), Holm over
-  those two.
+  those two;
+- `visited.csv`: per run, the Spearman of the loss drop with the table's validation accuracy
+  over the distinct cells the run visited, the share of them worse than the returned cell,
+  the best visited, and whether the returned cell leaves node 1 empty (`none` on edge 1<-0).
 
 Lives outside the package: it reads this checkout's committed track.
 """
@@ -55,6 +58,28 @@ def search_trials(storage: str) -> pd.DataFrame:
     return kept.assign(method=METHOD)
 
 
+def visited(search: pd.DataFrame) -> pd.DataFrame:
+    """What each run saw: how the proxy ranked its own visited cells, and what it returned."""
+    from scipy.stats import spearmanr
+
+    rows = []
+    for repetition, run in search[search["status"] == "ok"].groupby("repetition"):
+        cells = run.drop_duplicates("arch_key")
+        returned = cells.loc[cells["score"].idxmax()]
+        rows.append(
+            {
+                "repetition": repetition,
+                "distinct_cells": len(cells),
+                "rho_visited": spearmanr(cells["score"], cells["truth"])[0],
+                "returned_truth": returned["truth"],
+                "share_visited_worse": float((cells["truth"] < returned["truth"]).mean()),
+                "best_visited_truth": cells["truth"].max(),
+                "returned_node1_empty": str(returned["arch"]).startswith("|none~0|"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--storage", required=True)
@@ -75,6 +100,7 @@ def main() -> None:
         (args.out / f"summary.{fmt}").write_text(summary)
         tests = report_tables(pinned, fmt, versus=METHOD, which=("compare",))["compare"]
         (args.out / f"compare.{fmt}").write_text(tests)
+    visited(search).to_csv(args.out / "visited.csv", index=False, float_format="%.4f")
     runs = search.drop_duplicates("run_id")
     print(f"wrote {args.out}: {len(runs)} runs, {len(search)} trials of {METHOD}")
 

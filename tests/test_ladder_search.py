@@ -43,3 +43,5 @@ def test_newest_experiment_beside_the_track(  # type: ignore[no-untyped-def]
     assert sorted(compare["method"]) == ["csnas", "random"]  # not rea: fixed before the run
     summary = (out / "summary.md").read_text()
     assert "| rea |" in summary and f"| {ls.METHOD} |" in summary
+    seen = pd.read_csv(out / "visited.csv")
+    assert seen["distinct_cells"].le(8).all() and len(seen) == 2  # one row a run, newest only
